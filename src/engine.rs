@@ -1,0 +1,133 @@
+//! The engine: builds a run from (scenario, seed, behaviour choice), steps it, and hands each
+//! tick's state to an observer. A run is a pure function of its inputs; the engine holds no
+//! global state and never branches on a behaviour family.
+
+use rand::RngExt;
+
+use crate::behaviour::{self, Behaviour};
+use crate::error::InvariantError;
+use crate::model::World;
+use crate::model::step::{Scratch, Streams};
+use crate::rng::{self, Stream};
+use crate::scenario::{Family, Scenario};
+
+/// Which behaviour each agency follows in a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BehaviourChoice {
+    /// Keep the scenario's own: each agency's `behaviour`, else a draw from `[population]`.
+    Mixed,
+    /// Every agency follows this family.
+    All(Family),
+}
+
+impl BehaviourChoice {
+    pub fn parse(s: &str) -> Option<BehaviourChoice> {
+        if s == "mixed" { Some(BehaviourChoice::Mixed) } else { Family::parse(s).map(BehaviourChoice::All) }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BehaviourChoice::Mixed => "mixed",
+            BehaviourChoice::All(f) => f.as_str(),
+        }
+    }
+}
+
+/// Each agency's family. Agencies without their own draw from the population shares on the
+/// population stream; one number is drawn per agency whatever the choice, so overriding the
+/// behaviour moves no other draw.
+pub fn assign_families(s: &Scenario, seed: u64, choice: BehaviourChoice) -> Vec<Family> {
+    let mut r = rng::stream(seed, Stream::Population);
+    s.agencies
+        .iter()
+        .map(|a| {
+            let u: f64 = r.random();
+            match choice {
+                BehaviourChoice::All(f) => f,
+                BehaviourChoice::Mixed => a.behaviour.unwrap_or_else(|| {
+                    let shares = s.population.expect("validated: population present when an agency has no behaviour");
+                    let mut acc = 0.0;
+                    for (f, sh) in Family::ALL.iter().zip(shares) {
+                        acc += sh;
+                        if u < acc {
+                            return *f;
+                        }
+                    }
+                    // Rounding at the top: the last family with a positive share.
+                    Family::ALL.iter().zip(shares).rev().find(|(_, s)| *s > 0.0).map(|(f, _)| *f).unwrap_or(Family::RaSynoptic)
+                }),
+            }
+        })
+        .collect()
+}
+
+/// One run in progress.
+pub struct Simulation {
+    pub world: World,
+    rules: Vec<Box<dyn Behaviour>>,
+    streams: Streams,
+    scratch: Scratch,
+    pub seed: u64,
+}
+
+impl Simulation {
+    pub fn new(s: &Scenario, seed: u64, choice: BehaviourChoice) -> Simulation {
+        let families = assign_families(s, seed, choice);
+        Simulation::with_families(s, seed, &families)
+    }
+
+    /// A run with each agency's family given explicitly.
+    pub fn with_families(s: &Scenario, seed: u64, families: &[Family]) -> Simulation {
+        let world = World::new(s, families);
+        let rules = families.iter().map(|&f| behaviour::build(f, &s.behaviours)).collect();
+        let streams = Streams::new(seed, s.agencies.len());
+        let scratch = Scratch::new(&world);
+        Simulation { world, rules, streams, scratch, seed }
+    }
+
+    pub fn rules(&self) -> &[Box<dyn Behaviour>] {
+        &self.rules
+    }
+
+    /// Advance one tick and check the invariants.
+    pub fn step(&mut self) -> Result<(), InvariantError> {
+        self.world.step(&self.rules, &mut self.streams, &mut self.scratch)
+    }
+}
+
+/// Something that watches a run tick by tick (the CSV writer, a summary, a test).
+pub trait Observer {
+    type Error;
+    fn observe(&mut self, w: &World) -> Result<(), Self::Error>;
+}
+
+/// An observer that records nothing (benchmarks).
+pub struct NoObserver;
+
+impl Observer for NoObserver {
+    type Error = std::convert::Infallible;
+    fn observe(&mut self, _w: &World) -> Result<(), Self::Error> {
+        Ok(())
+    }
+}
+
+/// Why a run stopped early.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError<E: std::error::Error + 'static> {
+    #[error(transparent)]
+    Invariant(#[from] InvariantError),
+    #[error("output: {0}")]
+    Observer(#[source] E),
+}
+
+/// Run `ticks` ticks, calling the observer after each. Returns the final world.
+pub fn run<O: Observer>(sim: &mut Simulation, ticks: u32, obs: &mut O) -> Result<(), RunError<O::Error>>
+where
+    O::Error: std::error::Error + 'static,
+{
+    for _ in 0..ticks {
+        sim.step()?;
+        obs.observe(&sim.world).map_err(RunError::Observer)?;
+    }
+    Ok(())
+}

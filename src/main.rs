@@ -1,0 +1,229 @@
+//! The `silos` command line. All model logic lives in the library; this file parses
+//! arguments, reads files, and prints.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+
+use silos::engine::{self, BehaviourChoice, Simulation};
+use silos::metrics::{AGENCY, TICK};
+use silos::model::World;
+use silos::output::{self, RunWriter};
+use silos::scenario::{DEFAULT_SCENARIO, DEFAULT_SCENARIO_NAME, Scenario};
+
+#[derive(Parser)]
+#[command(
+    name = "silos",
+    version,
+    about = "Agent-based simulator of bureaucratic politics in joined-up government",
+    long_about = "silos simulates public agencies (housing, health, probation, police, voluntary bodies, \
+central departments) serving people whose problems cross their boundaries. Each agency follows a \
+decision rule: rational administration (synoptic or bounded) or bureaucratic politics. A run writes \
+tidy CSV of need met, referrals and dumping, coordination, free riding, agenda capture and budgets.\n\n\
+With no subcommand, silos runs the embedded default scenario (a local homelessness arena after \
+Moseley 2009) and writes to output/homelessness/.",
+    after_help = "Examples:\n  \
+silos                                   run the default scenario into output/homelessness/\n  \
+silos run scenarios/homelessness.toml --seed 7 --behaviour bp --out output/bp-7\n  \
+silos run my.toml --ticks 24            a two-year run of your own scenario\n  \
+silos check my.toml                     validate a scenario without running it\n  \
+silos columns                           what every CSV column means\n\n\
+Docs: README.md, docs/scenarios.md (scenario fields), docs/ODD.md (the model)."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run one seeded simulation and write CSV output.
+    #[command(after_help = "Output files in --out: ticks.csv (one row per tick, every arena-level observable), \
+agencies.csv (one row per agency per tick), groups.csv (one row per client group, and per number of needs, \
+per tick), dumping.csv (sender x receiver referral and dumping totals), manifest.json (version, scenario \
+hash, seed, behaviour, times). `silos columns` explains every column.")]
+    Run(RunArgs),
+    /// Validate a scenario file and print a one-line summary; exit non-zero on error.
+    Check {
+        /// Scenario file (TOML).
+        scenario: PathBuf,
+    },
+    /// List every output column with its unit and meaning.
+    Columns,
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// Scenario file (TOML). Omit to use the embedded default (scenarios/homelessness.toml).
+    scenario: Option<PathBuf>,
+    /// Random seed (default: the scenario's `scenario.seed`). The run is a pure function of
+    /// scenario and seed.
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Number of ticks (months) to run (default: the scenario's `scenario.ticks`).
+    #[arg(long)]
+    ticks: Option<u32>,
+    /// Behaviour of every agency: ra (rational-administrative, synoptic), ra-bounded
+    /// (satisficing), bp (bureaucratic politics), or mixed (keep the scenario's own).
+    #[arg(long, default_value = "mixed", value_parser = parse_behaviour)]
+    behaviour: BehaviourChoice,
+    /// Output directory (default: output/<scenario name>/). Existing run files there are replaced.
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Print nothing but errors.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+fn parse_behaviour(s: &str) -> Result<BehaviourChoice, String> {
+    BehaviourChoice::parse(s).ok_or_else(|| format!("unknown behaviour {s:?}; allowed: ra, ra-bounded, bp, mixed"))
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => run(RunArgs { scenario: None, seed: None, ticks: None, behaviour: BehaviourChoice::Mixed, out: None, quiet: false }),
+        Some(Command::Run(args)) => run(args),
+        Some(Command::Check { scenario }) => check(&scenario),
+        Some(Command::Columns) => {
+            columns();
+            Ok(())
+        }
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e:#}");
+        std::process::exit(2);
+    }
+}
+
+fn load(path: Option<&Path>) -> Result<(Scenario, String, Vec<u8>)> {
+    match path {
+        None => Ok((Scenario::default_scenario(), DEFAULT_SCENARIO_NAME.to_string(), DEFAULT_SCENARIO.as_bytes().to_vec())),
+        Some(p) => {
+            let bytes = std::fs::read(p).with_context(|| format!("{}: cannot read the scenario file", p.display()))?;
+            let text = String::from_utf8(bytes.clone()).with_context(|| format!("{}: not UTF-8 text", p.display()))?;
+            let s = Scenario::from_toml_str(&text, &p.display().to_string())?;
+            Ok((s, p.display().to_string(), bytes))
+        }
+    }
+}
+
+fn check(path: &Path) -> Result<()> {
+    let (s, name, _) = load(Some(path))?;
+    println!(
+        "{name}: ok ({} agencies, {} groups, {} dimensions, {} mechanisms, {} ticks, seed {})",
+        s.agencies.len(),
+        s.groups.len(),
+        s.dimensions.len(),
+        s.mechanisms.len(),
+        s.ticks,
+        s.seed
+    );
+    Ok(())
+}
+
+fn columns() {
+    println!("ticks.csv (one row per tick)\n  tick  [1..]  tick number (month)");
+    for o in TICK {
+        println!("  {}  [{}]  {}", o.name, o.unit, o.doc);
+    }
+    println!("\nagencies.csv (one row per agency per tick)\n  tick, agency, level, behaviour");
+    for o in AGENCY {
+        println!("  {}  [{}]  {}", o.name, o.unit, o.doc);
+    }
+    println!(
+        "\ngroups.csv (per tick: one row per client group with needs = all, and one row per number of needs \
+with group = all)\n  tick, group, needs, arrivals, need, need_met, share_need_met, served, partly_served, \
+fell_through, referrals, bounces, dumped_referrals, referrals_per_case, share_fell_through"
+    );
+    println!(
+        "\ndumping.csv (run totals, one row per sender-receiver pair with referrals)\n  sender, receiver, \
+referrals, dumped_referrals, dumped_cost [k GBP]"
+    );
+    println!("\nNA marks a value undefined in that tick (for example a share of zero cases).");
+}
+
+fn run(args: RunArgs) -> Result<()> {
+    let (scenario, scenario_name, bytes) = load(args.scenario.as_deref())?;
+    let seed = args.seed.unwrap_or(scenario.seed);
+    let ticks = args.ticks.unwrap_or(scenario.ticks);
+    if ticks == 0 {
+        bail!("--ticks must be at least 1");
+    }
+    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("output").join(&scenario.name));
+    let started = output::now_rfc3339();
+    let clock = Instant::now();
+    let mut sim = Simulation::new(&scenario, seed, args.behaviour);
+    let mut writer = RunWriter::create(&out).with_context(|| format!("{}: cannot create output files", out.display()))?;
+    engine::run(&mut sim, ticks, &mut writer).with_context(|| format!("run of {scenario_name} with seed {seed}"))?;
+    writer.finish(&sim.world).with_context(|| format!("{}: cannot write output", out.display()))?;
+    let manifest = serde_json::json!({
+        "silos_version": env!("CARGO_PKG_VERSION"),
+        "scenario": {
+            "name": scenario.name,
+            "path": scenario_name,
+            "sha256": output::sha256_hex(&bytes),
+        },
+        "seed": seed,
+        "ticks": ticks,
+        "behaviour": args.behaviour.as_str(),
+        "agencies": sim.world.agencies.iter().map(|a| serde_json::json!({
+            "agency": a.name, "level": a.level.as_str(), "behaviour": a.family.as_str(),
+        })).collect::<Vec<_>>(),
+        "files": output::RUN_FILES,
+        "started": started,
+        "finished": output::now_rfc3339(),
+    });
+    let text = serde_json::to_string_pretty(&manifest)? + "\n";
+    output::write_atomic(&out, "manifest.json", text.as_bytes())
+        .with_context(|| format!("{}: cannot write manifest.json", out.display()))?;
+    if !args.quiet {
+        summary(&sim.world, &scenario_name, seed, ticks, args.behaviour, &out, clock.elapsed().as_secs_f64());
+    }
+    Ok(())
+}
+
+fn pct(x: f64) -> String {
+    if x.is_nan() { "n/a".to_string() } else { format!("{:.1}%", 100.0 * x) }
+}
+
+fn summary(w: &World, name: &str, seed: u64, ticks: u32, b: BehaviourChoice, out: &Path, secs: f64) {
+    let r = &w.tally.run;
+    let f = &w.tally.run_fell;
+    let mut fams = [0usize; 3];
+    for a in &w.agencies {
+        let k = silos::scenario::Family::ALL.iter().position(|x| *x == a.family).unwrap_or(0);
+        fams[k] += 1;
+    }
+    println!("silos {} | {name} | seed {seed} | {ticks} ticks | behaviour {}", env!("CARGO_PKG_VERSION"), b.as_str());
+    println!(
+        "  agencies: {} (ra {}, ra-bounded {}, bp {})",
+        w.n_agencies(),
+        fams[0],
+        fams[1],
+        fams[2]
+    );
+    let share = |x: u64| if r.arrivals > 0 { x as f64 / r.arrivals as f64 } else { f64::NAN };
+    println!("  cases: {} arrived; served {}, partly served {}, fell through {} (refused {}, lost in referral {}, nothing met {})",
+        r.arrivals, pct(share(r.served)), pct(share(r.partly_served)), pct(share(r.fell_through)),
+        f.refused, f.lost, f.nothing_met);
+    println!("  need met: {} of severity-weighted need", pct(r.share_met()));
+    println!(
+        "  referrals: {:.2} per case; bounced {}; counted as dumping {}",
+        share(r.referrals),
+        r.bounces,
+        pct(if r.referrals > 0 { r.dumped as f64 / r.referrals as f64 } else { f64::NAN })
+    );
+    let last = |name: &str| TICK.iter().find(|o| o.name == name).map(|o| (o.value)(w)).unwrap_or(f64::NAN);
+    println!(
+        "  final tick: coordination index {}, mechanisms alive {}, agenda capture {:.3}, free riding {:.3}, budget Gini {:.3}",
+        pct(last("coordination_index")),
+        last("mechanisms_alive"),
+        last("agenda_capture"),
+        last("free_riding"),
+        last("budget_gini")
+    );
+    println!("  wrote {} in {:.2}s", out.display(), secs);
+}

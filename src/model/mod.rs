@@ -1,0 +1,634 @@
+//! The world: agencies, client groups, cases, coordination mechanisms and the relations
+//! between agencies, held in flat vectors addressed by index. The model never does I/O.
+//!
+//! `World` is built once per run from a validated [`Scenario`]; `step.rs` advances it one
+//! tick. Behaviour rules read the world through the query methods here and return decisions;
+//! only the step code mutates it.
+
+mod ledger;
+pub mod step;
+
+pub use ledger::{Account, Ledger, Sink};
+pub use step::{CaseStatus, FellReason};
+
+use crate::scenario::{AgendaRule, Family, Funder, Level, MechanismKind, Scenario, MAX_DIMENSIONS, MAX_HOPS};
+use crate::tally::Tally;
+
+/// One agency's state.
+#[derive(Debug, Clone)]
+pub struct Agency {
+    pub name: String,
+    pub label: String,
+    pub level: Level,
+    pub family: Family,
+    /// Weight on own organisational utility (used by the bureaucratic-politics rule).
+    pub lambda: f64,
+    pub funder: Funder,
+    pub income: f64,
+    pub fixed_costs: f64,
+    pub staff: f64,
+    pub reporting_share: f64,
+    /// Remit over need dimensions, 0..1.
+    pub remit: Vec<f64>,
+    /// Targets set by the centre or funders over groups (sum 1, or all 0).
+    pub targets: Vec<f64>,
+    /// Targets after forum agendas pull members toward agenda groups (sum 1, or all 0).
+    pub effective_targets: Vec<f64>,
+    pub duties: Vec<bool>,
+    pub information: f64,
+    pub legitimacy_base: f64,
+    pub legitimacy: f64,
+    pub political_base: f64,
+    pub political: f64,
+    pub autonomy: f64,
+    pub risk_aversion: f64,
+    pub throughput_pay: f64,
+    /// Whether the agency takes part in casework: it serves some dimension (remit at or above
+    /// the floor) or is a first point of contact for some group. Others (policy departments)
+    /// cannot be referred to.
+    pub serves_cases: bool,
+    /// Current power index, 0..1.
+    pub power: f64,
+    /// Staff-days earmarked to each group this tick.
+    pub earmark: Vec<f64>,
+    /// Staff-days not earmarked, open to any case and to joint work, this tick.
+    pub flex: f64,
+    /// State private to the agency's decision rule.
+    pub rule: RuleState,
+}
+
+/// State a decision rule keeps between ticks. Only the agency's own rule changes it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RuleState {
+    /// Aspiration level (bounded rationality).
+    pub aspiration: f64,
+    /// Need met on the cases that reached this agency last tick, as a share (NaN if none).
+    pub achieved: f64,
+}
+
+/// A client group.
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub name: String,
+    pub label: String,
+    pub arrivals: f64,
+    pub need_prob: Vec<f64>,
+    pub need_size: f64,
+    pub severity: f64,
+    pub salience_base: f64,
+    pub salience: f64,
+    pub risk: f64,
+    /// Cumulative entry shares over agencies, for drawing the first contact.
+    pub entry_cdf: Vec<f64>,
+    /// Last agency with a positive entry share (for a draw at the very top of the cdf).
+    pub entry_last: usize,
+    /// Share of all expected need (arrivals x need x severity) this group carries.
+    pub need_share: f64,
+    /// Chance a case of this group has two or more needs.
+    pub multi_need_prob: f64,
+}
+
+/// A coordination mechanism and its current state.
+#[derive(Debug, Clone)]
+pub struct Mechanism {
+    pub name: String,
+    pub kind: MechanismKind,
+    pub candidates: Vec<usize>,
+    pub host_money: f64,
+    pub host_staff: f64,
+    pub member_staff: f64,
+    pub threat: f64,
+    pub growth: f64,
+    pub decay: f64,
+    pub agenda_rule: AgendaRule,
+    pub gamma: f64,
+    pub agenda_pull: f64,
+    pub pool_share: f64,
+    /// Index of the pool account (pooled funds only).
+    pub pool: Option<usize>,
+    pub host: Option<usize>,
+    /// Members as a bit set over agencies (the host is a member).
+    pub members: u128,
+    pub depth: f64,
+    /// Agenda weights over groups (forums), sum 1 once set.
+    pub agenda: Vec<f64>,
+    /// Expected need-met gain per tick if fully deep, in case-equivalents (see ODD).
+    pub value: f64,
+    /// Last tick: each agency's pool contribution as a share of its fair share (pooled funds).
+    pub contrib_ratio: Vec<f64>,
+    /// Last tick: pool money spent on each agency's cases.
+    pub pool_paid: Vec<f64>,
+    /// Ticks since the mechanism last had a host (0 while hosted).
+    pub vacancy: u32,
+}
+
+impl Mechanism {
+    pub fn is_member(&self, a: usize) -> bool {
+        self.members & (1u128 << a) != 0
+    }
+
+    pub fn n_members(&self) -> u32 {
+        self.members.count_ones()
+    }
+
+    /// A mechanism is alive while it has a host.
+    pub fn alive(&self) -> bool {
+        self.host.is_some()
+    }
+}
+
+/// A case: one person with needs over several dimensions.
+#[derive(Debug, Clone, Copy)]
+pub struct Case {
+    pub group: usize,
+    pub entry: usize,
+    pub needs: [f32; MAX_DIMENSIONS],
+    pub n_needs: u8,
+    /// Sum of need units over dimensions.
+    pub total_need: f64,
+    /// Uniform numbers drawn at arrival, one per hop, deciding referral losses.
+    pub loss_u: [f32; MAX_HOPS],
+}
+
+/// Everything a run needs, in flat, index-addressed vectors.
+#[derive(Debug, Clone)]
+pub struct World {
+    pub tick: u32,
+    pub dims: Vec<String>,
+    pub params: crate::scenario::ModelParams,
+    pub power_weights: crate::scenario::PowerWeights,
+    pub agencies: Vec<Agency>,
+    pub groups: Vec<Group>,
+    pub mechanisms: Vec<Mechanism>,
+    pub ledger: Ledger,
+    /// Agency indices in funding order: every funder before the agencies it funds.
+    pub funding_order: Vec<usize>,
+    /// trust[i * n + j]: i's trust in j, -1..1.
+    pub trust: Vec<f64>,
+    /// resentment[i * n + j]: i's resentment of j as a free rider, >= 0.
+    pub resentment: Vec<f64>,
+    /// favours[i * n + j]: favours i has done for j (decaying count).
+    pub favours: Vec<f64>,
+    /// knowledge[i * n + j]: shared knowledge and culture of i and j, 0..1, symmetric.
+    pub knowledge: Vec<f64>,
+    /// Expected money cost of a case, for putting costs on the scale of need met.
+    pub mean_case_cost: f64,
+    /// Money value of a staff-day.
+    pub staff_value: f64,
+    /// Cases arriving this tick (buffer reused every tick).
+    pub cases: Vec<Case>,
+    /// What happened this tick and over the run, read by the observables.
+    pub tally: Tally,
+}
+
+impl World {
+    /// Build the initial world from a scenario with each agency's family already decided.
+    pub fn new(s: &Scenario, families: &[Family]) -> World {
+        let n = s.agencies.len();
+        let n_groups = s.groups.len();
+        let p = &s.model;
+        let mut groups: Vec<Group> = s
+            .groups
+            .iter()
+            .map(|g| {
+                let mut acc = 0.0;
+                let entry_cdf = g
+                    .entry
+                    .iter()
+                    .map(|e| {
+                        acc += e;
+                        acc
+                    })
+                    .collect();
+                Group {
+                    name: g.name.clone(),
+                    label: g.label.clone(),
+                    arrivals: g.arrivals,
+                    need_prob: g.need_prob.clone(),
+                    need_size: g.need_size,
+                    severity: g.severity,
+                    salience_base: g.salience,
+                    salience: g.salience,
+                    risk: g.risk,
+                    entry_cdf,
+                    entry_last: g.entry.iter().rposition(|&e| e > 0.0).unwrap_or(0),
+                    need_share: 0.0,
+                    multi_need_prob: multi_need_prob(&g.need_prob),
+                }
+            })
+            .collect();
+        // Expected need per tick by group (a case has at least one need: see step.rs).
+        let expected: Vec<f64> = groups
+            .iter()
+            .map(|g| g.arrivals * expected_needs(&g.need_prob) * g.need_size * g.severity)
+            .collect();
+        let total: f64 = expected.iter().sum();
+        for (g, e) in groups.iter_mut().zip(&expected) {
+            g.need_share = if total > 0.0 { e / total } else { 1.0 / n_groups as f64 };
+        }
+        let mean_need = {
+            let w: f64 = groups.iter().map(|g| g.arrivals).sum();
+            if w > 0.0 {
+                groups.iter().map(|g| g.arrivals * expected_needs(&g.need_prob) * g.need_size).sum::<f64>() / w
+            } else {
+                1.0
+            }
+        };
+        let mean_case_cost = (mean_need * p.unit_cost).max(1e-9);
+        let staff_value = p.unit_cost / p.unit_staff;
+
+        let agencies: Vec<Agency> = s
+            .agencies
+            .iter()
+            .zip(families)
+            .enumerate()
+            .map(|(i, (a, &family))| Agency {
+                serves_cases: a.remit.iter().any(|&r| r >= p.remit_floor && r > 0.0)
+                    || s.groups.iter().any(|g| g.entry[i] > 0.0),
+                name: a.name.clone(),
+                label: a.label.clone(),
+                level: a.level,
+                family,
+                lambda: a.lambda.unwrap_or(s.behaviours.bp.lambda),
+                funder: a.funder,
+                income: a.income,
+                fixed_costs: a.fixed_costs,
+                staff: a.staff,
+                reporting_share: a.reporting_share,
+                remit: a.remit.clone(),
+                targets: a.targets.clone(),
+                effective_targets: a.targets.clone(),
+                duties: a.duties.clone(),
+                information: a.information,
+                legitimacy_base: a.legitimacy,
+                legitimacy: a.legitimacy,
+                political_base: a.political,
+                political: a.political,
+                autonomy: a.autonomy,
+                risk_aversion: a.risk_aversion,
+                throughput_pay: a.throughput_pay,
+                power: 0.0,
+                earmark: vec![0.0; n_groups],
+                flex: 0.0,
+                rule: RuleState { aspiration: s.behaviours.ra_bounded.aspiration, achieved: f64::NAN },
+            })
+            .collect();
+
+        let mut n_pools = 0;
+        let mechanisms: Vec<Mechanism> = s
+            .mechanisms
+            .iter()
+            .map(|m| {
+                let pool = if m.kind == MechanismKind::PooledFund {
+                    n_pools += 1;
+                    Some(n_pools - 1)
+                } else {
+                    None
+                };
+                // Expected multi-need cases per tick presenting at candidates, weighted by
+                // severity, times what joining recovers (the fragmentation penalty).
+                let value = p.fragmentation_penalty
+                    * groups
+                        .iter()
+                        .zip(&s.groups)
+                        .map(|(g, gs)| {
+                            let cover: f64 = m.candidates.iter().map(|&c| gs.entry[c]).sum();
+                            g.severity * g.arrivals * g.multi_need_prob * cover
+                        })
+                        .sum::<f64>();
+                Mechanism {
+                    name: m.name.clone(),
+                    kind: m.kind,
+                    candidates: m.candidates.clone(),
+                    host_money: m.host_money,
+                    host_staff: m.host_staff,
+                    member_staff: m.member_staff,
+                    threat: m.threat,
+                    growth: m.growth,
+                    decay: m.decay,
+                    agenda_rule: m.agenda_rule,
+                    gamma: m.gamma,
+                    agenda_pull: m.agenda_pull,
+                    pool_share: m.pool_share,
+                    pool,
+                    host: None,
+                    members: 0,
+                    depth: m.initial_depth,
+                    agenda: groups.iter().map(|g| g.need_share).collect(),
+                    value,
+                    contrib_ratio: vec![1.0; n],
+                    pool_paid: vec![0.0; n],
+                    vacancy: 0,
+                }
+            })
+            .collect();
+
+        let mut ledger = Ledger::new(n, n_pools);
+        for (i, a) in s.agencies.iter().enumerate() {
+            ledger.transfer(Account::Centre, Account::Agency(i), a.reserves);
+        }
+
+        // Funding order: repeatedly take agencies whose funder is already placed.
+        let mut funding_order = Vec::with_capacity(n);
+        let mut placed = vec![false; n];
+        while funding_order.len() < n {
+            for i in 0..n {
+                if placed[i] {
+                    continue;
+                }
+                let ready = match s.agencies[i].funder {
+                    Funder::Centre => true,
+                    Funder::Agency(j) => placed[j],
+                };
+                if ready {
+                    placed[i] = true;
+                    funding_order.push(i);
+                }
+            }
+        }
+
+        let mut w = World {
+            tick: 0,
+            dims: s.dimensions.clone(),
+            params: s.model.clone(),
+            power_weights: s.power.clone(),
+            agencies,
+            groups,
+            mechanisms,
+            ledger,
+            funding_order,
+            trust: vec![0.0; n * n],
+            resentment: vec![0.0; n * n],
+            favours: vec![0.0; n * n],
+            knowledge: vec![0.0; n * n],
+            mean_case_cost,
+            staff_value,
+            cases: Vec::with_capacity(case_capacity(s)),
+            tally: Tally::new(n, n_groups, s.dimensions.len(), s.mechanisms.len()),
+        };
+        w.update_power();
+        w
+    }
+
+    pub fn n_agencies(&self) -> usize {
+        self.agencies.len()
+    }
+
+    pub fn n_groups(&self) -> usize {
+        self.groups.len()
+    }
+
+    pub fn reserves(&self, i: usize) -> f64 {
+        self.ledger.balance(Account::Agency(i))
+    }
+
+    /// How close an agency is to not covering its fixed costs: 0 when reserves cover a year
+    /// of fixed costs, rising to 1 as reserves run out.
+    pub fn survival_pressure(&self, i: usize) -> f64 {
+        let a = &self.agencies[i];
+        let cushion = 12.0 * a.fixed_costs;
+        if cushion <= 0.0 { 0.0 } else { (1.0 - self.reserves(i) / cushion).clamp(0.0, 1.0) }
+    }
+
+    pub fn trust(&self, i: usize, j: usize) -> f64 {
+        self.trust[i * self.n_agencies() + j]
+    }
+
+    pub fn favours(&self, i: usize, j: usize) -> f64 {
+        self.favours[i * self.n_agencies() + j]
+    }
+
+    pub fn resentment(&self, i: usize, j: usize) -> f64 {
+        self.resentment[i * self.n_agencies() + j]
+    }
+
+    pub fn knowledge(&self, i: usize, j: usize) -> f64 {
+        self.knowledge[i * self.n_agencies() + j]
+    }
+
+    /// Highest power in the arena.
+    pub fn max_power(&self) -> f64 {
+        self.agencies.iter().map(|a| a.power).fold(0.0, f64::max)
+    }
+
+    /// Quality with which agency `j` serves dimension `d` on its own: its remit if at least
+    /// the remit floor, else 0 (it does not do that work).
+    pub fn quality(&self, j: usize, d: usize) -> f64 {
+        let r = self.agencies[j].remit[d];
+        if r >= self.params.remit_floor { r } else { 0.0 }
+    }
+
+    /// Need met by combining per-dimension service levels `s` with the case's need weights:
+    /// a blend of the weighted mean and the minimum (complementarity, 003:30, 002:624).
+    pub fn combine(&self, case: &Case, s: &[f64]) -> f64 {
+        let c = self.params.complementarity;
+        let mut mean = 0.0;
+        let mut min = f64::INFINITY;
+        for (d, &need) in case.needs.iter().enumerate().take(self.dims.len()) {
+            if need > 0.0 {
+                let w = need as f64 / case.total_need;
+                mean += w * s[d];
+                min = min.min(s[d]);
+            }
+        }
+        if !min.is_finite() {
+            return 0.0;
+        }
+        (1.0 - c) * mean + c * min
+    }
+
+    /// Share of the case's need weight agency `j` covers, quality-weighted (an output
+    /// measure: what it did, whatever happened to the rest of the case).
+    pub fn coverage(&self, j: usize, case: &Case) -> f64 {
+        let mut c = 0.0;
+        for (d, &need) in case.needs.iter().enumerate().take(self.dims.len()) {
+            if need > 0.0 {
+                c += self.quality(j, d) * need as f64 / case.total_need;
+            }
+        }
+        c
+    }
+
+    /// Whether a case may be referred to agency `j`.
+    pub fn referrable(&self, j: usize) -> bool {
+        self.agencies[j].serves_cases
+    }
+
+    /// Need met (0..1) if agency `j` served the case alone, with no partners.
+    pub fn fit(&self, j: usize, case: &Case) -> f64 {
+        let mut s = [0.0; MAX_DIMENSIONS];
+        for (d, v) in s.iter_mut().enumerate().take(self.dims.len()) {
+            *v = self.quality(j, d);
+        }
+        self.combine(case, &s)
+    }
+
+    /// Money agency `j` would spend serving the dimensions of the case within its remit.
+    pub fn own_cost(&self, j: usize, case: &Case) -> f64 {
+        let mut cost = 0.0;
+        for (d, &need) in case.needs.iter().enumerate().take(self.dims.len()) {
+            if need > 0.0 && self.quality(j, d) > 0.0 {
+                cost += self.dim_cost(j, d, need as f64);
+            }
+        }
+        cost
+    }
+
+    /// Money agency `j` spends serving `need` units on dimension `d`: working at the edge of
+    /// its remit costs more (up to double at remit 0).
+    pub fn dim_cost(&self, j: usize, d: usize, need: f64) -> f64 {
+        need * self.params.unit_cost * (2.0 - self.agencies[j].remit[d])
+    }
+
+    /// Staff-days agency `j` needs to serve `need` units.
+    pub fn dim_staff(&self, need: f64) -> f64 {
+        need * self.params.unit_staff
+    }
+
+    /// Staff-days agency `j` would need for the dimensions of the case within its remit.
+    pub fn own_staff(&self, j: usize, case: &Case) -> f64 {
+        let mut t = 0.0;
+        for (d, &need) in case.needs.iter().enumerate().take(self.dims.len()) {
+            if need > 0.0 && self.quality(j, d) > 0.0 {
+                t += self.dim_staff(need as f64);
+            }
+        }
+        t
+    }
+
+    /// Staff-days open to agency `j` for a case of group `g`: its earmark for `g` plus its flex.
+    pub fn time_for(&self, j: usize, g: usize) -> f64 {
+        self.agencies[j].earmark[g] + self.agencies[j].flex
+    }
+
+    /// Whether agency `j` has the staff time and money to serve its part of the case now.
+    pub fn capacity(&self, j: usize, case: &Case) -> bool {
+        let t = self.own_staff(j, case);
+        t <= self.time_for(j, case.group) + 1e-9 && self.ledger.can_pay(Account::Agency(j), self.own_cost(j, case))
+    }
+
+    /// The shared objective's value of agency `j` taking the case: severity-weighted need met
+    /// less its cost on the same scale (brief section 3; seed-001-003 extract 1.6.1, W).
+    pub fn shared_value(&self, j: usize, case: &Case) -> f64 {
+        let g = &self.groups[case.group];
+        g.severity * self.fit(j, case) - self.params.cost_weight * self.own_cost(j, case) / self.mean_case_cost
+    }
+
+    /// How strongly mechanisms join agencies `i` and `j` for a case of group `g`, 0..1, and
+    /// the mechanism contributing most (the one credited with the gain).
+    pub fn mechanism_join(&self, i: usize, j: usize, g: usize) -> (f64, Option<usize>) {
+        let mut best = 0.0;
+        let mut which = None;
+        let n_groups = self.n_groups() as f64;
+        for (k, m) in self.mechanisms.iter().enumerate() {
+            if !m.alive() || !m.is_member(i) || !m.is_member(j) {
+                continue;
+            }
+            let strength = match m.kind {
+                MechanismKind::Protocol => m.depth,
+                // A forum joins its members' work on the groups on its agenda.
+                MechanismKind::Forum => m.depth * (m.agenda[g] * n_groups).min(1.0),
+                // Money is a trigger, not a bond (002:911): half strength.
+                MechanismKind::PooledFund => 0.5 * m.depth,
+            };
+            if strength > best {
+                best = strength;
+                which = Some(k);
+            }
+        }
+        (best, which)
+    }
+
+    /// How joined-up agencies `i` and `j` are for a case of group `g`: mechanisms or shared
+    /// knowledge, whichever route, 0..1 (002:911, 002:917).
+    pub fn join(&self, i: usize, j: usize, g: usize) -> f64 {
+        let (m, _) = self.mechanism_join(i, j, g);
+        1.0 - (1.0 - m) * (1.0 - self.knowledge(i, j))
+    }
+
+    /// Depth of the deepest live protocol both agencies belong to (cuts referral losses).
+    pub fn protocol_depth(&self, i: usize, j: usize) -> f64 {
+        self.mechanisms
+            .iter()
+            .filter(|m| m.kind == MechanismKind::Protocol && m.alive() && m.is_member(i) && m.is_member(j))
+            .map(|m| m.depth)
+            .fold(0.0, f64::max)
+    }
+
+    /// The live pooled fund both agencies belong to that can pay `amount`, if any.
+    pub fn pool_covering(&self, i: usize, j: usize, amount: f64) -> Option<usize> {
+        self.mechanisms.iter().position(|m| {
+            m.kind == MechanismKind::PooledFund
+                && m.alive()
+                && m.is_member(i)
+                && m.is_member(j)
+                && m.pool.is_some_and(|p| self.ledger.can_pay(Account::Pool(p), amount))
+        })
+    }
+
+    /// A mechanism's host cost in case-equivalents (money and staff time on the scale of the
+    /// shared objective).
+    pub fn host_cost(&self, m: usize) -> f64 {
+        let m = &self.mechanisms[m];
+        self.params.cost_weight * (m.host_money + m.host_staff * self.staff_value) / self.mean_case_cost
+    }
+
+    /// A member's participation cost in case-equivalents.
+    pub fn member_cost(&self, m: usize, i: usize) -> f64 {
+        let mech = &self.mechanisms[m];
+        let pool = if mech.kind == MechanismKind::PooledFund { mech.pool_share * self.agencies[i].income } else { 0.0 };
+        self.params.cost_weight * (mech.member_staff * self.staff_value + pool) / self.mean_case_cost
+    }
+
+    /// Recompute every agency's power from its resources (001:46, 001:194).
+    pub fn update_power(&mut self) {
+        let n = self.n_agencies();
+        let max_money = (0..n)
+            .map(|i| self.agencies[i].income + self.reserves(i) / 12.0)
+            .fold(0.0, f64::max)
+            .max(1e-9);
+        let total_income: f64 = self.agencies.iter().map(|a| a.income).sum::<f64>().max(1e-9);
+        let w = self.power_weights.clone();
+        for i in 0..n {
+            let finance = (self.agencies[i].income + self.reserves(i) / 12.0) / max_money;
+            let leverage: f64 = self
+                .agencies
+                .iter()
+                .filter(|a| a.funder == Funder::Agency(i))
+                .map(|a| a.income)
+                .sum::<f64>()
+                / total_income;
+            let a = &mut self.agencies[i];
+            a.power = w.finance * finance
+                + w.information * a.information
+                + w.legitimacy * a.legitimacy
+                + w.political * a.political
+                + w.leverage * leverage.min(1.0);
+        }
+    }
+}
+
+/// Expected number of needs of a case, given each dimension's chance (at least one need).
+fn expected_needs(p: &[f64]) -> f64 {
+    let sum: f64 = p.iter().sum();
+    let none: f64 = p.iter().map(|q| 1.0 - q).product();
+    // When no need is drawn the case gets its most likely need: one extra need with
+    // probability `none`.
+    sum + none
+}
+
+fn multi_need_prob(p: &[f64]) -> f64 {
+    let none: f64 = p.iter().map(|q| 1.0 - q).product();
+    let one: f64 = p
+        .iter()
+        .enumerate()
+        .map(|(i, &q)| q * p.iter().enumerate().filter(|&(j, _)| j != i).map(|(_, r)| 1.0 - r).product::<f64>())
+        .sum();
+    (1.0 - none - one).max(0.0)
+}
+
+/// Room for a tick's arrivals: mean plus a wide margin, so the buffer almost never grows.
+fn case_capacity(s: &Scenario) -> usize {
+    let mean: f64 = s.groups.iter().map(|g| g.arrivals).sum();
+    (mean + 10.0 * mean.sqrt() + 64.0) as usize
+}

@@ -1,0 +1,904 @@
+//! One tick (brief section 4). The order within a tick:
+//!
+//! 1. shocks (media salience), 2. funding and fixed costs, 3. staff time (reporting first),
+//! 4. mechanisms (hosting, membership, costs, pooled contributions, agendas, depth),
+//! 5. effort (earmarks by target), 6. cases arrive and are triaged, referred, bounced,
+//! served (alone or jointly) or fall through, 7. outcomes scored and inspected,
+//! 8. relations, aspiration and power updated, 9. invariants checked.
+//!
+//! Mechanism decisions come before casework so that this tick's membership and agenda apply
+//! to this tick's cases. Decisions come from the rules; this code applies them, enforcing
+//! money, staff time and duties, and records everything in the tally.
+
+use rand::RngExt;
+use rand_chacha::ChaCha8Rng;
+
+use super::{Account, Case, World};
+use crate::behaviour::{Behaviour, CaseView, Triage};
+use crate::error::InvariantError;
+use crate::model::Sink;
+use crate::rng::{self, Stream, poisson};
+use crate::scenario::{AgendaRule, Funder, MAX_DIMENSIONS, MAX_HOPS, MechanismKind};
+
+/// The state a case ends a tick in. Every case ends in exactly one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseStatus {
+    Served,
+    PartlyServed,
+    FellThrough(FellReason),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FellReason {
+    Refused,
+    Lost,
+    NothingMet,
+}
+
+/// The random streams of one run.
+#[derive(Debug, Clone)]
+pub struct Streams {
+    pub arrivals: ChaCha8Rng,
+    pub shocks: ChaCha8Rng,
+    pub schedule: ChaCha8Rng,
+    pub inspection: ChaCha8Rng,
+    pub agencies: Vec<ChaCha8Rng>,
+}
+
+impl Streams {
+    pub fn new(seed: u64, n_agencies: usize) -> Streams {
+        Streams {
+            arrivals: rng::stream(seed, Stream::Arrivals),
+            shocks: rng::stream(seed, Stream::Shocks),
+            schedule: rng::stream(seed, Stream::Schedule),
+            inspection: rng::stream(seed, Stream::Inspection),
+            agencies: (0..n_agencies).map(|i| rng::agency_stream(seed, i)).collect(),
+        }
+    }
+}
+
+/// Buffers reused every tick.
+#[derive(Debug, Clone)]
+pub struct Scratch {
+    order: Vec<usize>,
+    effort: Vec<f64>,
+    bids: Vec<f64>,
+    agenda: Vec<f64>,
+}
+
+impl Scratch {
+    pub fn new(w: &World) -> Scratch {
+        let n = w.n_agencies();
+        let g = w.n_groups();
+        Scratch { order: (0..n).collect(), effort: vec![0.0; g], bids: vec![0.0; g], agenda: vec![0.0; g] }
+    }
+}
+
+const NONE: u8 = u8::MAX;
+
+impl World {
+    /// Advance one tick. Returns an error if an accounting invariant broke (a bug).
+    pub fn step(
+        &mut self,
+        rules: &[Box<dyn Behaviour>],
+        streams: &mut Streams,
+        scratch: &mut Scratch,
+    ) -> Result<(), InvariantError> {
+        self.tally.reset_tick();
+        self.tick += 1;
+        self.shocks(&mut streams.shocks);
+        self.funding();
+        self.staff_time();
+        self.mechanisms(rules, streams, scratch);
+        self.effective_targets();
+        self.effort(rules, scratch);
+        self.arrivals(&mut streams.arrivals);
+        for k in 0..self.cases.len() {
+            let case = self.cases[k];
+            self.process_case(&case, rules, streams);
+        }
+        self.outcomes(rules, &mut streams.inspection);
+        self.relations();
+        for i in 0..self.n_agencies() {
+            let mut st = self.agencies[i].rule;
+            rules[i].learn(&mut st);
+            self.agencies[i].rule = st;
+        }
+        self.update_power();
+        self.check_invariants()
+    }
+
+    // ---- 1. shocks --------------------------------------------------------------------------
+
+    /// Media shocks raise a group's salience, which fades back to its base (001:113, 001:132);
+    /// agencies whose targets cover salient groups gain political capital.
+    fn shocks(&mut self, r: &mut ChaCha8Rng) {
+        let decay = self.params.salience_decay;
+        for g in &mut self.groups {
+            g.salience = g.salience_base + (g.salience - g.salience_base) * (1.0 - decay);
+        }
+        let k = poisson(r, self.params.shock_rate);
+        let n_groups = self.n_groups();
+        for _ in 0..k {
+            let g = r.random_range(0..n_groups);
+            self.groups[g].salience += self.params.shock_size;
+        }
+        self.tally.shocks = k;
+        for a in &mut self.agencies {
+            let excess: f64 =
+                self.groups.iter().zip(&a.targets).map(|(g, t)| t * (g.salience - g.salience_base)).sum();
+            a.political = (a.political_base + self.params.political_gain * excess).clamp(0.0, 1.0);
+        }
+    }
+
+    // ---- 2. funding ---------------------------------------------------------------------------
+
+    fn funding(&mut self) {
+        for k in 0..self.funding_order.len() {
+            let i = self.funding_order[k];
+            let a = &self.agencies[i];
+            let from = match a.funder {
+                Funder::Centre => Account::Centre,
+                Funder::Agency(j) => Account::Agency(j),
+            };
+            let (income, fixed) = (a.income, a.fixed_costs);
+            let paid = self.ledger.transfer(from, Account::Agency(i), income);
+            let spent = self.ledger.transfer(Account::Agency(i), Account::Sink(Sink::Core), fixed);
+            let t = &mut self.tally.agencies[i];
+            t.income = paid;
+            t.income_shortfall = income - paid;
+            t.spend_core = spent;
+        }
+    }
+
+    // ---- 3. staff time ------------------------------------------------------------------------
+
+    /// Targets, plans and reporting take their share first (003:82); the rest is open.
+    fn staff_time(&mut self) {
+        for (a, t) in self.agencies.iter_mut().zip(&mut self.tally.agencies) {
+            t.staff_reporting = a.staff * a.reporting_share;
+            a.flex = a.staff - t.staff_reporting;
+            a.earmark.fill(0.0);
+        }
+    }
+
+    // ---- 4. mechanisms ------------------------------------------------------------------------
+
+    fn mechanisms(&mut self, rules: &[Box<dyn Behaviour>], streams: &mut Streams, sc: &mut Scratch) {
+        let n = self.n_agencies();
+        // Poll agencies in an order drawn from the schedule stream.
+        for i in (1..n).rev() {
+            let j = streams.schedule.random_range(0..=i);
+            sc.order.swap(i, j);
+        }
+        for m in 0..self.mechanisms.len() {
+            self.hosting(m, rules, streams, sc);
+            self.membership(m, rules, sc);
+            self.mechanism_costs(m);
+            if self.mechanisms[m].kind == MechanismKind::PooledFund {
+                self.pool_contributions(m, rules);
+            }
+            if self.mechanisms[m].kind == MechanismKind::Forum {
+                self.agenda(m, rules, sc);
+            }
+            let mech = &mut self.mechanisms[m];
+            // Grows while nurtured by a host with members; decays otherwise (001:244).
+            if mech.alive() && mech.n_members() >= 2 {
+                mech.depth += mech.growth * (1.0 - mech.depth);
+            } else {
+                mech.depth *= 1.0 - mech.decay;
+            }
+            self.resent_free_riders(m);
+        }
+    }
+
+    fn hosting(&mut self, m: usize, rules: &[Box<dyn Behaviour>], streams: &mut Streams, sc: &Scratch) {
+        if let Some(h) = self.mechanisms[m].host {
+            let mech = &self.mechanisms[m];
+            let can = self.ledger.can_pay(Account::Agency(h), mech.host_money) && self.agencies[h].flex >= mech.host_staff;
+            if !(can && rules[h].keep_hosting(self, h, m)) {
+                self.mechanisms[m].host = None;
+            }
+        }
+        if self.mechanisms[m].host.is_none() {
+            for &i in &sc.order {
+                let mech = &self.mechanisms[m];
+                if !mech.candidates.contains(&i) {
+                    continue;
+                }
+                let can = self.ledger.can_pay(Account::Agency(i), mech.host_money) && self.agencies[i].flex >= mech.host_staff;
+                if can && rules[i].volunteer_to_host(self, i, m, &mut streams.agencies[i]) {
+                    self.mechanisms[m].host = Some(i);
+                    break;
+                }
+            }
+        }
+        let mech = &mut self.mechanisms[m];
+        match mech.host {
+            Some(h) => {
+                mech.vacancy = 0;
+                mech.members |= 1u128 << h;
+            }
+            None => {
+                mech.vacancy += 1;
+                mech.members = 0;
+            }
+        }
+    }
+
+    fn membership(&mut self, m: usize, rules: &[Box<dyn Behaviour>], sc: &Scratch) {
+        let Some(h) = self.mechanisms[m].host else { return };
+        for &i in &sc.order {
+            let mech = &self.mechanisms[m];
+            if i == h || !mech.candidates.contains(&i) {
+                continue;
+            }
+            let feasible = self.agencies[i].flex >= mech.member_staff;
+            let want = feasible && rules[i].join(self, i, m);
+            let mech = &mut self.mechanisms[m];
+            if want {
+                mech.members |= 1u128 << i;
+            } else {
+                mech.members &= !(1u128 << i);
+            }
+        }
+    }
+
+    fn mechanism_costs(&mut self, m: usize) {
+        let Some(h) = self.mechanisms[m].host else { return };
+        let n = self.n_agencies();
+        let (host_money, host_staff, member_staff) = {
+            let mech = &self.mechanisms[m];
+            (mech.host_money, mech.host_staff, mech.member_staff)
+        };
+        let paid = self.ledger.transfer(Account::Agency(h), Account::Sink(Sink::Coordination), host_money);
+        self.agencies[h].flex -= host_staff;
+        let t = &mut self.tally.agencies[h];
+        t.spend_hosting += paid;
+        t.staff_mechanisms += host_staff;
+        t.hosting += 1;
+        self.tally.mech_cost[m * n + h] += paid + host_staff * self.staff_value;
+        for i in 0..n {
+            if i == h || !self.mechanisms[m].is_member(i) {
+                continue;
+            }
+            self.agencies[i].flex -= member_staff;
+            let t = &mut self.tally.agencies[i];
+            t.staff_mechanisms += member_staff;
+            t.memberships += 1;
+            self.tally.mech_cost[m * n + i] += member_staff * self.staff_value;
+        }
+    }
+
+    fn pool_contributions(&mut self, m: usize, rules: &[Box<dyn Behaviour>]) {
+        let n = self.n_agencies();
+        let Some(pool) = self.mechanisms[m].pool else { return };
+        if self.mechanisms[m].alive() {
+            for i in 0..n {
+                if !self.mechanisms[m].is_member(i) {
+                    continue;
+                }
+                let want = rules[i].contribution(self, i, m);
+                let want = if want.is_finite() && want > 0.0 { want } else { 0.0 };
+                let paid = self.ledger.transfer(Account::Agency(i), Account::Pool(pool), want);
+                let fair = self.mechanisms[m].pool_share * self.agencies[i].income;
+                self.mechanisms[m].contrib_ratio[i] = if fair > 0.0 { paid / fair } else { 1.0 };
+                self.tally.agencies[i].spend_pool += paid;
+                self.tally.mech_cost[m * n + i] += paid;
+            }
+        }
+        self.mechanisms[m].pool_paid.fill(0.0);
+    }
+
+    fn agenda(&mut self, m: usize, rules: &[Box<dyn Behaviour>], sc: &mut Scratch) {
+        let mech = &self.mechanisms[m];
+        if !mech.alive() {
+            return;
+        }
+        sc.agenda.fill(0.0);
+        if mech.agenda_rule == AgendaRule::NeedWeighted {
+            for (o, g) in sc.agenda.iter_mut().zip(&self.groups) {
+                *o = g.need_share;
+            }
+        } else {
+            let mut total_weight = 0.0;
+            for i in 0..self.n_agencies() {
+                if !mech.is_member(i) {
+                    continue;
+                }
+                sc.bids.fill(0.0);
+                rules[i].agenda_bid(self, i, m, &mut sc.bids);
+                let s: f64 = sc.bids.iter().filter(|b| b.is_finite() && **b > 0.0).sum();
+                if s <= 0.0 {
+                    continue;
+                }
+                let weight = match mech.agenda_rule {
+                    AgendaRule::PowerWeighted => self.agencies[i].power.powf(mech.gamma),
+                    _ => 1.0,
+                };
+                total_weight += weight;
+                for (o, b) in sc.agenda.iter_mut().zip(&sc.bids) {
+                    if b.is_finite() && *b > 0.0 {
+                        *o += weight * b / s;
+                    }
+                }
+            }
+            if total_weight <= 0.0 {
+                return;
+            }
+            sc.agenda.iter_mut().for_each(|o| *o /= total_weight);
+        }
+        self.mechanisms[m].agenda.copy_from_slice(&sc.agenda);
+    }
+
+    /// The host resents members who bear less than an equal share of the mechanism's cost
+    /// (001:182, 001:201).
+    fn resent_free_riders(&mut self, m: usize) {
+        let Some(h) = self.mechanisms[m].host else { return };
+        let n = self.n_agencies();
+        let members = self.mechanisms[m].n_members() as f64;
+        if members < 2.0 {
+            return;
+        }
+        let total: f64 = (0..n).map(|i| self.tally.mech_cost[m * n + i]).sum();
+        let fair = total / members;
+        if fair <= 0.0 {
+            return;
+        }
+        let step = self.params.trust_step;
+        for j in 0..n {
+            if j == h || !self.mechanisms[m].is_member(j) {
+                continue;
+            }
+            let gap = ((fair - self.tally.mech_cost[m * n + j]) / fair).max(0.0);
+            self.resentment[h * n + j] += step * gap;
+            self.trust[h * n + j] = (self.trust[h * n + j] - step * gap).max(-1.0);
+        }
+    }
+
+    /// Forum members' targets are pulled toward the forum's agenda in proportion to its depth
+    /// (001:119: a powerful member's client group diverts others' effort).
+    fn effective_targets(&mut self) {
+        for (i, a) in self.agencies.iter_mut().enumerate() {
+            a.effective_targets.copy_from_slice(&a.targets);
+            for m in &self.mechanisms {
+                if m.kind != MechanismKind::Forum || !m.alive() || !m.is_member(i) {
+                    continue;
+                }
+                let pull = m.agenda_pull * m.depth;
+                for (t, o) in a.effective_targets.iter_mut().zip(&m.agenda) {
+                    *t = (1.0 - pull) * *t + pull * o;
+                }
+            }
+        }
+    }
+
+    // ---- 5. effort ----------------------------------------------------------------------------
+
+    fn effort(&mut self, rules: &[Box<dyn Behaviour>], sc: &mut Scratch) {
+        for i in 0..self.n_agencies() {
+            sc.effort.fill(0.0);
+            rules[i].effort(self, i, &mut sc.effort);
+            let a = &mut self.agencies[i];
+            // Earmarks are shares of the open time; invalid or excess shares are scaled down
+            // (the engine, not the rule, guarantees the time exists).
+            let s: f64 = sc.effort.iter().map(|e| if e.is_finite() { e.max(0.0) } else { 0.0 }).sum();
+            let scale = if s > 1.0 { 1.0 / s } else { 1.0 };
+            let open = a.flex.max(0.0);
+            let mut used = 0.0;
+            for (em, e) in a.earmark.iter_mut().zip(&sc.effort) {
+                let e = if e.is_finite() { e.max(0.0) } else { 0.0 };
+                *em = open * e * scale;
+                used += *em;
+            }
+            a.flex = open - used;
+        }
+    }
+
+    // ---- 6. cases -----------------------------------------------------------------------------
+
+    fn arrivals(&mut self, r: &mut ChaCha8Rng) {
+        self.cases.clear();
+        let n_dims = self.dims.len();
+        for g in 0..self.n_groups() {
+            let grp = &self.groups[g];
+            let k = poisson(r, grp.arrivals);
+            for _ in 0..k {
+                let mut case = Case {
+                    group: g,
+                    entry: 0,
+                    needs: [0.0; MAX_DIMENSIONS],
+                    n_needs: 0,
+                    total_need: 0.0,
+                    loss_u: [0.0; MAX_HOPS],
+                };
+                for d in 0..n_dims {
+                    let hit = r.random::<f64>() < grp.need_prob[d];
+                    let size = grp.need_size * (0.5 + r.random::<f64>());
+                    if hit {
+                        case.needs[d] = size as f32;
+                    }
+                }
+                if case.needs.iter().all(|&x| x == 0.0) {
+                    let d = (0..n_dims)
+                        .max_by(|&a, &b| grp.need_prob[a].total_cmp(&grp.need_prob[b]).then(b.cmp(&a)))
+                        .unwrap_or(0);
+                    case.needs[d] = grp.need_size as f32;
+                }
+                case.n_needs = case.needs.iter().filter(|&&x| x > 0.0).count() as u8;
+                case.total_need = case.needs.iter().map(|&x| x as f64).sum();
+                let u: f64 = r.random();
+                case.entry = grp.entry_cdf.iter().position(|&c| u < c).unwrap_or(grp.entry_last);
+                for l in case.loss_u.iter_mut() {
+                    *l = r.random::<f32>();
+                }
+                self.cases.push(case);
+            }
+        }
+        // Shuffle so that no group is always served first.
+        for i in (1..self.cases.len()).rev() {
+            let j = r.random_range(0..=i);
+            self.cases.swap(i, j);
+        }
+    }
+
+    fn record_arrival(&mut self, case: &Case) {
+        let need = case.total_need * self.groups[case.group].severity;
+        let t = &mut self.tally;
+        for o in [&mut t.all, &mut t.groups[case.group], &mut t.by_needs[case.n_needs as usize], &mut t.run] {
+            o.arrivals += 1;
+            o.need += need;
+        }
+        if case.n_needs >= 2 {
+            t.multi_need_cases += 1;
+        }
+    }
+
+    fn record_status(&mut self, case: &Case, status: CaseStatus, met: f64) {
+        let t = &mut self.tally;
+        for o in [&mut t.all, &mut t.groups[case.group], &mut t.by_needs[case.n_needs as usize], &mut t.run] {
+            match status {
+                CaseStatus::Served => o.served += 1,
+                CaseStatus::PartlyServed => o.partly_served += 1,
+                CaseStatus::FellThrough(_) => o.fell_through += 1,
+            }
+            o.need_met += met;
+        }
+        if let CaseStatus::FellThrough(r) = status {
+            for f in [&mut t.fell, &mut t.run_fell] {
+                match r {
+                    FellReason::Refused => f.refused += 1,
+                    FellReason::Lost => f.lost += 1,
+                    FellReason::NothingMet => f.nothing_met += 1,
+                }
+            }
+        }
+    }
+
+    fn mark_reached(&mut self, i: usize, case: &Case) {
+        let k = self.tally.ag(i, case.group);
+        self.tally.reached[k] += case.total_need * self.groups[case.group].severity;
+    }
+
+    fn process_case(&mut self, case: &Case, rules: &[Box<dyn Behaviour>], streams: &mut Streams) {
+        self.record_arrival(case);
+        let n = self.n_agencies();
+        let g = case.group;
+        let hop_limit = self.params.hop_limit;
+        let mut holder = case.entry;
+        let mut held: u128 = 1u128 << holder;
+        let mut from: Option<usize> = None;
+        let mut hops: u32 = 0;
+        self.mark_reached(holder, case);
+        loop {
+            let can_refer = hops < hop_limit;
+            let cv = CaseView { case, held, from, hops, can_refer };
+            let mut d = rules[holder].triage(self, holder, &cv, &mut streams.agencies[holder]);
+            // Validate: a referral must go to an agency that has not held the case.
+            if let Triage::Refer(j) = d {
+                if !can_refer || j >= n || held & (1u128 << j) != 0 || !self.referrable(j) {
+                    d = Triage::Decline;
+                }
+            }
+            // A statutory duty: the agency cannot refuse (001:156).
+            if d == Triage::Decline && self.agencies[holder].duties[g] {
+                d = Triage::Accept;
+            }
+            match d {
+                Triage::Accept => {
+                    if let Some(f) = from {
+                        self.favours[holder * n + f] += 1.0;
+                        self.bump_trust(f, holder, 1.0);
+                    }
+                    self.serve(case, holder, held, hops, rules, streams);
+                    return;
+                }
+                Triage::Refer(j) => {
+                    hops += 1;
+                    self.record_referral(case, holder, j);
+                    let p = self.params.referral_loss * (1.0 - self.protocol_depth(holder, j));
+                    if (case.loss_u[(hops - 1) as usize] as f64) < p {
+                        self.record_status(case, CaseStatus::FellThrough(FellReason::Lost), 0.0);
+                        return;
+                    }
+                    from = Some(holder);
+                    holder = j;
+                    held |= 1u128 << j;
+                    self.mark_reached(j, case);
+                }
+                Triage::Decline => match from {
+                    Some(prev) if can_refer => {
+                        // Bounced back to the sender (the referral "battle", 001:220).
+                        hops += 1;
+                        for o in [&mut self.tally.all, &mut self.tally.groups[g], &mut self.tally.run] {
+                            o.bounces += 1;
+                        }
+                        self.tally.by_needs[case.n_needs as usize].bounces += 1;
+                        self.tally.agencies[holder].declined_referrals += 1;
+                        self.bump_trust(prev, holder, -1.0);
+                        holder = prev;
+                        from = None;
+                    }
+                    _ => {
+                        self.record_status(case, CaseStatus::FellThrough(FellReason::Refused), 0.0);
+                        return;
+                    }
+                },
+            }
+        }
+    }
+
+    fn bump_trust(&mut self, i: usize, j: usize, sign: f64) {
+        let n = self.n_agencies();
+        let t = &mut self.trust[i * n + j];
+        *t = (*t + sign * self.params.trust_step).clamp(-1.0, 1.0);
+    }
+
+    fn record_referral(&mut self, case: &Case, s: usize, r: usize) {
+        let n = self.n_agencies();
+        let dumped = crate::metrics::is_dumping(self, s, r, case);
+        let cost = crate::metrics::case_cost(self, case);
+        let t = &mut self.tally;
+        for o in [&mut t.all, &mut t.groups[case.group], &mut t.by_needs[case.n_needs as usize], &mut t.run] {
+            o.referrals += 1;
+            if dumped {
+                o.dumped += 1;
+            }
+        }
+        t.referrals[s * n + r] += 1;
+        t.agencies[s].referrals_out += 1;
+        t.agencies[r].referrals_in += 1;
+        if dumped {
+            t.dumped[s * n + r] += 1;
+            t.dumped_cost_matrix[s * n + r] += cost;
+            t.dumped_cost += cost;
+        }
+    }
+
+    /// Take staff time from agency `i`: its earmark for group `g` first, then flex.
+    fn take_time(&mut self, i: usize, g: usize, want: f64, earmark_ok: bool) -> f64 {
+        let a = &mut self.agencies[i];
+        let mut got = 0.0;
+        if earmark_ok {
+            let e = want.min(a.earmark[g]).max(0.0);
+            a.earmark[g] -= e;
+            got += e;
+        }
+        let f = (want - got).min(a.flex).max(0.0);
+        a.flex -= f;
+        got + f
+    }
+
+    fn serve(
+        &mut self,
+        case: &Case,
+        lead: usize,
+        held: u128,
+        hops: u32,
+        rules: &[Box<dyn Behaviour>],
+        streams: &mut Streams,
+    ) {
+        let n = self.n_agencies();
+        let g = case.group;
+        let n_dims = self.dims.len();
+        let sev_need = case.total_need * self.groups[g].severity;
+        let mut server = [NONE; MAX_DIMENSIONS];
+        let mut s = [0.0f64; MAX_DIMENSIONS];
+        self.tally.agencies[lead].cases_led += 1;
+
+        // Throughput funding (001:144).
+        let pay = self.agencies[lead].throughput_pay;
+        if pay > 0.0 {
+            let from = match self.agencies[lead].funder {
+                Funder::Centre => Account::Centre,
+                Funder::Agency(j) => Account::Agency(j),
+            };
+            let got = self.ledger.transfer(from, Account::Agency(lead), pay);
+            self.tally.agencies[lead].throughput_income += got;
+        }
+
+        // The lead serves what lies within its remit, as far as time and money allow.
+        for d in 0..n_dims {
+            let need = case.needs[d] as f64;
+            let q = self.quality(lead, d);
+            if need <= 0.0 || q <= 0.0 {
+                continue;
+            }
+            let want_t = self.dim_staff(need);
+            let cost = self.dim_cost(lead, d, need);
+            let avail_t = self.time_for(lead, g);
+            let money = self.reserves(lead);
+            let frac = (avail_t / want_t).min(money / cost).clamp(0.0, 1.0);
+            if frac <= 0.0 {
+                continue;
+            }
+            let t = self.take_time(lead, g, want_t * frac, true);
+            let paid = self.ledger.transfer(Account::Agency(lead), Account::Sink(Sink::Cases), cost * frac);
+            let ta = &mut self.tally.agencies[lead];
+            ta.staff_cases += t;
+            ta.spend_cases += paid;
+            s[d] = q * frac;
+            server[d] = lead as u8;
+        }
+
+        // Needs outside its remit: joint work with partners, if the lead seeks it and the
+        // partner agrees (contribution to cross-cutting work).
+        let cv = CaseView { case, held, from: None, hops, can_refer: false };
+        for d in 0..n_dims {
+            let need = case.needs[d] as f64;
+            if need <= 0.0 || server[d] != NONE {
+                continue;
+            }
+            let Some(p) = rules[lead].choose_partner(self, lead, &cv, d, &mut streams.agencies[lead]) else {
+                continue;
+            };
+            if p >= n || p == lead || !crate::behaviour::partner_can(self, p, d, case) {
+                continue;
+            }
+            let cost = self.dim_cost(p, d, need);
+            let pool = self.pool_covering(lead, p, cost);
+            if !rules[p].co_serve(self, p, lead, &cv, d, pool.is_some()) {
+                continue;
+            }
+            let paid = match pool.and_then(|m| self.mechanisms[m].pool.map(|acc| (m, acc))) {
+                Some((m, acc)) => {
+                    let paid = self.ledger.transfer(Account::Pool(acc), Account::Sink(Sink::PooledCases), cost);
+                    self.mechanisms[m].pool_paid[p] += paid;
+                    self.tally.agencies[p].pool_paid_for += paid;
+                    paid
+                }
+                None => {
+                    let paid = self.ledger.transfer(Account::Agency(p), Account::Sink(Sink::Cases), cost);
+                    self.tally.agencies[p].spend_cases += paid;
+                    paid
+                }
+            };
+            let frac = if cost > 0.0 { (paid / cost).clamp(0.0, 1.0) } else { 1.0 };
+            let overhead = self.params.joint_overhead * (1.0 - self.protocol_depth(lead, p));
+            let tp = self.take_time(p, g, self.dim_staff(need) * frac + overhead, false);
+            let tl = self.take_time(lead, g, overhead, false);
+            self.tally.agencies[p].staff_joint += tp;
+            self.tally.agencies[p].co_served += 1;
+            self.tally.agencies[lead].staff_joint += tl;
+            s[d] = self.quality(p, d) * frac;
+            server[d] = p as u8;
+            self.favours[p * n + lead] += 1.0;
+            self.bump_trust(lead, p, 1.0);
+            let kg = self.params.knowledge_growth;
+            let k = &mut self.knowledge[lead * n + p];
+            *k += kg * (1.0 - *k);
+            let k = *k;
+            self.knowledge[p * n + lead] = k;
+        }
+
+        // Fragmentation: servers not joined up lose effectiveness (002:233, 003:30).
+        let mut partners = 0u32;
+        let mut join_sum = 0.0;
+        let mut knowledge_sum = 0.0;
+        let mut credited: Option<usize> = None;
+        let mut best_mech = 0.0;
+        let mut seen: u128 = 0;
+        for d in 0..n_dims {
+            let p = server[d];
+            if p == NONE || p as usize == lead || seen & (1u128 << p) != 0 {
+                continue;
+            }
+            seen |= 1u128 << p;
+            let p = p as usize;
+            partners += 1;
+            let (jm, which) = self.mechanism_join(lead, p, g);
+            join_sum += 1.0 - (1.0 - jm) * (1.0 - self.knowledge(lead, p));
+            knowledge_sum += self.knowledge(lead, p);
+            if jm > best_mech {
+                best_mech = jm;
+                credited = which;
+            }
+        }
+        let frag = self.params.fragmentation_penalty;
+        let (met, met_knowledge_only) = if partners > 0 {
+            let j = join_sum / partners as f64;
+            let k_only = knowledge_sum / partners as f64;
+            let mut s_k = s;
+            for d in 0..n_dims {
+                s[d] *= 1.0 - frag * (1.0 - j);
+                s_k[d] *= 1.0 - frag * (1.0 - k_only);
+            }
+            (self.combine(case, &s), self.combine(case, &s_k))
+        } else {
+            (self.combine(case, &s), self.combine(case, &s))
+        };
+
+        // Credit the mechanism's added need met to its members by remit (free-riding picture).
+        if let Some(m) = credited {
+            let added = (met - met_knowledge_only).max(0.0) * sev_need;
+            if added > 0.0 {
+                for i in 0..n {
+                    if !self.mechanisms[m].is_member(i) {
+                        continue;
+                    }
+                    let mut share = 0.0;
+                    for d in 0..n_dims {
+                        if case.needs[d] > 0.0 && self.quality(i, d) > 0.0 {
+                            share += case.needs[d] as f64 / case.total_need;
+                        }
+                    }
+                    self.tally.mech_benefit[m * n + i] += added * share;
+                }
+            }
+        }
+
+        let all_served = (0..n_dims).all(|d| case.needs[d] <= 0.0 || server[d] != NONE);
+        if case.n_needs >= 2 && partners > 0 && all_served && join_sum / partners as f64 >= 0.5 {
+            self.tally.joint_cases += 1;
+        }
+
+        // Credit need met to each server by the need weight it covered (attainment).
+        let met_units = met * sev_need;
+        let mut credited_agencies: u128 = 0;
+        for d in 0..n_dims {
+            let p = server[d];
+            if p == NONE {
+                continue;
+            }
+            let p = p as usize;
+            let k = self.tally.ag(p, g);
+            self.tally.met[k] += met_units * case.needs[d] as f64 / case.total_need;
+            if credited_agencies & (1u128 << p) == 0 {
+                credited_agencies |= 1u128 << p;
+                self.tally.served_on[k] += sev_need;
+            }
+        }
+
+        let status = if met >= self.params.served_threshold {
+            CaseStatus::Served
+        } else if met > 0.0 {
+            CaseStatus::PartlyServed
+        } else {
+            CaseStatus::FellThrough(FellReason::NothingMet)
+        };
+        self.record_status(case, status, met_units);
+    }
+
+    // ---- 7. outcomes --------------------------------------------------------------------------
+
+    fn outcomes(&mut self, rules: &[Box<dyn Behaviour>], inspection: &mut ChaCha8Rng) {
+        let n_groups = self.n_groups();
+        for i in 0..self.n_agencies() {
+            let (mut t_num, mut t_w, mut f_num, mut f_w) = (0.0, 0.0, 0.0, 0.0);
+            let (mut met_all, mut reached_all) = (0.0, 0.0);
+            for g in 0..n_groups {
+                let k = self.tally.ag(i, g);
+                let tau = self.agencies[i].targets[g];
+                let (reached, met, served_on) = (self.tally.reached[k], self.tally.met[k], self.tally.served_on[k]);
+                met_all += met;
+                reached_all += reached;
+                if reached > 0.0 {
+                    t_num += tau * (met / reached).min(1.0);
+                    t_w += tau;
+                }
+                if served_on > 0.0 {
+                    f_num += tau * (met / served_on).min(1.0);
+                    f_w += tau;
+                }
+            }
+            let true_att = if t_w > 0.0 { t_num / t_w } else { f64::NAN };
+            let favourable = if f_w > 0.0 { f_num / f_w } else { true_att };
+            let mut reported = rules[i].report(self, i, true_att, favourable);
+            if !(reported.is_finite() || reported.is_nan()) {
+                reported = true_att;
+            }
+            // One inspection draw per agency per tick, used or not, so that the stream does
+            // not depend on what agencies report.
+            let u: f64 = inspection.random();
+            let mut detected = false;
+            if reported > true_att + 1e-12 && u < self.params.detection_rate {
+                detected = true;
+                reported = true_att;
+                let a = &mut self.agencies[i];
+                a.legitimacy = (a.legitimacy - self.params.blame_penalty).max(0.0);
+            }
+            let t = &mut self.tally.agencies[i];
+            t.true_attainment = true_att;
+            t.reported_attainment = reported;
+            t.gaming_detected = detected;
+            self.agencies[i].rule.achieved = if reached_all > 0.0 { (met_all / reached_all).min(1.0) } else { f64::NAN };
+        }
+    }
+
+    // ---- 8. relations -------------------------------------------------------------------------
+
+    fn relations(&mut self) {
+        let td = self.params.trust_decay;
+        let kd = self.params.knowledge_decay;
+        for x in &mut self.trust {
+            *x *= 1.0 - td;
+        }
+        for x in &mut self.resentment {
+            *x *= 1.0 - td;
+        }
+        for x in &mut self.favours {
+            *x *= 1.0 - td;
+        }
+        for x in &mut self.knowledge {
+            *x *= 1.0 - kd;
+        }
+        for a in &mut self.agencies {
+            a.legitimacy += td * (a.legitimacy_base - a.legitimacy);
+        }
+    }
+
+    // ---- 9. invariants ------------------------------------------------------------------------
+
+    /// Cases: every arrival ended in exactly one state, in total, per group and per number of
+    /// needs. Money: the ledger sums to zero with no account but the centre overdrawn. Staff:
+    /// no agency used more time than it had.
+    pub fn check_invariants(&self) -> Result<(), InvariantError> {
+        let tick = self.tick;
+        let t = &self.tally;
+        let ended = |o: &crate::tally::Outcomes| o.served + o.partly_served + o.fell_through;
+        if ended(&t.all) != t.all.arrivals {
+            return Err(InvariantError::Cases {
+                tick,
+                detail: format!("{} arrived but {} ended in a state", t.all.arrivals, ended(&t.all)),
+            });
+        }
+        let fell = t.fell.refused + t.fell.lost + t.fell.nothing_met;
+        if fell != t.all.fell_through {
+            return Err(InvariantError::Cases {
+                tick,
+                detail: format!("{} fell through but reasons count {fell}", t.all.fell_through),
+            });
+        }
+        for (name, slices) in [("group", &t.groups), ("needs", &t.by_needs)] {
+            let arrivals: u64 = slices.iter().map(|o| o.arrivals).sum();
+            let e: u64 = slices.iter().map(ended).sum();
+            if arrivals != t.all.arrivals || e != t.all.arrivals {
+                return Err(InvariantError::Cases {
+                    tick,
+                    detail: format!("{name} slices count {arrivals} arrivals and {e} ends, all cases {}", t.all.arrivals),
+                });
+            }
+        }
+        if ended(&t.run) != t.run.arrivals {
+            return Err(InvariantError::Cases { tick, detail: "run totals disagree".to_string() });
+        }
+        if self.ledger.total() != 0 {
+            return Err(InvariantError::Money { tick, detail: format!("ledger sums to {} micro-units", self.ledger.total()) });
+        }
+        if let Some(acc) = self.ledger.first_negative() {
+            return Err(InvariantError::Money { tick, detail: format!("account {acc} is overdrawn") });
+        }
+        for (a, ta) in self.agencies.iter().zip(&t.agencies) {
+            let used = ta.staff_reporting + ta.staff_mechanisms + ta.staff_cases + ta.staff_joint;
+            let left = a.flex + a.earmark.iter().sum::<f64>();
+            if used > a.staff + 1e-6 || a.flex < -1e-6 || (used + left - a.staff).abs() > 1e-6 * a.staff.max(1.0) {
+                return Err(InvariantError::Staff {
+                    tick,
+                    agency: a.name.clone(),
+                    detail: format!("staff {} used {used} left {left}", a.staff),
+                });
+            }
+        }
+        Ok(())
+    }
+}

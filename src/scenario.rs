@@ -1,0 +1,989 @@
+//! Scenario files: the TOML format users write, and its validation.
+//!
+//! Two layers: `raw` structs mirror the file one-to-one (serde, unknown fields rejected) and
+//! [`Scenario`] is the validated form the model is built from. Every check that can fail
+//! returns a [`ScenarioError`] naming the file, the field path, the offending value and what
+//! is allowed; nothing is clamped silently. The field reference is `docs/scenarios.md`.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::error::ScenarioError;
+
+/// The default scenario, embedded in the binary (`scenarios/homelessness.toml`).
+pub const DEFAULT_SCENARIO: &str = include_str!("../scenarios/homelessness.toml");
+/// Name used for the embedded scenario in messages and manifests.
+pub const DEFAULT_SCENARIO_NAME: &str = "<embedded>/scenarios/homelessness.toml";
+
+/// Most agencies a scenario may have (bit sets of agencies are `u128`).
+pub const MAX_AGENCIES: usize = 128;
+/// Most need dimensions.
+pub const MAX_DIMENSIONS: usize = 16;
+/// Highest hop limit (each case carries one pre-drawn loss number per hop).
+pub const MAX_HOPS: usize = 8;
+
+/// The behaviour family of an agency: which decision rule it follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, PartialOrd, Ord)]
+pub enum Family {
+    /// Rational-administrative, synoptic (full information, maximises the shared objective).
+    #[serde(rename = "ra")]
+    RaSynoptic,
+    /// Rational-administrative, bounded (satisficing with an adaptive aspiration).
+    #[serde(rename = "ra-bounded")]
+    RaBounded,
+    /// Bureaucratic politics (own organisational utility mixed with the shared objective).
+    #[serde(rename = "bp")]
+    BureaucraticPolitics,
+}
+
+impl Family {
+    pub const ALL: [Family; 3] = [Family::RaSynoptic, Family::RaBounded, Family::BureaucraticPolitics];
+
+    /// The spelling used in scenario files, on the command line and in CSV output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Family::RaSynoptic => "ra",
+            Family::RaBounded => "ra-bounded",
+            Family::BureaucraticPolitics => "bp",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Family> {
+        Family::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+}
+
+/// Where an agency sits (001:85-92).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    Central,
+    LocalStatutory,
+    Voluntary,
+    Accommodation,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Central => "central",
+            Level::LocalStatutory => "local_statutory",
+            Level::Voluntary => "voluntary",
+            Level::Accommodation => "accommodation",
+        }
+    }
+}
+
+/// Kind of coordination mechanism.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MechanismKind {
+    /// Multi-agency forum with an agenda over client groups (001:138, 001:190-194).
+    Forum,
+    /// Joint protocol / information sharing: cuts referral losses and joint-work overhead (001:150-158).
+    Protocol,
+    /// Pooled fund: members pay in, the fund pays for members' joint casework (002:342).
+    PooledFund,
+}
+
+impl MechanismKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MechanismKind::Forum => "forum",
+            MechanismKind::Protocol => "protocol",
+            MechanismKind::PooledFund => "pooled_fund",
+        }
+    }
+}
+
+/// How a forum turns members' bids into an agenda. A rule of the forum, not of the agents.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgendaRule {
+    /// Bids weighted by power raised to `gamma` (001:119, 001:194).
+    PowerWeighted,
+    /// One member, one vote.
+    EqualVotes,
+    /// The agenda follows need shares whatever members bid.
+    NeedWeighted,
+}
+
+impl AgendaRule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AgendaRule::PowerWeighted => "power_weighted",
+            AgendaRule::EqualVotes => "equal_votes",
+            AgendaRule::NeedWeighted => "need_weighted",
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Raw file layout
+// ---------------------------------------------------------------------------------------------
+
+mod raw {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct File {
+        pub scenario: Meta,
+        pub dimensions: Vec<String>,
+        #[serde(default)]
+        pub model: ModelParams,
+        #[serde(default)]
+        pub power: PowerWeights,
+        #[serde(default)]
+        pub behaviours: BehaviourParams,
+        #[serde(default)]
+        pub population: Option<Population>,
+        pub groups: Vec<Group>,
+        pub agencies: Vec<Agency>,
+        #[serde(default)]
+        pub mechanisms: Vec<Mechanism>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Meta {
+        pub name: String,
+        #[serde(default)]
+        pub description: String,
+        pub ticks: u32,
+        pub seed: u64,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Population {
+        pub shares: BTreeMap<String, f64>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Group {
+        pub name: String,
+        #[serde(default)]
+        pub label: Option<String>,
+        pub arrivals: f64,
+        pub needs: BTreeMap<String, f64>,
+        #[serde(default = "one")]
+        pub need_size: f64,
+        #[serde(default = "one")]
+        pub severity: f64,
+        #[serde(default = "half")]
+        pub salience: f64,
+        #[serde(default)]
+        pub risk: f64,
+        pub entry: BTreeMap<String, f64>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Agency {
+        pub name: String,
+        #[serde(default)]
+        pub label: Option<String>,
+        pub level: Level,
+        #[serde(default)]
+        pub behaviour: Option<String>,
+        #[serde(default)]
+        pub lambda: Option<f64>,
+        #[serde(default = "centre")]
+        pub funder: String,
+        pub income: f64,
+        #[serde(default)]
+        pub reserves: f64,
+        #[serde(default)]
+        pub fixed_costs: f64,
+        pub staff: f64,
+        #[serde(default = "reporting")]
+        pub reporting_share: f64,
+        pub remit: BTreeMap<String, f64>,
+        #[serde(default)]
+        pub targets: BTreeMap<String, f64>,
+        #[serde(default)]
+        pub duties: Vec<String>,
+        #[serde(default = "half")]
+        pub information: f64,
+        #[serde(default = "half")]
+        pub legitimacy: f64,
+        #[serde(default = "half")]
+        pub political: f64,
+        #[serde(default = "half")]
+        pub autonomy: f64,
+        #[serde(default = "half")]
+        pub risk_aversion: f64,
+        #[serde(default)]
+        pub throughput_pay: f64,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Mechanism {
+        pub name: String,
+        pub kind: MechanismKind,
+        pub candidates: Vec<String>,
+        #[serde(default = "two")]
+        pub host_money: f64,
+        #[serde(default = "two")]
+        pub host_staff: f64,
+        #[serde(default = "half")]
+        pub member_staff: f64,
+        #[serde(default = "threat")]
+        pub threat: f64,
+        #[serde(default = "growth")]
+        pub growth: f64,
+        #[serde(default = "decay")]
+        pub decay: f64,
+        #[serde(default)]
+        pub initial_depth: f64,
+        #[serde(default)]
+        pub agenda_rule: Option<AgendaRule>,
+        #[serde(default)]
+        pub gamma: Option<f64>,
+        #[serde(default)]
+        pub agenda_pull: Option<f64>,
+        #[serde(default)]
+        pub pool_share: Option<f64>,
+    }
+
+    fn one() -> f64 {
+        1.0
+    }
+    fn two() -> f64 {
+        2.0
+    }
+    fn half() -> f64 {
+        0.5
+    }
+    fn reporting() -> f64 {
+        0.1
+    }
+    fn threat() -> f64 {
+        0.3
+    }
+    fn growth() -> f64 {
+        0.1
+    }
+    fn decay() -> f64 {
+        0.05
+    }
+    fn centre() -> String {
+        "centre".to_string()
+    }
+}
+
+/// Arena-wide model parameters (`[model]`). Defaults and sources: `docs/ODD.md`.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct ModelParams {
+    /// 0 = needs are substitutes (mean of dimensions), 1 = strict complements (minimum).
+    pub complementarity: f64,
+    /// Need met at or above which a case counts as served.
+    pub served_threshold: f64,
+    /// Most referrals a case may take before whoever holds it must accept or let it fall.
+    pub hop_limit: u32,
+    /// Chance a referral loses the case, before any protocol between sender and receiver.
+    pub referral_loss: f64,
+    /// Share of service effectiveness lost when a case's servers are not joined up.
+    pub fragmentation_penalty: f64,
+    /// Remit below which an agency does not serve a dimension itself but seeks a partner.
+    pub remit_floor: f64,
+    /// Money per unit of need served (k GBP).
+    pub unit_cost: f64,
+    /// Staff-days per unit of need served.
+    pub unit_staff: f64,
+    /// Staff-days each partner spends per joint case, before any protocol.
+    pub joint_overhead: f64,
+    /// Shared knowledge gained per joint case between two partners (share of the gap to 1).
+    pub knowledge_growth: f64,
+    /// Share of shared knowledge lost per tick.
+    pub knowledge_decay: f64,
+    /// Trust change per favour or refusal.
+    pub trust_step: f64,
+    /// Share of trust (and resentment) that fades per tick.
+    pub trust_decay: f64,
+    /// Expected media-salience shocks per tick.
+    pub shock_rate: f64,
+    /// Salience added by a shock.
+    pub shock_size: f64,
+    /// Share of excess salience that fades per tick.
+    pub salience_decay: f64,
+    /// Political capital an agency gains per unit of excess salience of its target groups.
+    pub political_gain: f64,
+    /// Chance per tick that inspection sees through an agency's gamed report.
+    pub detection_rate: f64,
+    /// Loss of legitimacy when gaming is detected.
+    pub blame_penalty: f64,
+    /// Weight on money in the shared objective (need met per unit of case cost).
+    pub cost_weight: f64,
+}
+
+impl Default for ModelParams {
+    fn default() -> Self {
+        ModelParams {
+            complementarity: 0.7,
+            served_threshold: 0.75,
+            hop_limit: 3,
+            referral_loss: 0.1,
+            fragmentation_penalty: 0.4,
+            remit_floor: 0.3,
+            unit_cost: 1.0,
+            unit_staff: 1.0,
+            joint_overhead: 0.5,
+            knowledge_growth: 0.02,
+            knowledge_decay: 0.02,
+            trust_step: 0.02,
+            trust_decay: 0.01,
+            shock_rate: 0.1,
+            shock_size: 0.5,
+            salience_decay: 0.1,
+            political_gain: 0.5,
+            detection_rate: 0.2,
+            blame_penalty: 0.1,
+            cost_weight: 0.2,
+        }
+    }
+}
+
+/// Weights of the power index (`[power]`), after 001:46 and 001:194.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct PowerWeights {
+    pub finance: f64,
+    pub information: f64,
+    pub legitimacy: f64,
+    pub political: f64,
+    pub leverage: f64,
+}
+
+impl Default for PowerWeights {
+    fn default() -> Self {
+        PowerWeights { finance: 0.3, information: 0.15, legitimacy: 0.2, political: 0.2, leverage: 0.15 }
+    }
+}
+
+/// Parameters of the three decision rules (`[behaviours.*]`).
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct BehaviourParams {
+    pub ra: RaParams,
+    /// Written `[behaviours.ra-bounded]`, the same spelling as the behaviour's name.
+    #[serde(rename = "ra-bounded")]
+    pub ra_bounded: BoundedParams,
+    pub bp: BpParams,
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct RaParams {
+    /// A synoptic agency keeps a case unless another agency would do better by this margin.
+    pub routing_margin: f64,
+}
+
+impl Default for RaParams {
+    fn default() -> Self {
+        RaParams { routing_margin: 0.05 }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct BoundedParams {
+    /// Starting aspiration level (need met share thought satisfactory).
+    pub aspiration: f64,
+    /// Speed at which aspiration follows achievement (001:32).
+    pub adapt_rate: f64,
+    /// How many options (contacts, agenda items) a bounded agency considers.
+    pub search: u32,
+    /// Share of case time not earmarked to targets.
+    pub flex: f64,
+}
+
+impl Default for BoundedParams {
+    fn default() -> Self {
+        BoundedParams { aspiration: 0.5, adapt_rate: 0.1, search: 3, flex: 0.5 }
+    }
+}
+
+/// Bureaucratic-politics utility weights (seed-001-003 extract, section 1.6.1).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct BpParams {
+    /// Weight on own organisational utility against the shared objective (0 = RA, 1 = pure BP).
+    pub lambda: f64,
+    /// Own targets.
+    pub target_weight: f64,
+    /// Budget protection.
+    pub budget_weight: f64,
+    /// Survival: multiplies budget protection as reserves run low.
+    pub survival_weight: f64,
+    /// Blame risk (scaled by each agency's risk aversion).
+    pub blame_weight: f64,
+    /// Autonomy loss (scaled by each agency's autonomy value).
+    pub autonomy_weight: f64,
+    /// Turf and agenda control.
+    pub turf_weight: f64,
+    /// Residual altruism inside own utility (001:160, 001:208).
+    pub altruism: f64,
+    /// Reciprocity: weight on favours owed (001:119).
+    pub reciprocity: f64,
+    /// Exponent concentrating effort on measured targets.
+    pub target_focus: f64,
+    /// Share of case time not earmarked to targets.
+    pub flex: f64,
+    /// Steepness of the volunteer's-dilemma logistic.
+    pub host_steepness: f64,
+}
+
+impl Default for BpParams {
+    fn default() -> Self {
+        BpParams {
+            lambda: 0.8,
+            target_weight: 1.0,
+            budget_weight: 0.6,
+            survival_weight: 1.0,
+            blame_weight: 0.5,
+            autonomy_weight: 0.5,
+            turf_weight: 0.5,
+            altruism: 0.2,
+            reciprocity: 0.3,
+            target_focus: 2.0,
+            flex: 0.2,
+            host_steepness: 4.0,
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Validated scenario
+// ---------------------------------------------------------------------------------------------
+
+/// A validated scenario: names resolved to indices, shares checked, ready to build a world.
+#[derive(Debug, Clone)]
+pub struct Scenario {
+    pub name: String,
+    pub description: String,
+    pub ticks: u32,
+    pub seed: u64,
+    pub dimensions: Vec<String>,
+    pub model: ModelParams,
+    pub power: PowerWeights,
+    pub behaviours: BehaviourParams,
+    /// Shares of each family for agencies without their own `behaviour`, in [`Family::ALL`] order.
+    pub population: Option<[f64; 3]>,
+    pub groups: Vec<GroupSpec>,
+    pub agencies: Vec<AgencySpec>,
+    pub mechanisms: Vec<MechanismSpec>,
+}
+
+#[derive(Debug, Clone)]
+pub struct GroupSpec {
+    pub name: String,
+    pub label: String,
+    pub arrivals: f64,
+    /// Chance a case of this group has a need on each dimension.
+    pub need_prob: Vec<f64>,
+    pub need_size: f64,
+    pub severity: f64,
+    pub salience: f64,
+    pub risk: f64,
+    /// Share of cases first presenting at each agency.
+    pub entry: Vec<f64>,
+}
+
+/// Who pays an agency's income.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Funder {
+    Centre,
+    Agency(usize),
+}
+
+#[derive(Debug, Clone)]
+pub struct AgencySpec {
+    pub name: String,
+    pub label: String,
+    pub level: Level,
+    pub behaviour: Option<Family>,
+    pub lambda: Option<f64>,
+    pub funder: Funder,
+    pub income: f64,
+    pub reserves: f64,
+    pub fixed_costs: f64,
+    pub staff: f64,
+    pub reporting_share: f64,
+    pub remit: Vec<f64>,
+    /// Target weights over groups, normalised to sum 1 (all zero if the agency has none).
+    pub targets: Vec<f64>,
+    pub duties: Vec<bool>,
+    pub information: f64,
+    pub legitimacy: f64,
+    pub political: f64,
+    pub autonomy: f64,
+    pub risk_aversion: f64,
+    pub throughput_pay: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct MechanismSpec {
+    pub name: String,
+    pub kind: MechanismKind,
+    pub candidates: Vec<usize>,
+    pub host_money: f64,
+    pub host_staff: f64,
+    pub member_staff: f64,
+    pub threat: f64,
+    pub growth: f64,
+    pub decay: f64,
+    pub initial_depth: f64,
+    pub agenda_rule: AgendaRule,
+    pub gamma: f64,
+    pub agenda_pull: f64,
+    pub pool_share: f64,
+}
+
+impl Scenario {
+    /// Read and validate a scenario file.
+    pub fn from_path(path: &Path) -> Result<Scenario, ScenarioError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ScenarioError::Io { file: file.clone(), message: e.to_string() })?;
+        Scenario::from_toml_str(&text, &file)
+    }
+
+    /// The embedded default scenario.
+    pub fn default_scenario() -> Scenario {
+        Scenario::from_toml_str(DEFAULT_SCENARIO, DEFAULT_SCENARIO_NAME)
+            .expect("the embedded default scenario is validated by the test suite")
+    }
+
+    /// Parse and validate TOML text; `file` names the source in error messages.
+    pub fn from_toml_str(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
+        let raw: raw::File = toml::from_str(text)
+            .map_err(|e| ScenarioError::Parse { file: file.to_string(), message: e.to_string() })?;
+        Validator { file }.validate(raw)
+    }
+}
+
+struct Validator<'a> {
+    file: &'a str,
+}
+
+impl Validator<'_> {
+    fn err(&self, field: impl Into<String>, value: impl ToString, allowed: impl Into<String>) -> ScenarioError {
+        ScenarioError::Invalid {
+            file: self.file.to_string(),
+            field: field.into(),
+            value: value.to_string(),
+            allowed: allowed.into(),
+        }
+    }
+
+    fn finite(&self, field: &str, v: f64) -> Result<f64, ScenarioError> {
+        if v.is_finite() { Ok(v) } else { Err(self.err(field, v, "a finite number")) }
+    }
+
+    fn non_negative(&self, field: &str, v: f64) -> Result<f64, ScenarioError> {
+        if v.is_finite() && v >= 0.0 { Ok(v) } else { Err(self.err(field, v, "a number >= 0")) }
+    }
+
+    fn positive(&self, field: &str, v: f64) -> Result<f64, ScenarioError> {
+        if v.is_finite() && v > 0.0 { Ok(v) } else { Err(self.err(field, v, "a number > 0")) }
+    }
+
+    fn unit(&self, field: &str, v: f64) -> Result<f64, ScenarioError> {
+        if v.is_finite() && (0.0..=1.0).contains(&v) {
+            Ok(v)
+        } else {
+            Err(self.err(field, v, "a number from 0 to 1"))
+        }
+    }
+
+    fn name(&self, field: &str, v: &str) -> Result<(), ScenarioError> {
+        let ok = !v.is_empty()
+            && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            && v != "centre"
+            && v != "all";
+        if ok {
+            Ok(())
+        } else {
+            Err(self.err(
+                field,
+                format!("{v:?}"),
+                "a non-empty name of letters, digits, '_' or '-' (not \"centre\" or \"all\")",
+            ))
+        }
+    }
+
+    /// Resolve a table keyed by names into a dense vector; unknown keys are errors.
+    fn keyed(
+        &self,
+        field: &str,
+        map: &BTreeMap<String, f64>,
+        names: &[String],
+        what: &str,
+        check: impl Fn(&str, f64) -> Result<f64, ScenarioError>,
+    ) -> Result<Vec<f64>, ScenarioError> {
+        let mut out = vec![0.0; names.len()];
+        for (k, &v) in map {
+            let Some(i) = names.iter().position(|n| n == k) else {
+                return Err(self.err(format!("{field}.{k}"), k, format!("one of the {what}: {}", names.join(", "))));
+            };
+            out[i] = check(&format!("{field}.{k}"), v)?;
+        }
+        Ok(out)
+    }
+
+    fn shares_sum_to_one(&self, field: &str, v: &[f64]) -> Result<(), ScenarioError> {
+        let s: f64 = v.iter().sum();
+        if (s - 1.0).abs() > 1e-6 {
+            return Err(self.err(field, format!("shares summing to {s}"), "shares that sum to 1 (within 1e-6)"));
+        }
+        Ok(())
+    }
+
+    fn validate(&self, raw: raw::File) -> Result<Scenario, ScenarioError> {
+        let meta = raw.scenario;
+        if meta.ticks == 0 {
+            return Err(self.err("scenario.ticks", 0, "a whole number of ticks >= 1"));
+        }
+        // Dimensions.
+        if raw.dimensions.is_empty() || raw.dimensions.len() > MAX_DIMENSIONS {
+            return Err(self.err(
+                "dimensions",
+                raw.dimensions.len(),
+                format!("between 1 and {MAX_DIMENSIONS} need dimensions"),
+            ));
+        }
+        for (i, d) in raw.dimensions.iter().enumerate() {
+            self.name(&format!("dimensions[{i}]"), d)?;
+            if raw.dimensions[..i].contains(d) {
+                return Err(self.err(format!("dimensions[{i}]"), d, "names that appear once"));
+            }
+        }
+        let dims = raw.dimensions.clone();
+        self.model(&raw.model)?;
+        self.power(&raw.power)?;
+        self.behaviours(&raw.behaviours)?;
+
+        // Agency names first: groups and mechanisms refer to them.
+        if raw.agencies.is_empty() || raw.agencies.len() > MAX_AGENCIES {
+            return Err(self.err("agencies", raw.agencies.len(), format!("between 1 and {MAX_AGENCIES} agencies")));
+        }
+        let mut agency_names: Vec<String> = Vec::new();
+        for (i, a) in raw.agencies.iter().enumerate() {
+            self.name(&format!("agencies[{i}].name"), &a.name)?;
+            if agency_names.contains(&a.name) {
+                return Err(self.err(format!("agencies[{i}].name"), &a.name, "a name no other agency has"));
+            }
+            agency_names.push(a.name.clone());
+        }
+        if raw.groups.is_empty() {
+            return Err(self.err("groups", 0, "at least one client group"));
+        }
+        let mut group_names: Vec<String> = Vec::new();
+        for (i, g) in raw.groups.iter().enumerate() {
+            self.name(&format!("groups[{i}].name"), &g.name)?;
+            if group_names.contains(&g.name) {
+                return Err(self.err(format!("groups[{i}].name"), &g.name, "a name no other group has"));
+            }
+            group_names.push(g.name.clone());
+        }
+
+        let mut groups = Vec::new();
+        for (i, g) in raw.groups.iter().enumerate() {
+            let f = format!("groups[{i}]");
+            let need_prob = self.keyed(&format!("{f}.needs"), &g.needs, &dims, "dimensions", |p, v| self.unit(p, v))?;
+            if need_prob.iter().all(|&p| p == 0.0) {
+                return Err(self.err(format!("{f}.needs"), "no need above 0", "at least one dimension with a chance > 0"));
+            }
+            let entry = self.keyed(&format!("{f}.entry"), &g.entry, &agency_names, "agencies", |p, v| {
+                self.unit(p, v)
+            })?;
+            self.shares_sum_to_one(&format!("{f}.entry"), &entry)?;
+            groups.push(GroupSpec {
+                name: g.name.clone(),
+                label: g.label.clone().unwrap_or_else(|| g.name.clone()),
+                arrivals: self.non_negative(&format!("{f}.arrivals"), g.arrivals)?,
+                need_prob,
+                need_size: self.positive(&format!("{f}.need_size"), g.need_size)?,
+                severity: self.positive(&format!("{f}.severity"), g.severity)?,
+                salience: self.non_negative(&format!("{f}.salience"), g.salience)?,
+                risk: self.unit(&format!("{f}.risk"), g.risk)?,
+                entry,
+            });
+        }
+
+        let mut agencies = Vec::new();
+        for (i, a) in raw.agencies.iter().enumerate() {
+            let f = format!("agencies[{i}]");
+            let behaviour = match &a.behaviour {
+                None => None,
+                Some(b) => Some(Family::parse(b).ok_or_else(|| {
+                    self.err(format!("{f}.behaviour"), format!("{b:?}"), "one of \"ra\", \"ra-bounded\", \"bp\"")
+                })?),
+            };
+            let funder = if a.funder == "centre" {
+                Funder::Centre
+            } else {
+                match agency_names.iter().position(|n| *n == a.funder) {
+                    Some(j) if j != i => Funder::Agency(j),
+                    Some(_) => return Err(self.err(format!("{f}.funder"), &a.funder, "\"centre\" or another agency")),
+                    None => {
+                        return Err(self.err(
+                            format!("{f}.funder"),
+                            &a.funder,
+                            format!("\"centre\" or one of the agencies: {}", agency_names.join(", ")),
+                        ));
+                    }
+                }
+            };
+            let remit = self.keyed(&format!("{f}.remit"), &a.remit, &dims, "dimensions", |p, v| self.unit(p, v))?;
+            let mut targets =
+                self.keyed(&format!("{f}.targets"), &a.targets, &group_names, "groups", |p, v| self.non_negative(p, v))?;
+            let total: f64 = targets.iter().sum();
+            if total > 0.0 {
+                targets.iter_mut().for_each(|t| *t /= total);
+            }
+            let mut duties = vec![false; group_names.len()];
+            for (k, d) in a.duties.iter().enumerate() {
+                match group_names.iter().position(|n| n == d) {
+                    Some(g) => duties[g] = true,
+                    None => {
+                        return Err(self.err(
+                            format!("{f}.duties[{k}]"),
+                            d,
+                            format!("one of the groups: {}", group_names.join(", ")),
+                        ));
+                    }
+                }
+            }
+            if a.reporting_share >= 1.0 || !(a.reporting_share >= 0.0) {
+                return Err(self.err(format!("{f}.reporting_share"), a.reporting_share, "a share from 0 to below 1"));
+            }
+            agencies.push(AgencySpec {
+                name: a.name.clone(),
+                label: a.label.clone().unwrap_or_else(|| a.name.clone()),
+                level: a.level,
+                behaviour,
+                lambda: match a.lambda {
+                    Some(l) => Some(self.unit(&format!("{f}.lambda"), l)?),
+                    None => None,
+                },
+                funder,
+                income: self.non_negative(&format!("{f}.income"), a.income)?,
+                reserves: self.non_negative(&format!("{f}.reserves"), a.reserves)?,
+                fixed_costs: self.non_negative(&format!("{f}.fixed_costs"), a.fixed_costs)?,
+                staff: self.non_negative(&format!("{f}.staff"), a.staff)?,
+                reporting_share: a.reporting_share,
+                remit,
+                targets,
+                duties,
+                information: self.unit(&format!("{f}.information"), a.information)?,
+                legitimacy: self.unit(&format!("{f}.legitimacy"), a.legitimacy)?,
+                political: self.unit(&format!("{f}.political"), a.political)?,
+                autonomy: self.unit(&format!("{f}.autonomy"), a.autonomy)?,
+                risk_aversion: self.unit(&format!("{f}.risk_aversion"), a.risk_aversion)?,
+                throughput_pay: self.non_negative(&format!("{f}.throughput_pay"), a.throughput_pay)?,
+            });
+        }
+        // Funding chains must end at the centre.
+        for (i, a) in agencies.iter().enumerate() {
+            let mut seen = vec![false; agencies.len()];
+            let mut cur = a.funder;
+            while let Funder::Agency(j) = cur {
+                if seen[j] {
+                    return Err(self.err(
+                        format!("agencies[{i}].funder"),
+                        &raw.agencies[i].funder,
+                        "a funding chain that ends at \"centre\" (this one loops)",
+                    ));
+                }
+                seen[j] = true;
+                cur = agencies[j].funder;
+            }
+        }
+
+        let population = match &raw.population {
+            None => None,
+            Some(p) => {
+                let mut shares = [0.0; 3];
+                for (k, &v) in &p.shares {
+                    let Some(fam) = Family::parse(k) else {
+                        return Err(self.err(format!("population.shares.{k}"), k, "one of \"ra\", \"ra-bounded\", \"bp\""));
+                    };
+                    let idx = Family::ALL.iter().position(|f| *f == fam).expect("family listed");
+                    shares[idx] = self.unit(&format!("population.shares.{k}"), v)?;
+                }
+                self.shares_sum_to_one("population.shares", &shares)?;
+                Some(shares)
+            }
+        };
+        if population.is_none() {
+            if let Some(i) = agencies.iter().position(|a| a.behaviour.is_none()) {
+                return Err(self.err(
+                    format!("agencies[{i}].behaviour"),
+                    "missing",
+                    "a behaviour (\"ra\", \"ra-bounded\" or \"bp\") for every agency, or a [population] table of shares",
+                ));
+            }
+        }
+
+        let mut mechanisms = Vec::new();
+        for (i, m) in raw.mechanisms.iter().enumerate() {
+            let f = format!("mechanisms[{i}]");
+            self.name(&format!("{f}.name"), &m.name)?;
+            if raw.mechanisms[..i].iter().any(|o| o.name == m.name) {
+                return Err(self.err(format!("{f}.name"), &m.name, "a name no other mechanism has"));
+            }
+            let mut candidates = Vec::new();
+            for (k, c) in m.candidates.iter().enumerate() {
+                match agency_names.iter().position(|n| n == c) {
+                    Some(j) if !candidates.contains(&j) => candidates.push(j),
+                    Some(_) => return Err(self.err(format!("{f}.candidates[{k}]"), c, "each agency listed once")),
+                    None => {
+                        return Err(self.err(
+                            format!("{f}.candidates[{k}]"),
+                            c,
+                            format!("one of the agencies: {}", agency_names.join(", ")),
+                        ));
+                    }
+                }
+            }
+            if candidates.len() < 2 {
+                return Err(self.err(format!("{f}.candidates"), candidates.len(), "at least two agencies"));
+            }
+            let forum_only = |field: &str, present: bool| -> Result<(), ScenarioError> {
+                if present && m.kind != MechanismKind::Forum {
+                    return Err(self.err(
+                    format!("{f}.{field}"),
+                    format!("set on a mechanism of kind {:?}", m.kind.as_str()),
+                    "only on mechanisms of kind \"forum\"",
+                ));
+                }
+                Ok(())
+            };
+            forum_only("agenda_rule", m.agenda_rule.is_some())?;
+            forum_only("gamma", m.gamma.is_some())?;
+            if m.gamma.is_some() && m.agenda_rule.is_some_and(|r| r != AgendaRule::PowerWeighted) {
+                return Err(self.err(
+                    format!("{f}.gamma"),
+                    m.gamma.unwrap_or_default(),
+                    "gamma only with agenda_rule = \"power_weighted\" (the other rules ignore power)",
+                ));
+            }
+            forum_only("agenda_pull", m.agenda_pull.is_some())?;
+            if m.pool_share.is_some() && m.kind != MechanismKind::PooledFund {
+                return Err(self.err(
+                    format!("{f}.pool_share"),
+                    format!("set on a mechanism of kind {:?}", m.kind.as_str()),
+                    "only on mechanisms of kind \"pooled_fund\"",
+                ));
+            }
+            mechanisms.push(MechanismSpec {
+                name: m.name.clone(),
+                kind: m.kind,
+                candidates,
+                host_money: self.non_negative(&format!("{f}.host_money"), m.host_money)?,
+                host_staff: self.non_negative(&format!("{f}.host_staff"), m.host_staff)?,
+                member_staff: self.non_negative(&format!("{f}.member_staff"), m.member_staff)?,
+                threat: self.unit(&format!("{f}.threat"), m.threat)?,
+                growth: self.unit(&format!("{f}.growth"), m.growth)?,
+                decay: self.unit(&format!("{f}.decay"), m.decay)?,
+                initial_depth: self.unit(&format!("{f}.initial_depth"), m.initial_depth)?,
+                agenda_rule: m.agenda_rule.unwrap_or(AgendaRule::PowerWeighted),
+                gamma: self.non_negative(&format!("{f}.gamma"), m.gamma.unwrap_or(1.0))?,
+                agenda_pull: self.unit(&format!("{f}.agenda_pull"), m.agenda_pull.unwrap_or(0.3))?,
+                pool_share: self.unit(&format!("{f}.pool_share"), m.pool_share.unwrap_or(0.05))?,
+            });
+        }
+
+        Ok(Scenario {
+            name: meta.name,
+            description: meta.description,
+            ticks: meta.ticks,
+            seed: meta.seed,
+            dimensions: dims,
+            model: raw.model,
+            power: raw.power,
+            behaviours: raw.behaviours,
+            population,
+            groups,
+            agencies,
+            mechanisms,
+        })
+    }
+
+    fn model(&self, m: &ModelParams) -> Result<(), ScenarioError> {
+        self.unit("model.complementarity", m.complementarity)?;
+        self.unit("model.served_threshold", m.served_threshold)?;
+        if m.served_threshold == 0.0 {
+            return Err(self.err("model.served_threshold", 0, "a number above 0 and at most 1"));
+        }
+        if m.hop_limit as usize > MAX_HOPS {
+            return Err(self.err("model.hop_limit", m.hop_limit, format!("a whole number from 0 to {MAX_HOPS}")));
+        }
+        self.unit("model.referral_loss", m.referral_loss)?;
+        self.unit("model.fragmentation_penalty", m.fragmentation_penalty)?;
+        self.unit("model.remit_floor", m.remit_floor)?;
+        self.positive("model.unit_cost", m.unit_cost)?;
+        self.positive("model.unit_staff", m.unit_staff)?;
+        self.non_negative("model.joint_overhead", m.joint_overhead)?;
+        self.unit("model.knowledge_growth", m.knowledge_growth)?;
+        self.unit("model.knowledge_decay", m.knowledge_decay)?;
+        self.unit("model.trust_step", m.trust_step)?;
+        self.unit("model.trust_decay", m.trust_decay)?;
+        self.non_negative("model.shock_rate", m.shock_rate)?;
+        self.non_negative("model.shock_size", m.shock_size)?;
+        self.unit("model.salience_decay", m.salience_decay)?;
+        self.non_negative("model.political_gain", m.political_gain)?;
+        self.unit("model.detection_rate", m.detection_rate)?;
+        self.unit("model.blame_penalty", m.blame_penalty)?;
+        self.non_negative("model.cost_weight", m.cost_weight)?;
+        Ok(())
+    }
+
+    fn power(&self, p: &PowerWeights) -> Result<(), ScenarioError> {
+        let w = [p.finance, p.information, p.legitimacy, p.political, p.leverage];
+        let names = ["finance", "information", "legitimacy", "political", "leverage"];
+        for (n, v) in names.iter().zip(w) {
+            self.non_negative(&format!("power.{n}"), v)?;
+        }
+        self.shares_sum_to_one("power", &w)
+    }
+
+    fn behaviours(&self, b: &BehaviourParams) -> Result<(), ScenarioError> {
+        self.non_negative("behaviours.ra.routing_margin", b.ra.routing_margin)?;
+        self.unit("behaviours.ra-bounded.aspiration", b.ra_bounded.aspiration)?;
+        self.unit("behaviours.ra-bounded.adapt_rate", b.ra_bounded.adapt_rate)?;
+        if b.ra_bounded.search == 0 {
+            return Err(self.err("behaviours.ra-bounded.search", 0, "a whole number >= 1"));
+        }
+        self.unit("behaviours.ra-bounded.flex", b.ra_bounded.flex)?;
+        let bp = &b.bp;
+        self.unit("behaviours.bp.lambda", bp.lambda)?;
+        for (n, v) in [
+            ("target_weight", bp.target_weight),
+            ("budget_weight", bp.budget_weight),
+            ("survival_weight", bp.survival_weight),
+            ("blame_weight", bp.blame_weight),
+            ("autonomy_weight", bp.autonomy_weight),
+            ("turf_weight", bp.turf_weight),
+            ("altruism", bp.altruism),
+            ("reciprocity", bp.reciprocity),
+            ("host_steepness", bp.host_steepness),
+        ] {
+            self.non_negative(&format!("behaviours.bp.{n}"), v)?;
+        }
+        let tf = self.finite("behaviours.bp.target_focus", bp.target_focus)?;
+        if tf < 1.0 {
+            return Err(self.err("behaviours.bp.target_focus", tf, "a number >= 1"));
+        }
+        self.unit("behaviours.bp.flex", bp.flex)?;
+        Ok(())
+    }
+}

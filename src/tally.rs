@@ -1,0 +1,152 @@
+//! Counters the step code fills while a tick runs, and run-long totals. Observables
+//! (`metrics.rs`) are computed from these and the world state; nothing here is reported by a
+//! behaviour rule about itself. All buffers are allocated once per run and reset per tick.
+
+/// Outcome counters for one slice of cases (all cases, one group, or one number of needs).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Outcomes {
+    pub arrivals: u64,
+    pub served: u64,
+    pub partly_served: u64,
+    pub fell_through: u64,
+    /// Need arriving, severity-weighted need units.
+    pub need: f64,
+    /// Need met, severity-weighted need units.
+    pub need_met: f64,
+    pub referrals: u64,
+    pub bounces: u64,
+    pub dumped: u64,
+}
+
+impl Outcomes {
+    pub fn share_met(&self) -> f64 {
+        if self.need > 0.0 { self.need_met / self.need } else { f64::NAN }
+    }
+}
+
+/// Why a case fell through the cracks.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct FellCounts {
+    /// Nobody would take it (declined at entry, or at the hop limit).
+    pub refused: u64,
+    /// Lost between agencies on a referral.
+    pub lost: u64,
+    /// Taken on, but none of its needs could be met.
+    pub nothing_met: u64,
+}
+
+/// One agency's tick.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct AgencyTick {
+    pub income: f64,
+    pub income_shortfall: f64,
+    pub throughput_income: f64,
+    pub spend_core: f64,
+    pub spend_cases: f64,
+    pub spend_hosting: f64,
+    pub spend_pool: f64,
+    pub pool_paid_for: f64,
+    pub staff_reporting: f64,
+    pub staff_mechanisms: f64,
+    pub staff_cases: f64,
+    pub staff_joint: f64,
+    pub cases_led: u64,
+    pub co_served: u64,
+    pub referrals_out: u64,
+    pub referrals_in: u64,
+    pub declined_referrals: u64,
+    pub true_attainment: f64,
+    pub reported_attainment: f64,
+    pub gaming_detected: bool,
+    pub hosting: u32,
+    pub memberships: u32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Tally {
+    n: usize,
+    n_groups: usize,
+    pub all: Outcomes,
+    pub fell: FellCounts,
+    pub groups: Vec<Outcomes>,
+    /// Indexed by number of needs (index 0 unused).
+    pub by_needs: Vec<Outcomes>,
+    pub agencies: Vec<AgencyTick>,
+    /// Multi-need cases this tick, and those served jointly (every need served, by two or
+    /// more agencies joined at least 0.5).
+    pub multi_need_cases: u64,
+    pub joint_cases: u64,
+    pub dumped_cost: f64,
+    pub shocks: u32,
+    /// Severity-weighted need of cases of group g reaching agency i: `[i * groups + g]`.
+    pub reached: Vec<f64>,
+    /// Need met on those cases, credited to the agencies that served: `[i * groups + g]`.
+    pub met: Vec<f64>,
+    /// Need of the cases agency i served on (the favourable denominator): `[i * groups + g]`.
+    pub served_on: Vec<f64>,
+    /// Cost (money-equivalent) agency i bore for mechanism m this tick: `[m * n + i]`.
+    pub mech_cost: Vec<f64>,
+    /// Need met mechanism m added within agency i's remit this tick: `[m * n + i]`.
+    pub mech_benefit: Vec<f64>,
+    /// Run totals.
+    pub run: Outcomes,
+    pub run_fell: FellCounts,
+    /// Sender x receiver referrals, dumped referrals and dumped cost over the run: `[s * n + r]`.
+    pub referrals: Vec<u64>,
+    pub dumped: Vec<u64>,
+    pub dumped_cost_matrix: Vec<f64>,
+}
+
+impl Tally {
+    pub fn new(n: usize, n_groups: usize, n_dims: usize, n_mechanisms: usize) -> Tally {
+        Tally {
+            n,
+            n_groups,
+            all: Outcomes::default(),
+            fell: FellCounts::default(),
+            groups: vec![Outcomes::default(); n_groups],
+            by_needs: vec![Outcomes::default(); n_dims + 1],
+            agencies: vec![AgencyTick::default(); n],
+            multi_need_cases: 0,
+            joint_cases: 0,
+            dumped_cost: 0.0,
+            shocks: 0,
+            reached: vec![0.0; n * n_groups],
+            met: vec![0.0; n * n_groups],
+            served_on: vec![0.0; n * n_groups],
+            mech_cost: vec![0.0; n_mechanisms * n],
+            mech_benefit: vec![0.0; n_mechanisms * n],
+            run: Outcomes::default(),
+            run_fell: FellCounts::default(),
+            referrals: vec![0; n * n],
+            dumped: vec![0; n * n],
+            dumped_cost_matrix: vec![0.0; n * n],
+        }
+    }
+
+    /// Clear the per-tick counters (run totals stay).
+    pub fn reset_tick(&mut self) {
+        self.all = Outcomes::default();
+        self.fell = FellCounts::default();
+        self.groups.fill(Outcomes::default());
+        self.by_needs.fill(Outcomes::default());
+        self.agencies.fill(AgencyTick::default());
+        self.multi_need_cases = 0;
+        self.joint_cases = 0;
+        self.dumped_cost = 0.0;
+        self.shocks = 0;
+        self.reached.fill(0.0);
+        self.met.fill(0.0);
+        self.served_on.fill(0.0);
+        self.mech_cost.fill(0.0);
+        self.mech_benefit.fill(0.0);
+    }
+
+    pub fn n_agencies(&self) -> usize {
+        self.n
+    }
+
+    pub fn ag(&self, i: usize, g: usize) -> usize {
+        i * self.n_groups + g
+    }
+}
