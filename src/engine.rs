@@ -22,7 +22,11 @@ pub enum BehaviourChoice {
 
 impl BehaviourChoice {
     pub fn parse(s: &str) -> Option<BehaviourChoice> {
-        if s == "mixed" { Some(BehaviourChoice::Mixed) } else { Family::parse(s).map(BehaviourChoice::All) }
+        if s == "mixed" {
+            Some(BehaviourChoice::Mixed)
+        } else {
+            Family::parse(s).map(BehaviourChoice::All)
+        }
     }
 
     pub fn as_str(self) -> &'static str {
@@ -45,7 +49,9 @@ pub fn assign_families(s: &Scenario, seed: u64, choice: BehaviourChoice) -> Vec<
             match choice {
                 BehaviourChoice::All(f) => f,
                 BehaviourChoice::Mixed => a.behaviour.unwrap_or_else(|| {
-                    let shares = s.population.expect("validated: population present when an agency has no behaviour");
+                    let shares = s
+                        .population
+                        .expect("validated: population present when an agency has no behaviour");
                     let mut acc = 0.0;
                     for (f, sh) in Family::ALL.iter().zip(shares) {
                         acc += sh;
@@ -54,7 +60,13 @@ pub fn assign_families(s: &Scenario, seed: u64, choice: BehaviourChoice) -> Vec<
                         }
                     }
                     // Rounding at the top: the last family with a positive share.
-                    Family::ALL.iter().zip(shares).rev().find(|(_, s)| *s > 0.0).map(|(f, _)| *f).unwrap_or(Family::RaSynoptic)
+                    Family::ALL
+                        .iter()
+                        .zip(shares)
+                        .rev()
+                        .find(|(_, s)| *s > 0.0)
+                        .map(|(f, _)| *f)
+                        .unwrap_or(Family::RaSynoptic)
                 }),
             }
         })
@@ -79,10 +91,19 @@ impl Simulation {
     /// A run with each agency's family given explicitly.
     pub fn with_families(s: &Scenario, seed: u64, families: &[Family]) -> Simulation {
         let world = World::new(s, families);
-        let rules = families.iter().map(|&f| behaviour::build(f, &s.behaviours)).collect();
+        let rules = families
+            .iter()
+            .map(|&f| behaviour::build(f, &s.behaviours))
+            .collect();
         let streams = Streams::new(seed, s.agencies.len());
         let scratch = Scratch::new(&world);
-        Simulation { world, rules, streams, scratch, seed }
+        Simulation {
+            world,
+            rules,
+            streams,
+            scratch,
+            seed,
+        }
     }
 
     pub fn rules(&self) -> &[Box<dyn Behaviour>] {
@@ -91,7 +112,8 @@ impl Simulation {
 
     /// Advance one tick and check the invariants.
     pub fn step(&mut self) -> Result<(), InvariantError> {
-        self.world.step(&self.rules, &mut self.streams, &mut self.scratch)
+        self.world
+            .step(&self.rules, &mut self.streams, &mut self.scratch)
     }
 }
 
@@ -121,7 +143,11 @@ pub enum RunError<E: std::error::Error + 'static> {
 }
 
 /// Run `ticks` ticks, calling the observer after each. Returns the final world.
-pub fn run<O: Observer>(sim: &mut Simulation, ticks: u32, obs: &mut O) -> Result<(), RunError<O::Error>>
+pub fn run<O: Observer>(
+    sim: &mut Simulation,
+    ticks: u32,
+    obs: &mut O,
+) -> Result<(), RunError<O::Error>>
 where
     O::Error: std::error::Error + 'static,
 {

@@ -11,7 +11,12 @@ pub enum ScenarioError {
     #[error("{file}: {message}")]
     Parse { file: String, message: String },
     #[error("{file}: field `{field}` has value {value}; allowed: {allowed}")]
-    Invalid { file: String, field: String, value: String, allowed: String },
+    Invalid {
+        file: String,
+        field: String,
+        value: String,
+        allowed: String,
+    },
 }
 
 /// A broken model invariant (case or money conservation). Seeing one is a bug in silos.
@@ -22,5 +27,9 @@ pub enum InvariantError {
     #[error("tick {tick}: money accounting broken: {detail}")]
     Money { tick: u32, detail: String },
     #[error("tick {tick}: staff-time accounting broken for agency {agency}: {detail}")]
-    Staff { tick: u32, agency: String, detail: String },
+    Staff {
+        tick: u32,
+        agency: String,
+        detail: String,
+    },
 }

@@ -5,6 +5,10 @@
 //! [`behaviour::Behaviour`]) -> observables ([`metrics`]) -> tidy CSV ([`output`]).
 //! `ARCHITECTURE.md` gives the map and the invariants; `docs/ODD.md` the model.
 
+// The model is data-oriented: several parallel index-addressed vectors are read in one
+// loop, where an index loop is clearer than zipped iterators.
+#![allow(clippy::needless_range_loop)]
+
 pub mod behaviour;
 pub mod engine;
 pub mod error;

@@ -40,10 +40,12 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run one seeded simulation and write CSV output.
-    #[command(after_help = "Output files in --out: ticks.csv (one row per tick, every arena-level observable), \
+    #[command(
+        after_help = "Output files in --out: ticks.csv (one row per tick, every arena-level observable), \
 agencies.csv (one row per agency per tick), groups.csv (one row per client group, and per number of needs, \
 per tick), dumping.csv (sender x receiver referral and dumping totals), manifest.json (version, scenario \
-hash, seed, behaviour, times). `silos columns` explains every column.")]
+hash, seed, behaviour, times). `silos columns` explains every column."
+    )]
     Run(RunArgs),
     /// Validate a scenario file and print a one-line summary; exit non-zero on error.
     Check {
@@ -78,13 +80,21 @@ struct RunArgs {
 }
 
 fn parse_behaviour(s: &str) -> Result<BehaviourChoice, String> {
-    BehaviourChoice::parse(s).ok_or_else(|| format!("unknown behaviour {s:?}; allowed: ra, ra-bounded, bp, mixed"))
+    BehaviourChoice::parse(s)
+        .ok_or_else(|| format!("unknown behaviour {s:?}; allowed: ra, ra-bounded, bp, mixed"))
 }
 
 fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
-        None => run(RunArgs { scenario: None, seed: None, ticks: None, behaviour: BehaviourChoice::Mixed, out: None, quiet: false }),
+        None => run(RunArgs {
+            scenario: None,
+            seed: None,
+            ticks: None,
+            behaviour: BehaviourChoice::Mixed,
+            out: None,
+            quiet: false,
+        }),
         Some(Command::Run(args)) => run(args),
         Some(Command::Check { scenario }) => check(&scenario),
         Some(Command::Columns) => {
@@ -100,10 +110,16 @@ fn main() {
 
 fn load(path: Option<&Path>) -> Result<(Scenario, String, Vec<u8>)> {
     match path {
-        None => Ok((Scenario::default_scenario(), DEFAULT_SCENARIO_NAME.to_string(), DEFAULT_SCENARIO.as_bytes().to_vec())),
+        None => Ok((
+            Scenario::default_scenario(),
+            DEFAULT_SCENARIO_NAME.to_string(),
+            DEFAULT_SCENARIO.as_bytes().to_vec(),
+        )),
         Some(p) => {
-            let bytes = std::fs::read(p).with_context(|| format!("{}: cannot read the scenario file", p.display()))?;
-            let text = String::from_utf8(bytes.clone()).with_context(|| format!("{}: not UTF-8 text", p.display()))?;
+            let bytes = std::fs::read(p)
+                .with_context(|| format!("{}: cannot read the scenario file", p.display()))?;
+            let text = String::from_utf8(bytes.clone())
+                .with_context(|| format!("{}: not UTF-8 text", p.display()))?;
             let s = Scenario::from_toml_str(&text, &p.display().to_string())?;
             Ok((s, p.display().to_string(), bytes))
         }
@@ -152,13 +168,20 @@ fn run(args: RunArgs) -> Result<()> {
     if ticks == 0 {
         bail!("--ticks must be at least 1");
     }
-    let out = args.out.clone().unwrap_or_else(|| PathBuf::from("output").join(&scenario.name));
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("output").join(&scenario.name));
     let started = output::now_rfc3339();
     let clock = Instant::now();
     let mut sim = Simulation::new(&scenario, seed, args.behaviour);
-    let mut writer = RunWriter::create(&out).with_context(|| format!("{}: cannot create output files", out.display()))?;
-    engine::run(&mut sim, ticks, &mut writer).with_context(|| format!("run of {scenario_name} with seed {seed}"))?;
-    writer.finish(&sim.world).with_context(|| format!("{}: cannot write output", out.display()))?;
+    let mut writer = RunWriter::create(&out)
+        .with_context(|| format!("{}: cannot create output files", out.display()))?;
+    engine::run(&mut sim, ticks, &mut writer)
+        .with_context(|| format!("run of {scenario_name} with seed {seed}"))?;
+    writer
+        .finish(&sim.world)
+        .with_context(|| format!("{}: cannot write output", out.display()))?;
     let manifest = serde_json::json!({
         "silos_version": env!("CARGO_PKG_VERSION"),
         "scenario": {
@@ -180,24 +203,51 @@ fn run(args: RunArgs) -> Result<()> {
     output::write_atomic(&out, "manifest.json", text.as_bytes())
         .with_context(|| format!("{}: cannot write manifest.json", out.display()))?;
     if !args.quiet {
-        summary(&sim.world, &scenario_name, seed, ticks, args.behaviour, &out, clock.elapsed().as_secs_f64());
+        summary(
+            &sim.world,
+            &scenario_name,
+            seed,
+            ticks,
+            args.behaviour,
+            &out,
+            clock.elapsed().as_secs_f64(),
+        );
     }
     Ok(())
 }
 
 fn pct(x: f64) -> String {
-    if x.is_nan() { "n/a".to_string() } else { format!("{:.1}%", 100.0 * x) }
+    if x.is_nan() {
+        "n/a".to_string()
+    } else {
+        format!("{:.1}%", 100.0 * x)
+    }
 }
 
-fn summary(w: &World, name: &str, seed: u64, ticks: u32, b: BehaviourChoice, out: &Path, secs: f64) {
+fn summary(
+    w: &World,
+    name: &str,
+    seed: u64,
+    ticks: u32,
+    b: BehaviourChoice,
+    out: &Path,
+    secs: f64,
+) {
     let r = &w.tally.run;
     let f = &w.tally.run_fell;
     let mut fams = [0usize; 3];
     for a in &w.agencies {
-        let k = silos::scenario::Family::ALL.iter().position(|x| *x == a.family).unwrap_or(0);
+        let k = silos::scenario::Family::ALL
+            .iter()
+            .position(|x| *x == a.family)
+            .unwrap_or(0);
         fams[k] += 1;
     }
-    println!("silos {} | {name} | seed {seed} | {ticks} ticks | behaviour {}", env!("CARGO_PKG_VERSION"), b.as_str());
+    println!(
+        "silos {} | {name} | seed {seed} | {ticks} ticks | behaviour {}",
+        env!("CARGO_PKG_VERSION"),
+        b.as_str()
+    );
     println!(
         "  agencies: {} (ra {}, ra-bounded {}, bp {})",
         w.n_agencies(),
@@ -205,18 +255,43 @@ fn summary(w: &World, name: &str, seed: u64, ticks: u32, b: BehaviourChoice, out
         fams[1],
         fams[2]
     );
-    let share = |x: u64| if r.arrivals > 0 { x as f64 / r.arrivals as f64 } else { f64::NAN };
-    println!("  cases: {} arrived; served {}, partly served {}, fell through {} (refused {}, lost in referral {}, nothing met {})",
-        r.arrivals, pct(share(r.served)), pct(share(r.partly_served)), pct(share(r.fell_through)),
-        f.refused, f.lost, f.nothing_met);
-    println!("  need met: {} of severity-weighted need", pct(r.share_met()));
+    let share = |x: u64| {
+        if r.arrivals > 0 {
+            x as f64 / r.arrivals as f64
+        } else {
+            f64::NAN
+        }
+    };
+    println!(
+        "  cases: {} arrived; served {}, partly served {}, fell through {} (refused {}, lost in referral {}, nothing met {})",
+        r.arrivals,
+        pct(share(r.served)),
+        pct(share(r.partly_served)),
+        pct(share(r.fell_through)),
+        f.refused,
+        f.lost,
+        f.nothing_met
+    );
+    println!(
+        "  need met: {} of severity-weighted need",
+        pct(r.share_met())
+    );
     println!(
         "  referrals: {:.2} per case; bounced {}; counted as dumping {}",
         share(r.referrals),
         r.bounces,
-        pct(if r.referrals > 0 { r.dumped as f64 / r.referrals as f64 } else { f64::NAN })
+        pct(if r.referrals > 0 {
+            r.dumped as f64 / r.referrals as f64
+        } else {
+            f64::NAN
+        })
     );
-    let last = |name: &str| TICK.iter().find(|o| o.name == name).map(|o| (o.value)(w)).unwrap_or(f64::NAN);
+    let last = |name: &str| {
+        TICK.iter()
+            .find(|o| o.name == name)
+            .map(|o| (o.value)(w))
+            .unwrap_or(f64::NAN)
+    };
     println!(
         "  final tick: coordination index {}, mechanisms alive {}, agenda capture {:.3}, free riding {:.3}, budget Gini {:.3}",
         pct(last("coordination_index")),

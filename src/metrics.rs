@@ -71,7 +71,12 @@ pub fn gini(values: impl Iterator<Item = f64> + Clone) -> f64 {
 /// Agenda capture of forum `m`: total-variation distance between its agenda weights and the
 /// groups' need shares, 0 (agenda follows need) to 1.
 pub fn capture(w: &World, m: usize) -> f64 {
-    0.5 * w.mechanisms[m].agenda.iter().zip(&w.groups).map(|(o, g)| (o - g.need_share).abs()).sum::<f64>()
+    0.5 * w.mechanisms[m]
+        .agenda
+        .iter()
+        .zip(&w.groups)
+        .map(|(o, g)| (o - g.need_share).abs())
+        .sum::<f64>()
 }
 
 /// How the agenda's departure from need leans toward the most powerful member's target
@@ -80,7 +85,12 @@ pub fn capture_power_lean(w: &World, m: usize) -> f64 {
     let mech = &w.mechanisms[m];
     let top = (0..w.n_agencies())
         .filter(|&i| mech.is_member(i))
-        .max_by(|&a, &b| w.agencies[a].power.total_cmp(&w.agencies[b].power).then(b.cmp(&a)));
+        .max_by(|&a, &b| {
+            w.agencies[a]
+                .power
+                .total_cmp(&w.agencies[b].power)
+                .then(b.cmp(&a))
+        });
     let Some(top) = top else { return f64::NAN };
     mech.agenda
         .iter()
@@ -94,10 +104,15 @@ pub fn capture_power_lean(w: &World, m: usize) -> f64 {
 /// mechanism added within each member's remit (NaN when nothing was added).
 pub fn host_shares(w: &World, m: usize) -> (f64, f64) {
     let n = w.n_agencies();
-    let Some(h) = w.mechanisms[m].host else { return (f64::NAN, f64::NAN) };
+    let Some(h) = w.mechanisms[m].host else {
+        return (f64::NAN, f64::NAN);
+    };
     let cost: f64 = (0..n).map(|i| w.tally.mech_cost[m * n + i]).sum();
     let benefit: f64 = (0..n).map(|i| w.tally.mech_benefit[m * n + i]).sum();
-    (ratio(w.tally.mech_cost[m * n + h], cost), ratio(w.tally.mech_benefit[m * n + h], benefit))
+    (
+        ratio(w.tally.mech_cost[m * n + h], cost),
+        ratio(w.tally.mech_benefit[m * n + h], benefit),
+    )
 }
 
 fn shared_mechanisms(w: &World) -> impl Iterator<Item = usize> + '_ {
@@ -105,7 +120,8 @@ fn shared_mechanisms(w: &World) -> impl Iterator<Item = usize> + '_ {
 }
 
 fn live_forums(w: &World) -> impl Iterator<Item = usize> + '_ {
-    (0..w.mechanisms.len()).filter(|&m| w.mechanisms[m].alive() && w.mechanisms[m].kind == MechanismKind::Forum)
+    (0..w.mechanisms.len())
+        .filter(|&m| w.mechanisms[m].alive() && w.mechanisms[m].kind == MechanismKind::Forum)
 }
 
 fn multi_need(w: &World) -> Outcomes {
@@ -119,7 +135,11 @@ fn multi_need(w: &World) -> Outcomes {
 }
 
 fn spend_nonfixed(w: &World) -> f64 {
-    w.tally.agencies.iter().map(|a| a.spend_cases + a.spend_hosting + a.pool_paid_for).sum()
+    w.tally
+        .agencies
+        .iter()
+        .map(|a| a.spend_cases + a.spend_hosting + a.pool_paid_for)
+        .sum()
 }
 
 fn matrix_mean(w: &World, m: &[f64]) -> f64 {
@@ -140,225 +160,496 @@ fn matrix_mean(w: &World, m: &[f64]) -> f64 {
 
 macro_rules! obs {
     ($name:literal, $unit:literal, $doc:literal, $f:expr) => {
-        Observable { name: $name, unit: $unit, doc: $doc, value: $f }
+        Observable {
+            name: $name,
+            unit: $unit,
+            doc: $doc,
+            value: $f,
+        }
     };
 }
 
 /// Columns of `ticks.csv`, after `tick`.
 pub const TICK: &[Observable] = &[
-    obs!("arrivals", "cases", "Cases arriving this tick.", |w| w.tally.all.arrivals as f64),
-    obs!("served", "cases", "Cases whose need met reached the served threshold.", |w| w.tally.all.served as f64),
-    obs!("partly_served", "cases", "Cases with some but not enough need met.", |w| w.tally.all.partly_served as f64),
-    obs!("fell_through", "cases", "Cases nobody served: refused, lost in referral, or nothing met.", |w| w
+    obs!(
+        "arrivals",
+        "cases",
+        "Cases arriving this tick.",
+        |w| w.tally.all.arrivals as f64
+    ),
+    obs!(
+        "served",
+        "cases",
+        "Cases whose need met reached the served threshold.",
+        |w| w.tally.all.served as f64
+    ),
+    obs!(
+        "partly_served",
+        "cases",
+        "Cases with some but not enough need met.",
+        |w| w.tally.all.partly_served as f64
+    ),
+    obs!(
+        "fell_through",
+        "cases",
+        "Cases nobody served: refused, lost in referral, or nothing met.",
+        |w| w.tally.all.fell_through as f64
+    ),
+    obs!(
+        "fell_refused",
+        "cases",
+        "Fell through: declined at first contact or at the hop limit.",
+        |w| w.tally.fell.refused as f64
+    ),
+    obs!(
+        "fell_lost",
+        "cases",
+        "Fell through: lost between agencies on a referral.",
+        |w| w.tally.fell.lost as f64
+    ),
+    obs!(
+        "fell_nothing_met",
+        "cases",
+        "Fell through: taken on but no need met.",
+        |w| w.tally.fell.nothing_met as f64
+    ),
+    obs!(
+        "need",
+        "need units x severity",
+        "Severity-weighted need arriving.",
+        |w| w.tally.all.need
+    ),
+    obs!(
+        "need_met",
+        "need units x severity",
+        "Severity-weighted need met.",
+        |w| w.tally.all.need_met
+    ),
+    obs!("share_need_met", "share", "need_met / need.", |w| w
         .tally
         .all
-        .fell_through
-        as f64),
-    obs!("fell_refused", "cases", "Fell through: declined at first contact or at the hop limit.", |w| w
-        .tally
-        .fell
-        .refused
-        as f64),
-    obs!("fell_lost", "cases", "Fell through: lost between agencies on a referral.", |w| w.tally.fell.lost as f64),
-    obs!("fell_nothing_met", "cases", "Fell through: taken on but no need met.", |w| w.tally.fell.nothing_met
-        as f64),
-    obs!("need", "need units x severity", "Severity-weighted need arriving.", |w| w.tally.all.need),
-    obs!("need_met", "need units x severity", "Severity-weighted need met.", |w| w.tally.all.need_met),
-    obs!("share_need_met", "share", "need_met / need.", |w| w.tally.all.share_met()),
-    obs!("share_need_met_single", "share", "Share of need met on cases with one need.", |w| w.tally.by_needs[1]
         .share_met()),
-    obs!("share_need_met_multi", "share", "Share of need met on cases with two or more needs.", |w| multi_need(w)
-        .share_met()),
-    obs!("referrals", "referrals", "Referrals made.", |w| w.tally.all.referrals as f64),
-    obs!("bounces", "bounces", "Referrals refused and sent back.", |w| w.tally.all.bounces as f64),
-    obs!("referrals_per_case", "referrals / case", "referrals / arrivals.", |w| ratio(
-        w.tally.all.referrals as f64,
-        w.tally.all.arrivals as f64
-    )),
-    obs!("bounces_per_case", "bounces / case", "bounces / arrivals.", |w| ratio(
-        w.tally.all.bounces as f64,
-        w.tally.all.arrivals as f64
-    )),
-    obs!("dumped_referrals", "referrals", "Referrals counted as dumping (see is_dumping).", |w| w.tally.all.dumped
-        as f64),
-    obs!("dumped_share", "share", "dumped_referrals / referrals.", |w| ratio(
-        w.tally.all.dumped as f64,
-        w.tally.all.referrals as f64
-    )),
-    obs!("dumped_cost", "k GBP", "Nominal cost of dumped cases.", |w| w.tally.dumped_cost),
+    obs!(
+        "share_need_met_single",
+        "share",
+        "Share of need met on cases with one need.",
+        |w| w.tally.by_needs[1].share_met()
+    ),
+    obs!(
+        "share_need_met_multi",
+        "share",
+        "Share of need met on cases with two or more needs.",
+        |w| multi_need(w).share_met()
+    ),
+    obs!(
+        "referrals",
+        "referrals",
+        "Referrals made.",
+        |w| w.tally.all.referrals as f64
+    ),
+    obs!(
+        "bounces",
+        "bounces",
+        "Referrals refused and sent back.",
+        |w| w.tally.all.bounces as f64
+    ),
+    obs!(
+        "referrals_per_case",
+        "referrals / case",
+        "referrals / arrivals.",
+        |w| ratio(w.tally.all.referrals as f64, w.tally.all.arrivals as f64)
+    ),
+    obs!(
+        "bounces_per_case",
+        "bounces / case",
+        "bounces / arrivals.",
+        |w| ratio(w.tally.all.bounces as f64, w.tally.all.arrivals as f64)
+    ),
+    obs!(
+        "dumped_referrals",
+        "referrals",
+        "Referrals counted as dumping (see is_dumping).",
+        |w| w.tally.all.dumped as f64
+    ),
+    obs!(
+        "dumped_share",
+        "share",
+        "dumped_referrals / referrals.",
+        |w| ratio(w.tally.all.dumped as f64, w.tally.all.referrals as f64)
+    ),
+    obs!(
+        "dumped_cost",
+        "k GBP",
+        "Nominal cost of dumped cases.",
+        |w| w.tally.dumped_cost
+    ),
     obs!(
         "coordination_index",
         "share",
         "Share of multi-need cases served jointly: every need served, by two or more agencies joined at least 0.5.",
         |w| ratio(w.tally.joint_cases as f64, w.tally.multi_need_cases as f64)
     ),
-    obs!("mechanisms_alive", "mechanisms", "Mechanisms with a host.", |w| w
-        .mechanisms
-        .iter()
-        .filter(|m| m.alive())
-        .count() as f64),
-    obs!("mean_depth", "0..1", "Mean depth of all mechanisms (0 for lapsed ones).", |w| mean(
-        w.mechanisms.iter().map(|m| m.depth)
-    )),
-    obs!("host_cost_share", "share", "Mean over shared live mechanisms of the host's share of their cost.", |w| {
-        mean(shared_mechanisms(w).map(|m| host_shares(w, m).0))
-    }),
+    obs!(
+        "mechanisms_alive",
+        "mechanisms",
+        "Mechanisms with a host.",
+        |w| w.mechanisms.iter().filter(|m| m.alive()).count() as f64
+    ),
+    obs!(
+        "mean_depth",
+        "0..1",
+        "Mean depth of all mechanisms (0 for lapsed ones).",
+        |w| mean(w.mechanisms.iter().map(|m| m.depth))
+    ),
+    obs!(
+        "host_cost_share",
+        "share",
+        "Mean over shared live mechanisms of the host's share of their cost.",
+        |w| { mean(shared_mechanisms(w).map(|m| host_shares(w, m).0)) }
+    ),
     obs!(
         "host_benefit_share",
         "share",
         "Mean over shared live mechanisms of the host's share of the need met they added.",
         |w| mean(shared_mechanisms(w).map(|m| host_shares(w, m).1))
     ),
-    obs!("free_riding", "share", "host_cost_share - host_benefit_share, per mechanism, averaged.", |w| mean(
-        shared_mechanisms(w).map(|m| {
+    obs!(
+        "free_riding",
+        "share",
+        "host_cost_share - host_benefit_share, per mechanism, averaged.",
+        |w| mean(shared_mechanisms(w).map(|m| {
             let (c, b) = host_shares(w, m);
             c - b
-        })
-    )),
-    obs!("agenda_capture", "0..1", "Mean over live forums of the distance between agenda and need shares.", |w| {
-        mean(live_forums(w).map(|m| capture(w, m)))
-    }),
+        }))
+    ),
+    obs!(
+        "agenda_capture",
+        "0..1",
+        "Mean over live forums of the distance between agenda and need shares.",
+        |w| { mean(live_forums(w).map(|m| capture(w, m))) }
+    ),
     obs!(
         "capture_power_lean",
         "-1..1",
         "Mean over live forums of how the agenda's departure from need leans to the most powerful member's targets.",
         |w| mean(live_forums(w).map(|m| capture_power_lean(w, m)))
     ),
-    obs!("budget_gini", "0..1", "Gini coefficient of agencies' reserves.", |w| gini(
-        (0..w.n_agencies()).map(|i| w.reserves(i))
-    )),
-    obs!("mean_true_attainment", "share", "Mean true target attainment over agencies with targets.", |w| mean(
-        w.tally.agencies.iter().map(|a| a.true_attainment)
-    )),
-    obs!("mean_reported_attainment", "share", "Mean reported target attainment.", |w| mean(
-        w.tally.agencies.iter().map(|a| a.reported_attainment)
-    )),
-    obs!("gaming_detected", "agencies", "Agencies caught reporting above their true attainment.", |w| w
-        .tally
-        .agencies
-        .iter()
-        .filter(|a| a.gaming_detected)
-        .count() as f64),
-    obs!("mean_trust", "-1..1", "Mean trust over ordered pairs of agencies.", |w| matrix_mean(w, &w.trust)),
-    obs!("mean_resentment", ">= 0", "Mean resentment over ordered pairs.", |w| matrix_mean(w, &w.resentment)),
-    obs!("mean_knowledge", "0..1", "Mean shared knowledge over pairs.", |w| matrix_mean(w, &w.knowledge)),
+    obs!(
+        "budget_gini",
+        "0..1",
+        "Gini coefficient of agencies' reserves.",
+        |w| gini((0..w.n_agencies()).map(|i| w.reserves(i)))
+    ),
+    obs!(
+        "mean_true_attainment",
+        "share",
+        "Mean true target attainment over agencies with targets.",
+        |w| mean(w.tally.agencies.iter().map(|a| a.true_attainment))
+    ),
+    obs!(
+        "mean_reported_attainment",
+        "share",
+        "Mean reported target attainment.",
+        |w| mean(w.tally.agencies.iter().map(|a| a.reported_attainment))
+    ),
+    obs!(
+        "gaming_detected",
+        "agencies",
+        "Agencies caught reporting above their true attainment.",
+        |w| w
+            .tally
+            .agencies
+            .iter()
+            .filter(|a| a.gaming_detected)
+            .count() as f64
+    ),
+    obs!(
+        "mean_trust",
+        "-1..1",
+        "Mean trust over ordered pairs of agencies.",
+        |w| matrix_mean(w, &w.trust)
+    ),
+    obs!(
+        "mean_resentment",
+        ">= 0",
+        "Mean resentment over ordered pairs.",
+        |w| matrix_mean(w, &w.resentment)
+    ),
+    obs!(
+        "mean_knowledge",
+        "0..1",
+        "Mean shared knowledge over pairs.",
+        |w| matrix_mean(w, &w.knowledge)
+    ),
     obs!("spend_cases", "k GBP", "Casework paid by agencies.", |w| w
         .tally
         .agencies
         .iter()
         .map(|a| a.spend_cases)
         .sum()),
-    obs!("spend_pooled", "k GBP", "Casework paid by pooled funds.", |w| w
+    obs!(
+        "spend_pooled",
+        "k GBP",
+        "Casework paid by pooled funds.",
+        |w| w.tally.agencies.iter().map(|a| a.pool_paid_for).sum()
+    ),
+    obs!(
+        "spend_coordination",
+        "k GBP",
+        "Money spent hosting mechanisms.",
+        |w| w.tally.agencies.iter().map(|a| a.spend_hosting).sum()
+    ),
+    obs!("spend_core", "k GBP", "Fixed running costs paid.", |w| w
         .tally
         .agencies
         .iter()
-        .map(|a| a.pool_paid_for)
+        .map(|a| a.spend_core)
         .sum()),
-    obs!("spend_coordination", "k GBP", "Money spent hosting mechanisms.", |w| w
-        .tally
-        .agencies
-        .iter()
-        .map(|a| a.spend_hosting)
-        .sum()),
-    obs!("spend_core", "k GBP", "Fixed running costs paid.", |w| w.tally.agencies.iter().map(|a| a.spend_core).sum()),
     obs!(
         "cost_per_need_met",
         "k GBP / need unit",
         "(casework + pooled casework + coordination spend) / need_met.",
         |w| ratio(spend_nonfixed(w), w.tally.all.need_met)
     ),
-    obs!("staff_joint_share", "share", "Share of all staff time spent on joint work.", |w| ratio(
-        w.tally.agencies.iter().map(|a| a.staff_joint).sum(),
-        w.agencies.iter().map(|a| a.staff).sum()
-    )),
-    obs!("pooled_balance", "k GBP", "Money held in pooled funds.", |w| w
-        .mechanisms
-        .iter()
-        .filter_map(|m| m.pool)
-        .map(|p| w.ledger.balance(crate::model::Account::Pool(p)))
-        .sum()),
-    obs!("money_spent_total", "k GBP", "Everything spent since the start (all sinks).", |w| w
-        .ledger
-        .sink(Sink::Core)
-        + w.ledger.sink(Sink::Cases)
-        + w.ledger.sink(Sink::PooledCases)
-        + w.ledger.sink(Sink::Coordination)),
-    obs!("shocks", "shocks", "Media-salience shocks this tick.", |w| w.tally.shocks as f64),
+    obs!(
+        "staff_joint_share",
+        "share",
+        "Share of all staff time spent on joint work.",
+        |w| ratio(
+            w.tally.agencies.iter().map(|a| a.staff_joint).sum(),
+            w.agencies.iter().map(|a| a.staff).sum()
+        )
+    ),
+    obs!(
+        "pooled_balance",
+        "k GBP",
+        "Money held in pooled funds.",
+        |w| w
+            .mechanisms
+            .iter()
+            .filter_map(|m| m.pool)
+            .map(|p| w.ledger.balance(crate::model::Account::Pool(p)))
+            .sum()
+    ),
+    obs!(
+        "money_spent_total",
+        "k GBP",
+        "Everything spent since the start (all sinks).",
+        |w| w.ledger.sink(Sink::Core)
+            + w.ledger.sink(Sink::Cases)
+            + w.ledger.sink(Sink::PooledCases)
+            + w.ledger.sink(Sink::Coordination)
+    ),
+    obs!(
+        "shocks",
+        "shocks",
+        "Media-salience shocks this tick.",
+        |w| w.tally.shocks as f64
+    ),
 ];
 
 macro_rules! aobs {
     ($name:literal, $unit:literal, $doc:literal, $f:expr) => {
-        AgencyObservable { name: $name, unit: $unit, doc: $doc, value: $f }
+        AgencyObservable {
+            name: $name,
+            unit: $unit,
+            doc: $doc,
+            value: $f,
+        }
     };
 }
 
 /// Columns of `agencies.csv`, after `tick`, `agency`, `level`, `behaviour`.
 pub const AGENCY: &[AgencyObservable] = &[
-    aobs!("reserves", "k GBP", "Money held at the end of the tick.", |w, i| w.reserves(i)),
-    aobs!("income", "k GBP", "Income received from its funder.", |w, i| w.tally.agencies[i].income),
-    aobs!("income_shortfall", "k GBP", "Income its funder could not pay.", |w, i| w.tally.agencies[i]
-        .income_shortfall),
-    aobs!("throughput_income", "k GBP", "Per-case payments from its funder.", |w, i| w.tally.agencies[i]
-        .throughput_income),
-    aobs!("spend_core", "k GBP", "Fixed running costs.", |w, i| w.tally.agencies[i].spend_core),
-    aobs!("spend_cases", "k GBP", "Casework.", |w, i| w.tally.agencies[i].spend_cases),
-    aobs!("spend_hosting", "k GBP", "Hosting mechanisms.", |w, i| w.tally.agencies[i].spend_hosting),
-    aobs!("spend_pool", "k GBP", "Paid into pooled funds.", |w, i| w.tally.agencies[i].spend_pool),
-    aobs!("pool_paid_for", "k GBP", "Its joint casework paid by pooled funds.", |w, i| w.tally.agencies[i]
-        .pool_paid_for),
-    aobs!("staff", "staff-days", "Staff time available.", |w, i| w.agencies[i].staff),
-    aobs!("staff_reporting", "staff-days", "Taken by targets, plans and reporting.", |w, i| w.tally.agencies[i]
-        .staff_reporting),
-    aobs!("staff_mechanisms", "staff-days", "Hosting and attending mechanisms.", |w, i| w.tally.agencies[i]
-        .staff_mechanisms),
-    aobs!("staff_cases", "staff-days", "Casework as lead.", |w, i| w.tally.agencies[i].staff_cases),
-    aobs!("staff_joint", "staff-days", "Joint work on other agencies' cases and its overhead.", |w, i| w
+    aobs!(
+        "reserves",
+        "k GBP",
+        "Money held at the end of the tick.",
+        |w, i| w.reserves(i)
+    ),
+    aobs!(
+        "income",
+        "k GBP",
+        "Income received from its funder.",
+        |w, i| w.tally.agencies[i].income
+    ),
+    aobs!(
+        "income_shortfall",
+        "k GBP",
+        "Income its funder could not pay.",
+        |w, i| w.tally.agencies[i].income_shortfall
+    ),
+    aobs!(
+        "throughput_income",
+        "k GBP",
+        "Per-case payments from its funder.",
+        |w, i| w.tally.agencies[i].throughput_income
+    ),
+    aobs!("spend_core", "k GBP", "Fixed running costs.", |w, i| w
         .tally
         .agencies[i]
-        .staff_joint),
-    aobs!("cases_led", "cases", "Cases taken on as lead.", |w, i| w.tally.agencies[i].cases_led as f64),
-    aobs!("co_served", "needs", "Needs served on other agencies' cases.", |w, i| w.tally.agencies[i].co_served
-        as f64),
-    aobs!("referrals_out", "referrals", "Referrals sent.", |w, i| w.tally.agencies[i].referrals_out as f64),
-    aobs!("referrals_in", "referrals", "Referrals received.", |w, i| w.tally.agencies[i].referrals_in as f64),
-    aobs!("declined_referrals", "referrals", "Referrals it refused (bounced).", |w, i| w.tally.agencies[i]
-        .declined_referrals
-        as f64),
-    aobs!("true_attainment", "share", "Need met on its target groups' cases that reached it.", |w, i| w
+        .spend_core),
+    aobs!("spend_cases", "k GBP", "Casework.", |w, i| w.tally.agencies
+        [i]
+        .spend_cases),
+    aobs!("spend_hosting", "k GBP", "Hosting mechanisms.", |w, i| w
         .tally
         .agencies[i]
-        .true_attainment),
-    aobs!("reported_attainment", "share", "What it reported.", |w, i| w.tally.agencies[i].reported_attainment),
+        .spend_hosting),
+    aobs!("spend_pool", "k GBP", "Paid into pooled funds.", |w, i| w
+        .tally
+        .agencies[i]
+        .spend_pool),
+    aobs!(
+        "pool_paid_for",
+        "k GBP",
+        "Its joint casework paid by pooled funds.",
+        |w, i| w.tally.agencies[i].pool_paid_for
+    ),
+    aobs!("staff", "staff-days", "Staff time available.", |w, i| w
+        .agencies[i]
+        .staff),
+    aobs!(
+        "staff_reporting",
+        "staff-days",
+        "Taken by targets, plans and reporting.",
+        |w, i| w.tally.agencies[i].staff_reporting
+    ),
+    aobs!(
+        "staff_mechanisms",
+        "staff-days",
+        "Hosting and attending mechanisms.",
+        |w, i| w.tally.agencies[i].staff_mechanisms
+    ),
+    aobs!("staff_cases", "staff-days", "Casework as lead.", |w, i| w
+        .tally
+        .agencies[i]
+        .staff_cases),
+    aobs!(
+        "staff_joint",
+        "staff-days",
+        "Joint work on other agencies' cases and its overhead.",
+        |w, i| w.tally.agencies[i].staff_joint
+    ),
+    aobs!(
+        "cases_led",
+        "cases",
+        "Cases taken on as lead.",
+        |w, i| w.tally.agencies[i].cases_led as f64
+    ),
+    aobs!(
+        "co_served",
+        "needs",
+        "Needs served on other agencies' cases.",
+        |w, i| w.tally.agencies[i].co_served as f64
+    ),
+    aobs!(
+        "referrals_out",
+        "referrals",
+        "Referrals sent.",
+        |w, i| w.tally.agencies[i].referrals_out as f64
+    ),
+    aobs!(
+        "referrals_in",
+        "referrals",
+        "Referrals received.",
+        |w, i| w.tally.agencies[i].referrals_in as f64
+    ),
+    aobs!(
+        "declined_referrals",
+        "referrals",
+        "Referrals it refused (bounced).",
+        |w, i| w.tally.agencies[i].declined_referrals as f64
+    ),
+    aobs!(
+        "true_attainment",
+        "share",
+        "Need met on its target groups' cases that reached it.",
+        |w, i| w.tally.agencies[i].true_attainment
+    ),
+    aobs!(
+        "reported_attainment",
+        "share",
+        "What it reported.",
+        |w, i| w.tally.agencies[i].reported_attainment
+    ),
     aobs!("power", "0..1", "Power index.", |w, i| w.agencies[i].power),
-    aobs!("legitimacy", "0..1", "Legitimacy (falls when gaming is detected).", |w, i| w.agencies[i].legitimacy),
-    aobs!("political", "0..1", "Political capital.", |w, i| w.agencies[i].political),
-    aobs!("trust_in", "-1..1", "Mean trust other agencies hold in it.", |w, i| {
-        let n = w.n_agencies();
-        mean((0..n).filter(|&j| j != i).map(|j| w.trust(j, i)))
-    }),
-    aobs!("trust_out", "-1..1", "Mean trust it holds in others.", |w, i| {
-        let n = w.n_agencies();
-        mean((0..n).filter(|&j| j != i).map(|j| w.trust(i, j)))
-    }),
-    aobs!("resentment_out", ">= 0", "Total resentment it holds toward free riders.", |w, i| {
-        let n = w.n_agencies();
-        (0..n).map(|j| w.resentment(i, j)).sum()
-    }),
-    aobs!("hosting", "mechanisms", "Mechanisms it hosts.", |w, i| w.tally.agencies[i].hosting as f64),
-    aobs!("memberships", "mechanisms", "Mechanisms it belongs to without hosting.", |w, i| w.tally.agencies[i]
-        .memberships
-        as f64),
-    aobs!("coordination_cost", "k GBP", "Cost it bore for mechanisms (money, staff valued, pool payments).", |w, i| {
-        let n = w.n_agencies();
-        (0..w.mechanisms.len()).map(|m| w.tally.mech_cost[m * n + i]).sum()
-    }),
-    aobs!("coordination_benefit", "need units x severity", "Need met mechanisms added within its remit.", |w, i| {
-        let n = w.n_agencies();
-        (0..w.mechanisms.len()).map(|m| w.tally.mech_benefit[m * n + i]).sum()
-    }),
-    aobs!("aspiration", "share", "Aspiration level (used by bounded rationality).", |w, i| w.agencies[i]
-        .rule
-        .aspiration),
+    aobs!(
+        "legitimacy",
+        "0..1",
+        "Legitimacy (falls when gaming is detected).",
+        |w, i| w.agencies[i].legitimacy
+    ),
+    aobs!("political", "0..1", "Political capital.", |w, i| w.agencies
+        [i]
+        .political),
+    aobs!(
+        "trust_in",
+        "-1..1",
+        "Mean trust other agencies hold in it.",
+        |w, i| {
+            let n = w.n_agencies();
+            mean((0..n).filter(|&j| j != i).map(|j| w.trust(j, i)))
+        }
+    ),
+    aobs!(
+        "trust_out",
+        "-1..1",
+        "Mean trust it holds in others.",
+        |w, i| {
+            let n = w.n_agencies();
+            mean((0..n).filter(|&j| j != i).map(|j| w.trust(i, j)))
+        }
+    ),
+    aobs!(
+        "resentment_out",
+        ">= 0",
+        "Total resentment it holds toward free riders.",
+        |w, i| {
+            let n = w.n_agencies();
+            (0..n).map(|j| w.resentment(i, j)).sum()
+        }
+    ),
+    aobs!(
+        "hosting",
+        "mechanisms",
+        "Mechanisms it hosts.",
+        |w, i| w.tally.agencies[i].hosting as f64
+    ),
+    aobs!(
+        "memberships",
+        "mechanisms",
+        "Mechanisms it belongs to without hosting.",
+        |w, i| w.tally.agencies[i].memberships as f64
+    ),
+    aobs!(
+        "coordination_cost",
+        "k GBP",
+        "Cost it bore for mechanisms (money, staff valued, pool payments).",
+        |w, i| {
+            let n = w.n_agencies();
+            (0..w.mechanisms.len())
+                .map(|m| w.tally.mech_cost[m * n + i])
+                .sum()
+        }
+    ),
+    aobs!(
+        "coordination_benefit",
+        "need units x severity",
+        "Need met mechanisms added within its remit.",
+        |w, i| {
+            let n = w.n_agencies();
+            (0..w.mechanisms.len())
+                .map(|m| w.tally.mech_benefit[m * n + i])
+                .sum()
+        }
+    ),
+    aobs!(
+        "aspiration",
+        "share",
+        "Aspiration level (used by bounded rationality).",
+        |w, i| w.agencies[i].rule.aspiration
+    ),
 ];
 
 #[cfg(test)]

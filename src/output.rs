@@ -16,7 +16,13 @@ use crate::model::World;
 use crate::tally::Outcomes;
 
 /// The files a run writes, in the order they are listed in the manifest.
-pub const RUN_FILES: [&str; 5] = ["ticks.csv", "agencies.csv", "groups.csv", "dumping.csv", "manifest.json"];
+pub const RUN_FILES: [&str; 5] = [
+    "ticks.csv",
+    "agencies.csv",
+    "groups.csv",
+    "dumping.csv",
+    "manifest.json",
+];
 
 /// Write `v` as a CSV number into `buf` (cleared first).
 pub fn fmt_num(buf: &mut String, v: f64) {
@@ -102,9 +108,23 @@ impl RunWriter {
             ticks.w.write_field(o.name)?;
         }
         ticks.w.write_record(None::<&[u8]>)?;
-        agencies.w.write_record(["tick", "agency", "level", "behaviour"].iter().chain(AGENCY.iter().map(|o| &o.name)))?;
-        groups.w.write_record(["tick", "group", "needs"].iter().chain(GROUP_COLUMNS.iter()))?;
-        Ok(RunWriter { dir: dir.to_path_buf(), ticks, agencies, groups, buf: String::new() })
+        agencies.w.write_record(
+            ["tick", "agency", "level", "behaviour"]
+                .iter()
+                .chain(AGENCY.iter().map(|o| &o.name)),
+        )?;
+        groups.w.write_record(
+            ["tick", "group", "needs"]
+                .iter()
+                .chain(GROUP_COLUMNS.iter()),
+        )?;
+        Ok(RunWriter {
+            dir: dir.to_path_buf(),
+            ticks,
+            agencies,
+            groups,
+            buf: String::new(),
+        })
     }
 
     fn num(w: &mut csv::Writer<BufWriter<File>>, buf: &mut String, v: f64) -> csv::Result<()> {
@@ -124,7 +144,13 @@ impl RunWriter {
         w.write_field(group)?;
         w.write_field(needs)?;
         let arrivals = o.arrivals as f64;
-        let per = |x: u64| if o.arrivals > 0 { x as f64 / arrivals } else { f64::NAN };
+        let per = |x: u64| {
+            if o.arrivals > 0 {
+                x as f64 / arrivals
+            } else {
+                f64::NAN
+            }
+        };
         for v in [
             arrivals,
             o.need,
@@ -148,7 +174,13 @@ impl RunWriter {
     /// is written separately (it needs the run's metadata).
     pub fn finish(mut self, w: &World) -> std::io::Result<()> {
         let mut dumping = TmpCsv::create(&self.dir, "dumping.csv")?;
-        dumping.w.write_record(["sender", "receiver", "referrals", "dumped_referrals", "dumped_cost"])?;
+        dumping.w.write_record([
+            "sender",
+            "receiver",
+            "referrals",
+            "dumped_referrals",
+            "dumped_cost",
+        ])?;
         let n = w.n_agencies();
         for s in 0..n {
             for r in 0..n {
@@ -158,7 +190,11 @@ impl RunWriter {
                 }
                 dumping.w.write_field(&w.agencies[s].name)?;
                 dumping.w.write_field(&w.agencies[r].name)?;
-                for v in [w.tally.referrals[k] as f64, w.tally.dumped[k] as f64, w.tally.dumped_cost_matrix[k]] {
+                for v in [
+                    w.tally.referrals[k] as f64,
+                    w.tally.dumped[k] as f64,
+                    w.tally.dumped_cost_matrix[k],
+                ] {
                     Self::num(&mut dumping.w, &mut self.buf, v)?;
                 }
                 dumping.w.write_record(None::<&[u8]>)?;
@@ -242,7 +278,12 @@ pub fn rfc3339(secs: i64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = if m <= 2 { y + 1 } else { y };
-    format!("{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z", rem / 3600, (rem % 3600) / 60, rem % 60)
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
 }
 
 #[cfg(test)]

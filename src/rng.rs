@@ -43,7 +43,9 @@ fn stream_n(seed: u64, n: u64) -> ChaCha8Rng {
 /// A run seed from (master seed, design point, replicate): a SplitMix64-style mix, so that
 /// arms compared at one point and replicate share their draws.
 pub fn derive_seed(master: u64, point: u64, replicate: u64) -> u64 {
-    let mut z = master ^ point.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ replicate.wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
+    let mut z = master
+        ^ point.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ replicate.wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
     z ^ (z >> 31)
@@ -85,7 +87,10 @@ mod tests {
         let c: u64 = stream(7, Stream::Arrivals).random();
         assert_ne!(a, b);
         assert_eq!(a, c);
-        assert_ne!(agency_stream(7, 0).random::<u64>(), agency_stream(7, 1).random::<u64>());
+        assert_ne!(
+            agency_stream(7, 0).random::<u64>(),
+            agency_stream(7, 1).random::<u64>()
+        );
     }
 
     #[test]

@@ -39,7 +39,11 @@ pub enum Family {
 }
 
 impl Family {
-    pub const ALL: [Family; 3] = [Family::RaSynoptic, Family::RaBounded, Family::BureaucraticPolitics];
+    pub const ALL: [Family; 3] = [
+        Family::RaSynoptic,
+        Family::RaBounded,
+        Family::BureaucraticPolitics,
+    ];
 
     /// The spelling used in scenario files, on the command line and in CSV output.
     pub fn as_str(self) -> &'static str {
@@ -363,7 +367,13 @@ pub struct PowerWeights {
 
 impl Default for PowerWeights {
     fn default() -> Self {
-        PowerWeights { finance: 0.3, information: 0.15, legitimacy: 0.2, political: 0.2, leverage: 0.15 }
+        PowerWeights {
+            finance: 0.3,
+            information: 0.15,
+            legitimacy: 0.2,
+            political: 0.2,
+            leverage: 0.15,
+        }
     }
 }
 
@@ -387,7 +397,9 @@ pub struct RaParams {
 
 impl Default for RaParams {
     fn default() -> Self {
-        RaParams { routing_margin: 0.05 }
+        RaParams {
+            routing_margin: 0.05,
+        }
     }
 }
 
@@ -406,7 +418,12 @@ pub struct BoundedParams {
 
 impl Default for BoundedParams {
     fn default() -> Self {
-        BoundedParams { aspiration: 0.5, adapt_rate: 0.1, search: 3, flex: 0.5 }
+        BoundedParams {
+            aspiration: 0.5,
+            adapt_rate: 0.1,
+            search: 3,
+            flex: 0.5,
+        }
     }
 }
 
@@ -550,8 +567,10 @@ impl Scenario {
     /// Read and validate a scenario file.
     pub fn from_path(path: &Path) -> Result<Scenario, ScenarioError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ScenarioError::Io { file: file.clone(), message: e.to_string() })?;
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Io {
+            file: file.clone(),
+            message: e.to_string(),
+        })?;
         Scenario::from_toml_str(&text, &file)
     }
 
@@ -563,8 +582,10 @@ impl Scenario {
 
     /// Parse and validate TOML text; `file` names the source in error messages.
     pub fn from_toml_str(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
-        let raw: raw::File = toml::from_str(text)
-            .map_err(|e| ScenarioError::Parse { file: file.to_string(), message: e.to_string() })?;
+        let raw: raw::File = toml::from_str(text).map_err(|e| ScenarioError::Parse {
+            file: file.to_string(),
+            message: e.to_string(),
+        })?;
         Validator { file }.validate(raw)
     }
 }
@@ -574,7 +595,12 @@ struct Validator<'a> {
 }
 
 impl Validator<'_> {
-    fn err(&self, field: impl Into<String>, value: impl ToString, allowed: impl Into<String>) -> ScenarioError {
+    fn err(
+        &self,
+        field: impl Into<String>,
+        value: impl ToString,
+        allowed: impl Into<String>,
+    ) -> ScenarioError {
         ScenarioError::Invalid {
             file: self.file.to_string(),
             field: field.into(),
@@ -584,15 +610,27 @@ impl Validator<'_> {
     }
 
     fn finite(&self, field: &str, v: f64) -> Result<f64, ScenarioError> {
-        if v.is_finite() { Ok(v) } else { Err(self.err(field, v, "a finite number")) }
+        if v.is_finite() {
+            Ok(v)
+        } else {
+            Err(self.err(field, v, "a finite number"))
+        }
     }
 
     fn non_negative(&self, field: &str, v: f64) -> Result<f64, ScenarioError> {
-        if v.is_finite() && v >= 0.0 { Ok(v) } else { Err(self.err(field, v, "a number >= 0")) }
+        if v.is_finite() && v >= 0.0 {
+            Ok(v)
+        } else {
+            Err(self.err(field, v, "a number >= 0"))
+        }
     }
 
     fn positive(&self, field: &str, v: f64) -> Result<f64, ScenarioError> {
-        if v.is_finite() && v > 0.0 { Ok(v) } else { Err(self.err(field, v, "a number > 0")) }
+        if v.is_finite() && v > 0.0 {
+            Ok(v)
+        } else {
+            Err(self.err(field, v, "a number > 0"))
+        }
     }
 
     fn unit(&self, field: &str, v: f64) -> Result<f64, ScenarioError> {
@@ -605,7 +643,8 @@ impl Validator<'_> {
 
     fn name(&self, field: &str, v: &str) -> Result<(), ScenarioError> {
         let ok = !v.is_empty()
-            && v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+            && v.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
             && v != "centre"
             && v != "all";
         if ok {
@@ -631,7 +670,11 @@ impl Validator<'_> {
         let mut out = vec![0.0; names.len()];
         for (k, &v) in map {
             let Some(i) = names.iter().position(|n| n == k) else {
-                return Err(self.err(format!("{field}.{k}"), k, format!("one of the {what}: {}", names.join(", "))));
+                return Err(self.err(
+                    format!("{field}.{k}"),
+                    k,
+                    format!("one of the {what}: {}", names.join(", ")),
+                ));
             };
             out[i] = check(&format!("{field}.{k}"), v)?;
         }
@@ -641,7 +684,11 @@ impl Validator<'_> {
     fn shares_sum_to_one(&self, field: &str, v: &[f64]) -> Result<(), ScenarioError> {
         let s: f64 = v.iter().sum();
         if (s - 1.0).abs() > 1e-6 {
-            return Err(self.err(field, format!("shares summing to {s}"), "shares that sum to 1 (within 1e-6)"));
+            return Err(self.err(
+                field,
+                format!("shares summing to {s}"),
+                "shares that sum to 1 (within 1e-6)",
+            ));
         }
         Ok(())
     }
@@ -672,13 +719,21 @@ impl Validator<'_> {
 
         // Agency names first: groups and mechanisms refer to them.
         if raw.agencies.is_empty() || raw.agencies.len() > MAX_AGENCIES {
-            return Err(self.err("agencies", raw.agencies.len(), format!("between 1 and {MAX_AGENCIES} agencies")));
+            return Err(self.err(
+                "agencies",
+                raw.agencies.len(),
+                format!("between 1 and {MAX_AGENCIES} agencies"),
+            ));
         }
         let mut agency_names: Vec<String> = Vec::new();
         for (i, a) in raw.agencies.iter().enumerate() {
             self.name(&format!("agencies[{i}].name"), &a.name)?;
             if agency_names.contains(&a.name) {
-                return Err(self.err(format!("agencies[{i}].name"), &a.name, "a name no other agency has"));
+                return Err(self.err(
+                    format!("agencies[{i}].name"),
+                    &a.name,
+                    "a name no other agency has",
+                ));
             }
             agency_names.push(a.name.clone());
         }
@@ -689,7 +744,11 @@ impl Validator<'_> {
         for (i, g) in raw.groups.iter().enumerate() {
             self.name(&format!("groups[{i}].name"), &g.name)?;
             if group_names.contains(&g.name) {
-                return Err(self.err(format!("groups[{i}].name"), &g.name, "a name no other group has"));
+                return Err(self.err(
+                    format!("groups[{i}].name"),
+                    &g.name,
+                    "a name no other group has",
+                ));
             }
             group_names.push(g.name.clone());
         }
@@ -697,13 +756,27 @@ impl Validator<'_> {
         let mut groups = Vec::new();
         for (i, g) in raw.groups.iter().enumerate() {
             let f = format!("groups[{i}]");
-            let need_prob = self.keyed(&format!("{f}.needs"), &g.needs, &dims, "dimensions", |p, v| self.unit(p, v))?;
+            let need_prob = self.keyed(
+                &format!("{f}.needs"),
+                &g.needs,
+                &dims,
+                "dimensions",
+                |p, v| self.unit(p, v),
+            )?;
             if need_prob.iter().all(|&p| p == 0.0) {
-                return Err(self.err(format!("{f}.needs"), "no need above 0", "at least one dimension with a chance > 0"));
+                return Err(self.err(
+                    format!("{f}.needs"),
+                    "no need above 0",
+                    "at least one dimension with a chance > 0",
+                ));
             }
-            let entry = self.keyed(&format!("{f}.entry"), &g.entry, &agency_names, "agencies", |p, v| {
-                self.unit(p, v)
-            })?;
+            let entry = self.keyed(
+                &format!("{f}.entry"),
+                &g.entry,
+                &agency_names,
+                "agencies",
+                |p, v| self.unit(p, v),
+            )?;
             self.shares_sum_to_one(&format!("{f}.entry"), &entry)?;
             groups.push(GroupSpec {
                 name: g.name.clone(),
@@ -724,7 +797,11 @@ impl Validator<'_> {
             let behaviour = match &a.behaviour {
                 None => None,
                 Some(b) => Some(Family::parse(b).ok_or_else(|| {
-                    self.err(format!("{f}.behaviour"), format!("{b:?}"), "one of \"ra\", \"ra-bounded\", \"bp\"")
+                    self.err(
+                        format!("{f}.behaviour"),
+                        format!("{b:?}"),
+                        "one of \"ra\", \"ra-bounded\", \"bp\"",
+                    )
                 })?),
             };
             let funder = if a.funder == "centre" {
@@ -732,19 +809,39 @@ impl Validator<'_> {
             } else {
                 match agency_names.iter().position(|n| *n == a.funder) {
                     Some(j) if j != i => Funder::Agency(j),
-                    Some(_) => return Err(self.err(format!("{f}.funder"), &a.funder, "\"centre\" or another agency")),
+                    Some(_) => {
+                        return Err(self.err(
+                            format!("{f}.funder"),
+                            &a.funder,
+                            "\"centre\" or another agency",
+                        ));
+                    }
                     None => {
                         return Err(self.err(
                             format!("{f}.funder"),
                             &a.funder,
-                            format!("\"centre\" or one of the agencies: {}", agency_names.join(", ")),
+                            format!(
+                                "\"centre\" or one of the agencies: {}",
+                                agency_names.join(", ")
+                            ),
                         ));
                     }
                 }
             };
-            let remit = self.keyed(&format!("{f}.remit"), &a.remit, &dims, "dimensions", |p, v| self.unit(p, v))?;
-            let mut targets =
-                self.keyed(&format!("{f}.targets"), &a.targets, &group_names, "groups", |p, v| self.non_negative(p, v))?;
+            let remit = self.keyed(
+                &format!("{f}.remit"),
+                &a.remit,
+                &dims,
+                "dimensions",
+                |p, v| self.unit(p, v),
+            )?;
+            let mut targets = self.keyed(
+                &format!("{f}.targets"),
+                &a.targets,
+                &group_names,
+                "groups",
+                |p, v| self.non_negative(p, v),
+            )?;
             let total: f64 = targets.iter().sum();
             if total > 0.0 {
                 targets.iter_mut().for_each(|t| *t /= total);
@@ -762,8 +859,12 @@ impl Validator<'_> {
                     }
                 }
             }
-            if a.reporting_share >= 1.0 || !(a.reporting_share >= 0.0) {
-                return Err(self.err(format!("{f}.reporting_share"), a.reporting_share, "a share from 0 to below 1"));
+            if !(a.reporting_share.is_finite() && (0.0..1.0).contains(&a.reporting_share)) {
+                return Err(self.err(
+                    format!("{f}.reporting_share"),
+                    a.reporting_share,
+                    "a share from 0 to below 1",
+                ));
             }
             agencies.push(AgencySpec {
                 name: a.name.clone(),
@@ -788,7 +889,8 @@ impl Validator<'_> {
                 political: self.unit(&format!("{f}.political"), a.political)?,
                 autonomy: self.unit(&format!("{f}.autonomy"), a.autonomy)?,
                 risk_aversion: self.unit(&format!("{f}.risk_aversion"), a.risk_aversion)?,
-                throughput_pay: self.non_negative(&format!("{f}.throughput_pay"), a.throughput_pay)?,
+                throughput_pay: self
+                    .non_negative(&format!("{f}.throughput_pay"), a.throughput_pay)?,
             });
         }
         // Funding chains must end at the centre.
@@ -814,23 +916,30 @@ impl Validator<'_> {
                 let mut shares = [0.0; 3];
                 for (k, &v) in &p.shares {
                     let Some(fam) = Family::parse(k) else {
-                        return Err(self.err(format!("population.shares.{k}"), k, "one of \"ra\", \"ra-bounded\", \"bp\""));
+                        return Err(self.err(
+                            format!("population.shares.{k}"),
+                            k,
+                            "one of \"ra\", \"ra-bounded\", \"bp\"",
+                        ));
                     };
-                    let idx = Family::ALL.iter().position(|f| *f == fam).expect("family listed");
+                    let idx = Family::ALL
+                        .iter()
+                        .position(|f| *f == fam)
+                        .expect("family listed");
                     shares[idx] = self.unit(&format!("population.shares.{k}"), v)?;
                 }
                 self.shares_sum_to_one("population.shares", &shares)?;
                 Some(shares)
             }
         };
-        if population.is_none() {
-            if let Some(i) = agencies.iter().position(|a| a.behaviour.is_none()) {
-                return Err(self.err(
-                    format!("agencies[{i}].behaviour"),
-                    "missing",
-                    "a behaviour (\"ra\", \"ra-bounded\" or \"bp\") for every agency, or a [population] table of shares",
-                ));
-            }
+        if population.is_none()
+            && let Some(i) = agencies.iter().position(|a| a.behaviour.is_none())
+        {
+            return Err(self.err(
+                format!("agencies[{i}].behaviour"),
+                "missing",
+                "a behaviour (\"ra\", \"ra-bounded\" or \"bp\") for every agency, or a [population] table of shares",
+            ));
         }
 
         let mut mechanisms = Vec::new();
@@ -838,13 +947,23 @@ impl Validator<'_> {
             let f = format!("mechanisms[{i}]");
             self.name(&format!("{f}.name"), &m.name)?;
             if raw.mechanisms[..i].iter().any(|o| o.name == m.name) {
-                return Err(self.err(format!("{f}.name"), &m.name, "a name no other mechanism has"));
+                return Err(self.err(
+                    format!("{f}.name"),
+                    &m.name,
+                    "a name no other mechanism has",
+                ));
             }
             let mut candidates = Vec::new();
             for (k, c) in m.candidates.iter().enumerate() {
                 match agency_names.iter().position(|n| n == c) {
                     Some(j) if !candidates.contains(&j) => candidates.push(j),
-                    Some(_) => return Err(self.err(format!("{f}.candidates[{k}]"), c, "each agency listed once")),
+                    Some(_) => {
+                        return Err(self.err(
+                            format!("{f}.candidates[{k}]"),
+                            c,
+                            "each agency listed once",
+                        ));
+                    }
                     None => {
                         return Err(self.err(
                             format!("{f}.candidates[{k}]"),
@@ -855,21 +974,28 @@ impl Validator<'_> {
                 }
             }
             if candidates.len() < 2 {
-                return Err(self.err(format!("{f}.candidates"), candidates.len(), "at least two agencies"));
+                return Err(self.err(
+                    format!("{f}.candidates"),
+                    candidates.len(),
+                    "at least two agencies",
+                ));
             }
             let forum_only = |field: &str, present: bool| -> Result<(), ScenarioError> {
                 if present && m.kind != MechanismKind::Forum {
                     return Err(self.err(
-                    format!("{f}.{field}"),
-                    format!("set on a mechanism of kind {:?}", m.kind.as_str()),
-                    "only on mechanisms of kind \"forum\"",
-                ));
+                        format!("{f}.{field}"),
+                        format!("set on a mechanism of kind {:?}", m.kind.as_str()),
+                        "only on mechanisms of kind \"forum\"",
+                    ));
                 }
                 Ok(())
             };
             forum_only("agenda_rule", m.agenda_rule.is_some())?;
             forum_only("gamma", m.gamma.is_some())?;
-            if m.gamma.is_some() && m.agenda_rule.is_some_and(|r| r != AgendaRule::PowerWeighted) {
+            if m.gamma.is_some()
+                && m.agenda_rule
+                    .is_some_and(|r| r != AgendaRule::PowerWeighted)
+            {
                 return Err(self.err(
                     format!("{f}.gamma"),
                     m.gamma.unwrap_or_default(),
@@ -897,7 +1023,8 @@ impl Validator<'_> {
                 initial_depth: self.unit(&format!("{f}.initial_depth"), m.initial_depth)?,
                 agenda_rule: m.agenda_rule.unwrap_or(AgendaRule::PowerWeighted),
                 gamma: self.non_negative(&format!("{f}.gamma"), m.gamma.unwrap_or(1.0))?,
-                agenda_pull: self.unit(&format!("{f}.agenda_pull"), m.agenda_pull.unwrap_or(0.3))?,
+                agenda_pull: self
+                    .unit(&format!("{f}.agenda_pull"), m.agenda_pull.unwrap_or(0.3))?,
                 pool_share: self.unit(&format!("{f}.pool_share"), m.pool_share.unwrap_or(0.05))?,
             });
         }
@@ -922,10 +1049,18 @@ impl Validator<'_> {
         self.unit("model.complementarity", m.complementarity)?;
         self.unit("model.served_threshold", m.served_threshold)?;
         if m.served_threshold == 0.0 {
-            return Err(self.err("model.served_threshold", 0, "a number above 0 and at most 1"));
+            return Err(self.err(
+                "model.served_threshold",
+                0,
+                "a number above 0 and at most 1",
+            ));
         }
         if m.hop_limit as usize > MAX_HOPS {
-            return Err(self.err("model.hop_limit", m.hop_limit, format!("a whole number from 0 to {MAX_HOPS}")));
+            return Err(self.err(
+                "model.hop_limit",
+                m.hop_limit,
+                format!("a whole number from 0 to {MAX_HOPS}"),
+            ));
         }
         self.unit("model.referral_loss", m.referral_loss)?;
         self.unit("model.fragmentation_penalty", m.fragmentation_penalty)?;
@@ -948,8 +1083,20 @@ impl Validator<'_> {
     }
 
     fn power(&self, p: &PowerWeights) -> Result<(), ScenarioError> {
-        let w = [p.finance, p.information, p.legitimacy, p.political, p.leverage];
-        let names = ["finance", "information", "legitimacy", "political", "leverage"];
+        let w = [
+            p.finance,
+            p.information,
+            p.legitimacy,
+            p.political,
+            p.leverage,
+        ];
+        let names = [
+            "finance",
+            "information",
+            "legitimacy",
+            "political",
+            "leverage",
+        ];
         for (n, v) in names.iter().zip(w) {
             self.non_negative(&format!("power.{n}"), v)?;
         }

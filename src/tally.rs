@@ -20,7 +20,11 @@ pub struct Outcomes {
 
 impl Outcomes {
     pub fn share_met(&self) -> f64 {
-        if self.need > 0.0 { self.need_met / self.need } else { f64::NAN }
+        if self.need > 0.0 {
+            self.need_met / self.need
+        } else {
+            f64::NAN
+        }
     }
 }
 

@@ -62,11 +62,22 @@ impl Behaviour for RaBounded {
                 }
             }
         }
-        if mine && w.fit(me, case) > 0.0 { Triage::Accept } else { Triage::Decline }
+        if mine && w.fit(me, case) > 0.0 {
+            Triage::Accept
+        } else {
+            Triage::Decline
+        }
     }
 
     /// The first of a few random contacts who covers the need and has time.
-    fn choose_partner(&self, w: &World, me: usize, cv: &CaseView, d: usize, rng: &mut ChaCha8Rng) -> Option<usize> {
+    fn choose_partner(
+        &self,
+        w: &World,
+        me: usize,
+        cv: &CaseView,
+        d: usize,
+        rng: &mut ChaCha8Rng,
+    ) -> Option<usize> {
         let n = w.n_agencies();
         for _ in 0..self.p.search {
             let j = rng.random_range(0..n);
@@ -78,7 +89,15 @@ impl Behaviour for RaBounded {
     }
 
     /// Help if it has the time and covers the need: a satisfactory contribution.
-    fn co_serve(&self, w: &World, me: usize, _lead: usize, cv: &CaseView, d: usize, pool_pays: bool) -> bool {
+    fn co_serve(
+        &self,
+        w: &World,
+        me: usize,
+        _lead: usize,
+        cv: &CaseView,
+        d: usize,
+        pool_pays: bool,
+    ) -> bool {
         let cost = w.dim_cost(me, d, cv.case.needs[d] as f64);
         w.quality(me, d) > 0.0 && (pool_pays || w.ledger.can_pay(Account::Agency(me), cost))
     }
@@ -93,13 +112,15 @@ impl Behaviour for RaBounded {
 
     /// Habit: go on while it can afford to.
     fn keep_hosting(&self, w: &World, me: usize, m: usize) -> bool {
-        w.ledger.can_pay(Account::Agency(me), w.mechanisms[m].host_money)
+        w.ledger
+            .can_pay(Account::Agency(me), w.mechanisms[m].host_money)
     }
 
     /// Stay once in (what works is kept); join when it sees a gap and the mechanism looks
     /// worth its cost.
     fn join(&self, w: &World, me: usize, m: usize) -> bool {
-        w.mechanisms[m].is_member(me) || (Self::sees_gap(w, me) && member_share_of_value(w, m) >= w.member_cost(m, me))
+        w.mechanisms[m].is_member(me)
+            || (Self::sees_gap(w, me) && member_share_of_value(w, m) >= w.member_cost(m, me))
     }
 
     /// A fixed heuristic: the fair share.

@@ -16,7 +16,10 @@
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
-use super::{Behaviour, CaseView, Triage, logistic, member_share_of_value, need_weight, normalise, partner_can};
+use super::{
+    Behaviour, CaseView, Triage, logistic, member_share_of_value, need_weight, normalise,
+    partner_can,
+};
 use crate::model::{Account, RuleState, World};
 use crate::scenario::{AgendaRule, BpParams, Family, MechanismKind};
 
@@ -57,7 +60,8 @@ impl BureaucraticPolitics {
         let fit = w.coverage(me, case);
         let cost = w.own_cost(me, case) / w.mean_case_cost;
         let pay = a.throughput_pay / w.mean_case_cost;
-        self.target(w, me, case.group) * fit - self.budget(w, me) * (cost - pay)
+        self.target(w, me, case.group) * fit
+            - self.budget(w, me) * (cost - pay)
             - self.p.blame_weight * a.risk_aversion * w.groups[case.group].risk
             + self.p.altruism * w.shared_value(me, case)
     }
@@ -72,8 +76,16 @@ impl BureaucraticPolitics {
             AgendaRule::NeedWeighted => 0.0,
             AgendaRule::EqualVotes => 1.0 / mech.candidates.len().max(1) as f64,
             AgendaRule::PowerWeighted => {
-                let total: f64 = mech.candidates.iter().map(|&c| w.agencies[c].power.powf(mech.gamma)).sum();
-                if total > 0.0 { w.agencies[me].power.powf(mech.gamma) / total } else { 0.0 }
+                let total: f64 = mech
+                    .candidates
+                    .iter()
+                    .map(|&c| w.agencies[c].power.powf(mech.gamma))
+                    .sum();
+                if total > 0.0 {
+                    w.agencies[me].power.powf(mech.gamma) / total
+                } else {
+                    0.0
+                }
             }
         }
     }
@@ -86,7 +98,8 @@ impl BureaucraticPolitics {
         let k = w.mechanisms[m].candidates.len().max(1) as f64;
         let share = member_share_of_value(w, m);
         let cost = w.host_cost(m);
-        let own = self.p.turf_weight * Self::agenda_control(w, me, m) + self.p.target_weight * share / k
+        let own = self.p.turf_weight * Self::agenda_control(w, me, m)
+            + self.p.target_weight * share / k
             - self.budget(w, me) * cost;
         let shared = w.mechanisms[m].value - cost;
         lambda * own + (1.0 - lambda) * shared
@@ -95,7 +108,13 @@ impl BureaucraticPolitics {
     /// Least-resistance receiver for a case it will not keep (M-L156, M-L220): someone with
     /// a duty toward the group first, then the less powerful, then anyone not bound to it by
     /// a protocol. Fit to the case plays no part.
-    fn least_resistance(&self, w: &World, me: usize, cv: &CaseView, rng: &mut ChaCha8Rng) -> Option<usize> {
+    fn least_resistance(
+        &self,
+        w: &World,
+        me: usize,
+        cv: &CaseView,
+        rng: &mut ChaCha8Rng,
+    ) -> Option<usize> {
         let g = cv.case.group;
         let max_p = w.max_power().max(1e-9);
         let mut best: Option<(usize, f64)> = None;
@@ -143,21 +162,29 @@ impl Behaviour for BureaucraticPolitics {
         if v >= 0.0 && w.capacity(me, case) {
             return Triage::Accept;
         }
-        if cv.can_refer {
-            if let Some(j) = self.least_resistance(w, me, cv, rng) {
-                return Triage::Refer(j);
-            }
+        if cv.can_refer
+            && let Some(j) = self.least_resistance(w, me, cv, rng)
+        {
+            return Triage::Refer(j);
         }
         Triage::Decline
     }
 
     /// Seek a partner only when the gain to its own targets (and, by (1 - lambda), to the
     /// shared aim) beats its share of the joint overhead; prefer trusted, joined partners.
-    fn choose_partner(&self, w: &World, me: usize, cv: &CaseView, d: usize, _rng: &mut ChaCha8Rng) -> Option<usize> {
+    fn choose_partner(
+        &self,
+        w: &World,
+        me: usize,
+        cv: &CaseView,
+        d: usize,
+        _rng: &mut ChaCha8Rng,
+    ) -> Option<usize> {
         let case = cv.case;
         let lambda = Self::lambda(w, me);
         let nw = need_weight(case, d);
-        let overhead = w.params.cost_weight * w.params.joint_overhead * w.staff_value / w.mean_case_cost;
+        let overhead =
+            w.params.cost_weight * w.params.joint_overhead * w.staff_value / w.mean_case_cost;
         let own = self.target(w, me, case.group) * nw - self.budget(w, me) * overhead;
         let shared = w.groups[case.group].severity * nw - overhead;
         if lambda * own + (1.0 - lambda) * shared <= 0.0 {
@@ -168,7 +195,8 @@ impl Behaviour for BureaucraticPolitics {
             if j == me || !partner_can(w, j, d, case) {
                 continue;
             }
-            let score = w.quality(j, d) * (1.0 + w.trust(me, j).max(-0.9) + w.join(me, j, case.group));
+            let score =
+                w.quality(j, d) * (1.0 + w.trust(me, j).max(-0.9) + w.join(me, j, case.group));
             if best.is_none_or(|(_, s)| score > s) {
                 best = Some((j, score));
             }
@@ -178,7 +206,15 @@ impl Behaviour for BureaucraticPolitics {
 
     /// Help another agency's client when it serves own targets, costs little (or a pool pays),
     /// or repays a favour; favours are repaid rarely (weight `reciprocity`, M-L119, M-L182).
-    fn co_serve(&self, w: &World, me: usize, lead: usize, cv: &CaseView, d: usize, pool_pays: bool) -> bool {
+    fn co_serve(
+        &self,
+        w: &World,
+        me: usize,
+        lead: usize,
+        cv: &CaseView,
+        d: usize,
+        pool_pays: bool,
+    ) -> bool {
         let case = cv.case;
         let lambda = Self::lambda(w, me);
         let q = w.quality(me, d);
@@ -192,13 +228,17 @@ impl Behaviour for BureaucraticPolitics {
             + self.p.reciprocity * owed
             + self.p.altruism * shared;
         lambda * own + (1.0 - lambda) * shared >= 0.0
-            && (pool_pays || w.ledger.can_pay(Account::Agency(me), money * w.mean_case_cost))
+            && (pool_pays
+                || w.ledger
+                    .can_pay(Account::Agency(me), money * w.mean_case_cost))
     }
 
     /// Volunteer with probability logistic(steepness x (V_lead - V_wait)).
     fn volunteer_to_host(&self, w: &World, me: usize, m: usize, rng: &mut ChaCha8Rng) -> bool {
         let mech = &w.mechanisms[m];
-        if !w.ledger.can_pay(Account::Agency(me), mech.host_money) || w.agencies[me].flex < mech.host_staff {
+        if !w.ledger.can_pay(Account::Agency(me), mech.host_money)
+            || w.agencies[me].flex < mech.host_staff
+        {
             return false;
         }
         let p = logistic(self.p.host_steepness * self.lead_minus_wait(w, me, m));
@@ -210,8 +250,12 @@ impl Behaviour for BureaucraticPolitics {
     fn keep_hosting(&self, w: &World, me: usize, m: usize) -> bool {
         let mech = &w.mechanisms[m];
         let members = mech.n_members().saturating_sub(1).max(1) as f64;
-        let resent: f64 = (0..w.n_agencies()).filter(|&j| j != me && mech.is_member(j)).map(|j| w.resentment(me, j)).sum();
-        self.lead_minus_wait(w, me, m) + HOST_INERTIA - Self::lambda(w, me) * resent / members >= 0.0
+        let resent: f64 = (0..w.n_agencies())
+            .filter(|&j| j != me && mech.is_member(j))
+            .map(|j| w.resentment(me, j))
+            .sum();
+        self.lead_minus_wait(w, me, m) + HOST_INERTIA - Self::lambda(w, me) * resent / members
+            >= 0.0
     }
 
     /// Join or stay when the instrumental motives beat participation cost and the threat to
@@ -225,18 +269,33 @@ impl Behaviour for BureaucraticPolitics {
         let cost = w.member_cost(m, me);
         // Risk protection: protocols shield against blame for risky clients (M-L177).
         let risk = if mech.kind == MechanismKind::Protocol {
-            let r: f64 = w.groups.iter().zip(&a.targets).map(|(g, t)| g.risk * t).sum();
+            let r: f64 = w
+                .groups
+                .iter()
+                .zip(&a.targets)
+                .map(|(g, t)| g.risk * t)
+                .sum();
             self.p.blame_weight * a.risk_aversion * r
         } else {
             0.0
         };
         // Levering in resources: throughput-funded agencies seek referral sources (M-L175).
-        let referrals = if mech.kind == MechanismKind::Forum { a.throughput_pay / w.mean_case_cost } else { 0.0 };
+        let referrals = if mech.kind == MechanismKind::Forum {
+            a.throughput_pay / w.mean_case_cost
+        } else {
+            0.0
+        };
         // Pooling: what the pool paid for its cases last tick (M-L174).
         let pooling = mech.pool_paid[me] / w.mean_case_cost;
         // Own targets on the agenda (forums).
         let agenda = if mech.kind == MechanismKind::Forum {
-            w.groups.len() as f64 * mech.agenda.iter().zip(&a.targets).map(|(o, t)| o * t).sum::<f64>()
+            w.groups.len() as f64
+                * mech
+                    .agenda
+                    .iter()
+                    .zip(&a.targets)
+                    .map(|(o, t)| o * t)
+                    .sum::<f64>()
         } else {
             0.0
         };
@@ -265,7 +324,8 @@ impl Behaviour for BureaucraticPolitics {
         }
         let partners = if k > 0.0 { sum / k } else { 1.0 };
         let own_use = (mech.pool_paid[me] / fair).min(1.0);
-        let ratio = (0.5 * partners.min(1.0) + 0.5 * own_use) * (1.0 - 0.5 * w.survival_pressure(me));
+        let ratio =
+            (0.5 * partners.min(1.0) + 0.5 * own_use) * (1.0 - 0.5 * w.survival_pressure(me));
         let lambda = Self::lambda(w, me);
         fair * (lambda * ratio + (1.0 - lambda))
     }
@@ -288,7 +348,11 @@ impl Behaviour for BureaucraticPolitics {
         let a = &w.agencies[me];
         let gain = a.lambda * self.p.target_weight * (favourable - true_attainment);
         let blame = w.params.detection_rate * self.p.blame_weight * a.risk_aversion;
-        if gain > blame { favourable } else { true_attainment }
+        if gain > blame {
+            favourable
+        } else {
+            true_attainment
+        }
     }
 
     fn learn(&self, _state: &mut RuleState) {}

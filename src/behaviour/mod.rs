@@ -77,13 +77,27 @@ pub trait Behaviour: Send + Sync {
 
     /// For a need on dimension `dim` of a case it leads but does not cover itself, which
     /// partner to ask to serve it, if any (joint work).
-    fn choose_partner(&self, w: &World, me: usize, case: &CaseView, dim: usize, rng: &mut ChaCha8Rng)
-    -> Option<usize>;
+    fn choose_partner(
+        &self,
+        w: &World,
+        me: usize,
+        case: &CaseView,
+        dim: usize,
+        rng: &mut ChaCha8Rng,
+    ) -> Option<usize>;
 
     /// (a) Asked by `lead` to serve dimension `dim` of its case, whether to put in the work
     /// (a contribution to cross-cutting work). `pool_pays` says whether a pooled fund would
     /// pay the money cost.
-    fn co_serve(&self, w: &World, me: usize, lead: usize, case: &CaseView, dim: usize, pool_pays: bool) -> bool;
+    fn co_serve(
+        &self,
+        w: &World,
+        me: usize,
+        lead: usize,
+        case: &CaseView,
+        dim: usize,
+        pool_pays: bool,
+    ) -> bool;
 
     /// (b) Offer to host mechanism `m`, which has no host.
     fn volunteer_to_host(&self, w: &World, me: usize, m: usize, rng: &mut ChaCha8Rng) -> bool;
@@ -139,7 +153,11 @@ pub(crate) fn member_share_of_value(w: &World, m: usize) -> f64 {
 
 /// How much of the case's need weight lies on dimension `d`.
 pub(crate) fn need_weight(case: &Case, d: usize) -> f64 {
-    if case.total_need > 0.0 { case.needs[d] as f64 / case.total_need } else { 0.0 }
+    if case.total_need > 0.0 {
+        case.needs[d] as f64 / case.total_need
+    } else {
+        0.0
+    }
 }
 
 /// Whether `j` could serve dimension `d` of a case for `lead` now (remit, flexible staff

@@ -23,7 +23,9 @@ impl RaSynoptic {
         let mech = &w.mechanisms[m];
         let mut best: Option<(usize, f64)> = None;
         for &c in &mech.candidates {
-            if !w.ledger.can_pay(Account::Agency(c), mech.host_money) || w.agencies[c].flex < mech.host_staff {
+            if !w.ledger.can_pay(Account::Agency(c), mech.host_money)
+                || w.agencies[c].flex < mech.host_staff
+            {
                 continue;
             }
             let a = &w.agencies[c];
@@ -56,7 +58,12 @@ impl Behaviour for RaSynoptic {
         if cv.can_refer {
             let mut best: Option<(usize, f64)> = None;
             for j in 0..w.n_agencies() {
-                if j == me || cv.has_held(j) || !w.referrable(j) || w.fit(j, case) <= 0.0 || !w.capacity(j, case) {
+                if j == me
+                    || cv.has_held(j)
+                    || !w.referrable(j)
+                    || w.fit(j, case) <= 0.0
+                    || !w.capacity(j, case)
+                {
                     continue;
                 }
                 let v = w.shared_value(j, case);
@@ -71,11 +78,22 @@ impl Behaviour for RaSynoptic {
                 }
             }
         }
-        if mine || w.fit(me, case) > 0.0 { Triage::Accept } else { Triage::Decline }
+        if mine || w.fit(me, case) > 0.0 {
+            Triage::Accept
+        } else {
+            Triage::Decline
+        }
     }
 
     /// The best-matched partner with time to spare, preferring joined-up ones on ties.
-    fn choose_partner(&self, w: &World, me: usize, cv: &CaseView, d: usize, _rng: &mut ChaCha8Rng) -> Option<usize> {
+    fn choose_partner(
+        &self,
+        w: &World,
+        me: usize,
+        cv: &CaseView,
+        d: usize,
+        _rng: &mut ChaCha8Rng,
+    ) -> Option<usize> {
         let mut best: Option<(usize, f64)> = None;
         for j in 0..w.n_agencies() {
             if j == me || !partner_can(w, j, d, cv.case) {
@@ -91,7 +109,15 @@ impl Behaviour for RaSynoptic {
 
     /// Serve if the system gains more need met than the work costs (pooled money is still
     /// the system's money, so who pays does not matter).
-    fn co_serve(&self, w: &World, me: usize, _lead: usize, cv: &CaseView, d: usize, _pool_pays: bool) -> bool {
+    fn co_serve(
+        &self,
+        w: &World,
+        me: usize,
+        _lead: usize,
+        cv: &CaseView,
+        d: usize,
+        _pool_pays: bool,
+    ) -> bool {
         let case = cv.case;
         let gain = w.groups[case.group].severity * need_weight(case, d) * w.quality(me, d);
         let cost = w.dim_cost(me, d, case.needs[d] as f64);

@@ -40,7 +40,11 @@ pub struct Ledger {
 
 impl Ledger {
     pub fn new(n_agencies: usize, n_pools: usize) -> Ledger {
-        Ledger { n_agencies, n_pools, balances: vec![0; 1 + n_agencies + n_pools + N_SINKS] }
+        Ledger {
+            n_agencies,
+            n_pools,
+            balances: vec![0; 1 + n_agencies + n_pools + N_SINKS],
+        }
     }
 
     fn index(&self, a: Account) -> usize {
@@ -60,7 +64,11 @@ impl Ledger {
 
     /// Convert a money amount to micro-units (non-negative, rounded to nearest).
     pub fn micros(amount: f64) -> i64 {
-        if amount.is_finite() && amount > 0.0 { (amount * SCALE).round() as i64 } else { 0 }
+        if amount.is_finite() && amount > 0.0 {
+            (amount * SCALE).round() as i64
+        } else {
+            0
+        }
     }
 
     pub fn balance(&self, a: Account) -> f64 {
@@ -77,7 +85,11 @@ impl Ledger {
         let want = Ledger::micros(amount);
         let fi = self.index(from);
         let ti = self.index(to);
-        let paid = if from == Account::Centre { want } else { want.min(self.balances[fi].max(0)) };
+        let paid = if from == Account::Centre {
+            want
+        } else {
+            want.min(self.balances[fi].max(0))
+        };
         self.balances[fi] -= paid;
         self.balances[ti] += paid;
         paid as f64 / SCALE
@@ -95,7 +107,11 @@ impl Ledger {
 
     /// The first account, other than the centre, with a negative balance.
     pub fn first_negative(&self) -> Option<usize> {
-        self.balances.iter().skip(1).position(|&b| b < 0).map(|p| p + 1)
+        self.balances
+            .iter()
+            .skip(1)
+            .position(|&b| b < 0)
+            .map(|p| p + 1)
     }
 
     pub fn sink(&self, s: Sink) -> f64 {
@@ -113,7 +129,10 @@ mod tests {
         assert_eq!(l.transfer(Account::Centre, Account::Agency(0), 10.0), 10.0);
         assert_eq!(l.transfer(Account::Agency(0), Account::Pool(0), 4.0), 4.0);
         // Agency 0 holds 6; asking for 100 pays 6.
-        assert_eq!(l.transfer(Account::Agency(0), Account::Sink(Sink::Cases), 100.0), 6.0);
+        assert_eq!(
+            l.transfer(Account::Agency(0), Account::Sink(Sink::Cases), 100.0),
+            6.0
+        );
         assert_eq!(l.balance(Account::Agency(0)), 0.0);
         assert_eq!(l.total(), 0);
         assert_eq!(l.first_negative(), None);

@@ -11,7 +11,9 @@ pub mod step;
 pub use ledger::{Account, Ledger, Sink};
 pub use step::{CaseStatus, FellReason};
 
-use crate::scenario::{AgendaRule, Family, Funder, Level, MechanismKind, Scenario, MAX_DIMENSIONS, MAX_HOPS};
+use crate::scenario::{
+    AgendaRule, Family, Funder, Level, MAX_DIMENSIONS, MAX_HOPS, MechanismKind, Scenario,
+};
 use crate::tally::Tally;
 
 /// One agency's state.
@@ -224,12 +226,20 @@ impl World {
             .collect();
         let total: f64 = expected.iter().sum();
         for (g, e) in groups.iter_mut().zip(&expected) {
-            g.need_share = if total > 0.0 { e / total } else { 1.0 / n_groups as f64 };
+            g.need_share = if total > 0.0 {
+                e / total
+            } else {
+                1.0 / n_groups as f64
+            };
         }
         let mean_need = {
             let w: f64 = groups.iter().map(|g| g.arrivals).sum();
             if w > 0.0 {
-                groups.iter().map(|g| g.arrivals * expected_needs(&g.need_prob) * g.need_size).sum::<f64>() / w
+                groups
+                    .iter()
+                    .map(|g| g.arrivals * expected_needs(&g.need_prob) * g.need_size)
+                    .sum::<f64>()
+                    / w
             } else {
                 1.0
             }
@@ -270,7 +280,10 @@ impl World {
                 power: 0.0,
                 earmark: vec![0.0; n_groups],
                 flex: 0.0,
-                rule: RuleState { aspiration: s.behaviours.ra_bounded.aspiration, achieved: f64::NAN },
+                rule: RuleState {
+                    aspiration: s.behaviours.ra_bounded.aspiration,
+                    achieved: f64::NAN,
+                },
             })
             .collect();
 
@@ -387,7 +400,11 @@ impl World {
     pub fn survival_pressure(&self, i: usize) -> f64 {
         let a = &self.agencies[i];
         let cushion = 12.0 * a.fixed_costs;
-        if cushion <= 0.0 { 0.0 } else { (1.0 - self.reserves(i) / cushion).clamp(0.0, 1.0) }
+        if cushion <= 0.0 {
+            0.0
+        } else {
+            (1.0 - self.reserves(i) / cushion).clamp(0.0, 1.0)
+        }
     }
 
     pub fn trust(&self, i: usize, j: usize) -> f64 {
@@ -504,14 +521,18 @@ impl World {
     /// Whether agency `j` has the staff time and money to serve its part of the case now.
     pub fn capacity(&self, j: usize, case: &Case) -> bool {
         let t = self.own_staff(j, case);
-        t <= self.time_for(j, case.group) + 1e-9 && self.ledger.can_pay(Account::Agency(j), self.own_cost(j, case))
+        t <= self.time_for(j, case.group) + 1e-9
+            && self
+                .ledger
+                .can_pay(Account::Agency(j), self.own_cost(j, case))
     }
 
     /// The shared objective's value of agency `j` taking the case: severity-weighted need met
     /// less its cost on the same scale (brief section 3; seed-001-003 extract 1.6.1, W).
     pub fn shared_value(&self, j: usize, case: &Case) -> f64 {
         let g = &self.groups[case.group];
-        g.severity * self.fit(j, case) - self.params.cost_weight * self.own_cost(j, case) / self.mean_case_cost
+        g.severity * self.fit(j, case)
+            - self.params.cost_weight * self.own_cost(j, case) / self.mean_case_cost
     }
 
     /// How strongly mechanisms join agencies `i` and `j` for a case of group `g`, 0..1, and
@@ -550,7 +571,9 @@ impl World {
     pub fn protocol_depth(&self, i: usize, j: usize) -> f64 {
         self.mechanisms
             .iter()
-            .filter(|m| m.kind == MechanismKind::Protocol && m.alive() && m.is_member(i) && m.is_member(j))
+            .filter(|m| {
+                m.kind == MechanismKind::Protocol && m.alive() && m.is_member(i) && m.is_member(j)
+            })
             .map(|m| m.depth)
             .fold(0.0, f64::max)
     }
@@ -562,7 +585,8 @@ impl World {
                 && m.alive()
                 && m.is_member(i)
                 && m.is_member(j)
-                && m.pool.is_some_and(|p| self.ledger.can_pay(Account::Pool(p), amount))
+                && m.pool
+                    .is_some_and(|p| self.ledger.can_pay(Account::Pool(p), amount))
         })
     }
 
@@ -570,14 +594,20 @@ impl World {
     /// shared objective).
     pub fn host_cost(&self, m: usize) -> f64 {
         let m = &self.mechanisms[m];
-        self.params.cost_weight * (m.host_money + m.host_staff * self.staff_value) / self.mean_case_cost
+        self.params.cost_weight * (m.host_money + m.host_staff * self.staff_value)
+            / self.mean_case_cost
     }
 
     /// A member's participation cost in case-equivalents.
     pub fn member_cost(&self, m: usize, i: usize) -> f64 {
         let mech = &self.mechanisms[m];
-        let pool = if mech.kind == MechanismKind::PooledFund { mech.pool_share * self.agencies[i].income } else { 0.0 };
-        self.params.cost_weight * (mech.member_staff * self.staff_value + pool) / self.mean_case_cost
+        let pool = if mech.kind == MechanismKind::PooledFund {
+            mech.pool_share * self.agencies[i].income
+        } else {
+            0.0
+        };
+        self.params.cost_weight * (mech.member_staff * self.staff_value + pool)
+            / self.mean_case_cost
     }
 
     /// Recompute every agency's power from its resources (001:46, 001:194).
@@ -587,7 +617,12 @@ impl World {
             .map(|i| self.agencies[i].income + self.reserves(i) / 12.0)
             .fold(0.0, f64::max)
             .max(1e-9);
-        let total_income: f64 = self.agencies.iter().map(|a| a.income).sum::<f64>().max(1e-9);
+        let total_income: f64 = self
+            .agencies
+            .iter()
+            .map(|a| a.income)
+            .sum::<f64>()
+            .max(1e-9);
         let w = self.power_weights.clone();
         for i in 0..n {
             let finance = (self.agencies[i].income + self.reserves(i) / 12.0) / max_money;
@@ -622,7 +657,14 @@ fn multi_need_prob(p: &[f64]) -> f64 {
     let one: f64 = p
         .iter()
         .enumerate()
-        .map(|(i, &q)| q * p.iter().enumerate().filter(|&(j, _)| j != i).map(|(_, r)| 1.0 - r).product::<f64>())
+        .map(|(i, &q)| {
+            q * p
+                .iter()
+                .enumerate()
+                .filter(|&(j, _)| j != i)
+                .map(|(_, r)| 1.0 - r)
+                .product::<f64>()
+        })
         .sum();
     (1.0 - none - one).max(0.0)
 }

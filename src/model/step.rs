@@ -1,10 +1,15 @@
 //! One tick (brief section 4). The order within a tick:
 //!
-//! 1. shocks (media salience), 2. funding and fixed costs, 3. staff time (reporting first),
-//! 4. mechanisms (hosting, membership, costs, pooled contributions, agendas, depth),
-//! 5. effort (earmarks by target), 6. cases arrive and are triaged, referred, bounced,
-//! served (alone or jointly) or fall through, 7. outcomes scored and inspected,
-//! 8. relations, aspiration and power updated, 9. invariants checked.
+//! 1. shocks (media salience);
+//! 2. funding and fixed costs;
+//! 3. staff time (reporting first);
+//! 4. mechanisms (hosting, membership, costs, pooled contributions, agendas, depth);
+//! 5. effort (earmarks by target);
+//! 6. cases arrive and are triaged, referred, bounced, served (alone or jointly) or fall
+//!    through;
+//! 7. outcomes scored and inspected;
+//! 8. relations, aspiration and power updated;
+//! 9. invariants checked.
 //!
 //! Mechanism decisions come before casework so that this tick's membership and agenda apply
 //! to this tick's cases. Decisions come from the rules; this code applies them, enforcing
@@ -52,7 +57,9 @@ impl Streams {
             shocks: rng::stream(seed, Stream::Shocks),
             schedule: rng::stream(seed, Stream::Schedule),
             inspection: rng::stream(seed, Stream::Inspection),
-            agencies: (0..n_agencies).map(|i| rng::agency_stream(seed, i)).collect(),
+            agencies: (0..n_agencies)
+                .map(|i| rng::agency_stream(seed, i))
+                .collect(),
         }
     }
 }
@@ -70,11 +77,32 @@ impl Scratch {
     pub fn new(w: &World) -> Scratch {
         let n = w.n_agencies();
         let g = w.n_groups();
-        Scratch { order: (0..n).collect(), effort: vec![0.0; g], bids: vec![0.0; g], agenda: vec![0.0; g] }
+        Scratch {
+            order: (0..n).collect(),
+            effort: vec![0.0; g],
+            bids: vec![0.0; g],
+            agenda: vec![0.0; g],
+        }
     }
 }
 
-const NONE: u8 = u8::MAX;
+/// Marks a dimension nobody serves.
+pub const NONE: u8 = u8::MAX;
+
+/// What joined-up (or fragmented) service achieved on one case.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct JointOutcome {
+    /// Need met, 0..1.
+    pub met: f64,
+    /// Need met had only shared knowledge joined the servers.
+    pub met_knowledge_only: f64,
+    /// Partners besides the lead.
+    pub partners: u32,
+    /// Mean join between the lead and its partners (1 when there are none).
+    pub join_mean: f64,
+    /// The mechanism credited with joining them, if any.
+    pub credited: Option<usize>,
+}
 
 impl World {
     /// Advance one tick. Returns an error if an accounting invariant broke (a bug).
@@ -88,7 +116,7 @@ impl World {
         self.tick += 1;
         self.shocks(&mut streams.shocks);
         self.funding();
-        self.staff_time();
+        self.open_staff_time();
         self.mechanisms(rules, streams, scratch);
         self.effective_targets();
         self.effort(rules, scratch);
@@ -125,8 +153,12 @@ impl World {
         }
         self.tally.shocks = k;
         for a in &mut self.agencies {
-            let excess: f64 =
-                self.groups.iter().zip(&a.targets).map(|(g, t)| t * (g.salience - g.salience_base)).sum();
+            let excess: f64 = self
+                .groups
+                .iter()
+                .zip(&a.targets)
+                .map(|(g, t)| t * (g.salience - g.salience_base))
+                .sum();
             a.political = (a.political_base + self.params.political_gain * excess).clamp(0.0, 1.0);
         }
     }
@@ -143,7 +175,9 @@ impl World {
             };
             let (income, fixed) = (a.income, a.fixed_costs);
             let paid = self.ledger.transfer(from, Account::Agency(i), income);
-            let spent = self.ledger.transfer(Account::Agency(i), Account::Sink(Sink::Core), fixed);
+            let spent = self
+                .ledger
+                .transfer(Account::Agency(i), Account::Sink(Sink::Core), fixed);
             let t = &mut self.tally.agencies[i];
             t.income = paid;
             t.income_shortfall = income - paid;
@@ -153,8 +187,9 @@ impl World {
 
     // ---- 3. staff time ------------------------------------------------------------------------
 
-    /// Targets, plans and reporting take their share first (003:82); the rest is open.
-    fn staff_time(&mut self) {
+    /// Start a tick's staff time: targets, plans and reporting take their share first
+    /// (003:82); the rest is open (flexible) until effort earmarks part of it.
+    pub fn open_staff_time(&mut self) {
         for (a, t) in self.agencies.iter_mut().zip(&mut self.tally.agencies) {
             t.staff_reporting = a.staff * a.reporting_share;
             a.flex = a.staff - t.staff_reporting;
@@ -164,7 +199,12 @@ impl World {
 
     // ---- 4. mechanisms ------------------------------------------------------------------------
 
-    fn mechanisms(&mut self, rules: &[Box<dyn Behaviour>], streams: &mut Streams, sc: &mut Scratch) {
+    fn mechanisms(
+        &mut self,
+        rules: &[Box<dyn Behaviour>],
+        streams: &mut Streams,
+        sc: &mut Scratch,
+    ) {
         let n = self.n_agencies();
         // Poll agencies in an order drawn from the schedule stream.
         for i in (1..n).rev() {
@@ -192,10 +232,17 @@ impl World {
         }
     }
 
-    fn hosting(&mut self, m: usize, rules: &[Box<dyn Behaviour>], streams: &mut Streams, sc: &Scratch) {
+    fn hosting(
+        &mut self,
+        m: usize,
+        rules: &[Box<dyn Behaviour>],
+        streams: &mut Streams,
+        sc: &Scratch,
+    ) {
         if let Some(h) = self.mechanisms[m].host {
             let mech = &self.mechanisms[m];
-            let can = self.ledger.can_pay(Account::Agency(h), mech.host_money) && self.agencies[h].flex >= mech.host_staff;
+            let can = self.ledger.can_pay(Account::Agency(h), mech.host_money)
+                && self.agencies[h].flex >= mech.host_staff;
             if !(can && rules[h].keep_hosting(self, h, m)) {
                 self.mechanisms[m].host = None;
             }
@@ -206,7 +253,8 @@ impl World {
                 if !mech.candidates.contains(&i) {
                     continue;
                 }
-                let can = self.ledger.can_pay(Account::Agency(i), mech.host_money) && self.agencies[i].flex >= mech.host_staff;
+                let can = self.ledger.can_pay(Account::Agency(i), mech.host_money)
+                    && self.agencies[i].flex >= mech.host_staff;
                 if can && rules[i].volunteer_to_host(self, i, m, &mut streams.agencies[i]) {
                     self.mechanisms[m].host = Some(i);
                     break;
@@ -227,7 +275,9 @@ impl World {
     }
 
     fn membership(&mut self, m: usize, rules: &[Box<dyn Behaviour>], sc: &Scratch) {
-        let Some(h) = self.mechanisms[m].host else { return };
+        let Some(h) = self.mechanisms[m].host else {
+            return;
+        };
         for &i in &sc.order {
             let mech = &self.mechanisms[m];
             if i == h || !mech.candidates.contains(&i) {
@@ -245,13 +295,19 @@ impl World {
     }
 
     fn mechanism_costs(&mut self, m: usize) {
-        let Some(h) = self.mechanisms[m].host else { return };
+        let Some(h) = self.mechanisms[m].host else {
+            return;
+        };
         let n = self.n_agencies();
         let (host_money, host_staff, member_staff) = {
             let mech = &self.mechanisms[m];
             (mech.host_money, mech.host_staff, mech.member_staff)
         };
-        let paid = self.ledger.transfer(Account::Agency(h), Account::Sink(Sink::Coordination), host_money);
+        let paid = self.ledger.transfer(
+            Account::Agency(h),
+            Account::Sink(Sink::Coordination),
+            host_money,
+        );
         self.agencies[h].flex -= host_staff;
         let t = &mut self.tally.agencies[h];
         t.spend_hosting += paid;
@@ -272,15 +328,23 @@ impl World {
 
     fn pool_contributions(&mut self, m: usize, rules: &[Box<dyn Behaviour>]) {
         let n = self.n_agencies();
-        let Some(pool) = self.mechanisms[m].pool else { return };
+        let Some(pool) = self.mechanisms[m].pool else {
+            return;
+        };
         if self.mechanisms[m].alive() {
             for i in 0..n {
                 if !self.mechanisms[m].is_member(i) {
                     continue;
                 }
                 let want = rules[i].contribution(self, i, m);
-                let want = if want.is_finite() && want > 0.0 { want } else { 0.0 };
-                let paid = self.ledger.transfer(Account::Agency(i), Account::Pool(pool), want);
+                let want = if want.is_finite() && want > 0.0 {
+                    want
+                } else {
+                    0.0
+                };
+                let paid = self
+                    .ledger
+                    .transfer(Account::Agency(i), Account::Pool(pool), want);
                 let fair = self.mechanisms[m].pool_share * self.agencies[i].income;
                 self.mechanisms[m].contrib_ratio[i] = if fair > 0.0 { paid / fair } else { 1.0 };
                 self.tally.agencies[i].spend_pool += paid;
@@ -290,7 +354,7 @@ impl World {
         self.mechanisms[m].pool_paid.fill(0.0);
     }
 
-    fn agenda(&mut self, m: usize, rules: &[Box<dyn Behaviour>], sc: &mut Scratch) {
+    pub fn agenda(&mut self, m: usize, rules: &[Box<dyn Behaviour>], sc: &mut Scratch) {
         let mech = &self.mechanisms[m];
         if !mech.alive() {
             return;
@@ -334,7 +398,9 @@ impl World {
     /// The host resents members who bear less than an equal share of the mechanism's cost
     /// (001:182, 001:201).
     fn resent_free_riders(&mut self, m: usize) {
-        let Some(h) = self.mechanisms[m].host else { return };
+        let Some(h) = self.mechanisms[m].host else {
+            return;
+        };
         let n = self.n_agencies();
         let members = self.mechanisms[m].n_members() as f64;
         if members < 2.0 {
@@ -382,7 +448,11 @@ impl World {
             let a = &mut self.agencies[i];
             // Earmarks are shares of the open time; invalid or excess shares are scaled down
             // (the engine, not the rule, guarantees the time exists).
-            let s: f64 = sc.effort.iter().map(|e| if e.is_finite() { e.max(0.0) } else { 0.0 }).sum();
+            let s: f64 = sc
+                .effort
+                .iter()
+                .map(|e| if e.is_finite() { e.max(0.0) } else { 0.0 })
+                .sum();
             let scale = if s > 1.0 { 1.0 / s } else { 1.0 };
             let open = a.flex.max(0.0);
             let mut used = 0.0;
@@ -421,14 +491,22 @@ impl World {
                 }
                 if case.needs.iter().all(|&x| x == 0.0) {
                     let d = (0..n_dims)
-                        .max_by(|&a, &b| grp.need_prob[a].total_cmp(&grp.need_prob[b]).then(b.cmp(&a)))
+                        .max_by(|&a, &b| {
+                            grp.need_prob[a]
+                                .total_cmp(&grp.need_prob[b])
+                                .then(b.cmp(&a))
+                        })
                         .unwrap_or(0);
                     case.needs[d] = grp.need_size as f32;
                 }
                 case.n_needs = case.needs.iter().filter(|&&x| x > 0.0).count() as u8;
                 case.total_need = case.needs.iter().map(|&x| x as f64).sum();
                 let u: f64 = r.random();
-                case.entry = grp.entry_cdf.iter().position(|&c| u < c).unwrap_or(grp.entry_last);
+                case.entry = grp
+                    .entry_cdf
+                    .iter()
+                    .position(|&c| u < c)
+                    .unwrap_or(grp.entry_last);
                 for l in case.loss_u.iter_mut() {
                     *l = r.random::<f32>();
                 }
@@ -445,7 +523,12 @@ impl World {
     fn record_arrival(&mut self, case: &Case) {
         let need = case.total_need * self.groups[case.group].severity;
         let t = &mut self.tally;
-        for o in [&mut t.all, &mut t.groups[case.group], &mut t.by_needs[case.n_needs as usize], &mut t.run] {
+        for o in [
+            &mut t.all,
+            &mut t.groups[case.group],
+            &mut t.by_needs[case.n_needs as usize],
+            &mut t.run,
+        ] {
             o.arrivals += 1;
             o.need += need;
         }
@@ -456,7 +539,12 @@ impl World {
 
     fn record_status(&mut self, case: &Case, status: CaseStatus, met: f64) {
         let t = &mut self.tally;
-        for o in [&mut t.all, &mut t.groups[case.group], &mut t.by_needs[case.n_needs as usize], &mut t.run] {
+        for o in [
+            &mut t.all,
+            &mut t.groups[case.group],
+            &mut t.by_needs[case.n_needs as usize],
+            &mut t.run,
+        ] {
             match status {
                 CaseStatus::Served => o.served += 1,
                 CaseStatus::PartlyServed => o.partly_served += 1,
@@ -492,13 +580,19 @@ impl World {
         self.mark_reached(holder, case);
         loop {
             let can_refer = hops < hop_limit;
-            let cv = CaseView { case, held, from, hops, can_refer };
+            let cv = CaseView {
+                case,
+                held,
+                from,
+                hops,
+                can_refer,
+            };
             let mut d = rules[holder].triage(self, holder, &cv, &mut streams.agencies[holder]);
             // Validate: a referral must go to an agency that has not held the case.
-            if let Triage::Refer(j) = d {
-                if !can_refer || j >= n || held & (1u128 << j) != 0 || !self.referrable(j) {
-                    d = Triage::Decline;
-                }
+            if let Triage::Refer(j) = d
+                && (!can_refer || j >= n || held & (1u128 << j) != 0 || !self.referrable(j))
+            {
+                d = Triage::Decline;
             }
             // A statutory duty: the agency cannot refuse (001:156).
             if d == Triage::Decline && self.agencies[holder].duties[g] {
@@ -530,7 +624,11 @@ impl World {
                     Some(prev) if can_refer => {
                         // Bounced back to the sender (the referral "battle", 001:220).
                         hops += 1;
-                        for o in [&mut self.tally.all, &mut self.tally.groups[g], &mut self.tally.run] {
+                        for o in [
+                            &mut self.tally.all,
+                            &mut self.tally.groups[g],
+                            &mut self.tally.run,
+                        ] {
                             o.bounces += 1;
                         }
                         self.tally.by_needs[case.n_needs as usize].bounces += 1;
@@ -559,7 +657,12 @@ impl World {
         let dumped = crate::metrics::is_dumping(self, s, r, case);
         let cost = crate::metrics::case_cost(self, case);
         let t = &mut self.tally;
-        for o in [&mut t.all, &mut t.groups[case.group], &mut t.by_needs[case.n_needs as usize], &mut t.run] {
+        for o in [
+            &mut t.all,
+            &mut t.groups[case.group],
+            &mut t.by_needs[case.n_needs as usize],
+            &mut t.run,
+        ] {
             o.referrals += 1;
             if dumped {
                 o.dumped += 1;
@@ -587,6 +690,70 @@ impl World {
         let f = (want - got).min(a.flex).max(0.0);
         a.flex -= f;
         got + f
+    }
+
+    /// Need met on a case (0..1) given who served each dimension (`server`, `NONE` if
+    /// nobody) and the service level reached on each (`s`). When partners serve besides the
+    /// lead, every dimension's service loses `fragmentation_penalty x (1 - J)`, where `J` is
+    /// the mean over partners of how joined-up the lead and the partner are (mechanisms or
+    /// shared knowledge; 002:233, 003:30). Also returns need met had only shared knowledge
+    /// joined them (so the difference is what mechanisms added) and the mechanism credited.
+    pub fn joined_need_met(
+        &self,
+        case: &Case,
+        lead: usize,
+        server: &[u8; MAX_DIMENSIONS],
+        s: &[f64; MAX_DIMENSIONS],
+    ) -> JointOutcome {
+        let n_dims = self.dims.len();
+        let g = case.group;
+        let mut partners = 0u32;
+        let mut join_sum = 0.0;
+        let mut knowledge_sum = 0.0;
+        let mut credited: Option<usize> = None;
+        let mut best_mech = 0.0;
+        let mut seen: u128 = 0;
+        for &p in server.iter().take(n_dims) {
+            if p == NONE || p as usize == lead || seen & (1u128 << p) != 0 {
+                continue;
+            }
+            seen |= 1u128 << p;
+            let p = p as usize;
+            partners += 1;
+            let (jm, which) = self.mechanism_join(lead, p, g);
+            join_sum += 1.0 - (1.0 - jm) * (1.0 - self.knowledge(lead, p));
+            knowledge_sum += self.knowledge(lead, p);
+            if jm > best_mech {
+                best_mech = jm;
+                credited = which;
+            }
+        }
+        if partners == 0 {
+            let met = self.combine(case, s);
+            return JointOutcome {
+                met,
+                met_knowledge_only: met,
+                partners,
+                join_mean: 1.0,
+                credited: None,
+            };
+        }
+        let frag = self.params.fragmentation_penalty;
+        let j = join_sum / partners as f64;
+        let k_only = knowledge_sum / partners as f64;
+        let mut s_j = *s;
+        let mut s_k = *s;
+        for d in 0..n_dims {
+            s_j[d] *= 1.0 - frag * (1.0 - j);
+            s_k[d] *= 1.0 - frag * (1.0 - k_only);
+        }
+        JointOutcome {
+            met: self.combine(case, &s_j),
+            met_knowledge_only: self.combine(case, &s_k),
+            partners,
+            join_mean: j,
+            credited,
+        }
     }
 
     fn serve(
@@ -633,7 +800,11 @@ impl World {
                 continue;
             }
             let t = self.take_time(lead, g, want_t * frac, true);
-            let paid = self.ledger.transfer(Account::Agency(lead), Account::Sink(Sink::Cases), cost * frac);
+            let paid = self.ledger.transfer(
+                Account::Agency(lead),
+                Account::Sink(Sink::Cases),
+                cost * frac,
+            );
             let ta = &mut self.tally.agencies[lead];
             ta.staff_cases += t;
             ta.spend_cases += paid;
@@ -643,13 +814,21 @@ impl World {
 
         // Needs outside its remit: joint work with partners, if the lead seeks it and the
         // partner agrees (contribution to cross-cutting work).
-        let cv = CaseView { case, held, from: None, hops, can_refer: false };
+        let cv = CaseView {
+            case,
+            held,
+            from: None,
+            hops,
+            can_refer: false,
+        };
         for d in 0..n_dims {
             let need = case.needs[d] as f64;
             if need <= 0.0 || server[d] != NONE {
                 continue;
             }
-            let Some(p) = rules[lead].choose_partner(self, lead, &cv, d, &mut streams.agencies[lead]) else {
+            let Some(p) =
+                rules[lead].choose_partner(self, lead, &cv, d, &mut streams.agencies[lead])
+            else {
                 continue;
             };
             if p >= n || p == lead || !crate::behaviour::partner_can(self, p, d, case) {
@@ -662,18 +841,28 @@ impl World {
             }
             let paid = match pool.and_then(|m| self.mechanisms[m].pool.map(|acc| (m, acc))) {
                 Some((m, acc)) => {
-                    let paid = self.ledger.transfer(Account::Pool(acc), Account::Sink(Sink::PooledCases), cost);
+                    let paid = self.ledger.transfer(
+                        Account::Pool(acc),
+                        Account::Sink(Sink::PooledCases),
+                        cost,
+                    );
                     self.mechanisms[m].pool_paid[p] += paid;
                     self.tally.agencies[p].pool_paid_for += paid;
                     paid
                 }
                 None => {
-                    let paid = self.ledger.transfer(Account::Agency(p), Account::Sink(Sink::Cases), cost);
+                    let paid =
+                        self.ledger
+                            .transfer(Account::Agency(p), Account::Sink(Sink::Cases), cost);
                     self.tally.agencies[p].spend_cases += paid;
                     paid
                 }
             };
-            let frac = if cost > 0.0 { (paid / cost).clamp(0.0, 1.0) } else { 1.0 };
+            let frac = if cost > 0.0 {
+                (paid / cost).clamp(0.0, 1.0)
+            } else {
+                1.0
+            };
             let overhead = self.params.joint_overhead * (1.0 - self.protocol_depth(lead, p));
             let tp = self.take_time(p, g, self.dim_staff(need) * frac + overhead, false);
             let tl = self.take_time(lead, g, overhead, false);
@@ -691,42 +880,8 @@ impl World {
             self.knowledge[p * n + lead] = k;
         }
 
-        // Fragmentation: servers not joined up lose effectiveness (002:233, 003:30).
-        let mut partners = 0u32;
-        let mut join_sum = 0.0;
-        let mut knowledge_sum = 0.0;
-        let mut credited: Option<usize> = None;
-        let mut best_mech = 0.0;
-        let mut seen: u128 = 0;
-        for d in 0..n_dims {
-            let p = server[d];
-            if p == NONE || p as usize == lead || seen & (1u128 << p) != 0 {
-                continue;
-            }
-            seen |= 1u128 << p;
-            let p = p as usize;
-            partners += 1;
-            let (jm, which) = self.mechanism_join(lead, p, g);
-            join_sum += 1.0 - (1.0 - jm) * (1.0 - self.knowledge(lead, p));
-            knowledge_sum += self.knowledge(lead, p);
-            if jm > best_mech {
-                best_mech = jm;
-                credited = which;
-            }
-        }
-        let frag = self.params.fragmentation_penalty;
-        let (met, met_knowledge_only) = if partners > 0 {
-            let j = join_sum / partners as f64;
-            let k_only = knowledge_sum / partners as f64;
-            let mut s_k = s;
-            for d in 0..n_dims {
-                s[d] *= 1.0 - frag * (1.0 - j);
-                s_k[d] *= 1.0 - frag * (1.0 - k_only);
-            }
-            (self.combine(case, &s), self.combine(case, &s_k))
-        } else {
-            (self.combine(case, &s), self.combine(case, &s))
-        };
+        let jo = self.joined_need_met(case, lead, &server, &s);
+        let (met, met_knowledge_only, credited) = (jo.met, jo.met_knowledge_only, jo.credited);
 
         // Credit the mechanism's added need met to its members by remit (free-riding picture).
         if let Some(m) = credited {
@@ -748,7 +903,7 @@ impl World {
         }
 
         let all_served = (0..n_dims).all(|d| case.needs[d] <= 0.0 || server[d] != NONE);
-        if case.n_needs >= 2 && partners > 0 && all_served && join_sum / partners as f64 >= 0.5 {
+        if case.n_needs >= 2 && jo.partners > 0 && all_served && jo.join_mean >= 0.5 {
             self.tally.joint_cases += 1;
         }
 
@@ -789,7 +944,11 @@ impl World {
             for g in 0..n_groups {
                 let k = self.tally.ag(i, g);
                 let tau = self.agencies[i].targets[g];
-                let (reached, met, served_on) = (self.tally.reached[k], self.tally.met[k], self.tally.served_on[k]);
+                let (reached, met, served_on) = (
+                    self.tally.reached[k],
+                    self.tally.met[k],
+                    self.tally.served_on[k],
+                );
                 met_all += met;
                 reached_all += reached;
                 if reached > 0.0 {
@@ -821,7 +980,11 @@ impl World {
             t.true_attainment = true_att;
             t.reported_attainment = reported;
             t.gaming_detected = detected;
-            self.agencies[i].rule.achieved = if reached_all > 0.0 { (met_all / reached_all).min(1.0) } else { f64::NAN };
+            self.agencies[i].rule.achieved = if reached_all > 0.0 {
+                (met_all / reached_all).min(1.0)
+            } else {
+                f64::NAN
+            };
         }
     }
 
@@ -859,14 +1022,21 @@ impl World {
         if ended(&t.all) != t.all.arrivals {
             return Err(InvariantError::Cases {
                 tick,
-                detail: format!("{} arrived but {} ended in a state", t.all.arrivals, ended(&t.all)),
+                detail: format!(
+                    "{} arrived but {} ended in a state",
+                    t.all.arrivals,
+                    ended(&t.all)
+                ),
             });
         }
         let fell = t.fell.refused + t.fell.lost + t.fell.nothing_met;
         if fell != t.all.fell_through {
             return Err(InvariantError::Cases {
                 tick,
-                detail: format!("{} fell through but reasons count {fell}", t.all.fell_through),
+                detail: format!(
+                    "{} fell through but reasons count {fell}",
+                    t.all.fell_through
+                ),
             });
         }
         for (name, slices) in [("group", &t.groups), ("needs", &t.by_needs)] {
@@ -875,23 +1045,38 @@ impl World {
             if arrivals != t.all.arrivals || e != t.all.arrivals {
                 return Err(InvariantError::Cases {
                     tick,
-                    detail: format!("{name} slices count {arrivals} arrivals and {e} ends, all cases {}", t.all.arrivals),
+                    detail: format!(
+                        "{name} slices count {arrivals} arrivals and {e} ends, all cases {}",
+                        t.all.arrivals
+                    ),
                 });
             }
         }
         if ended(&t.run) != t.run.arrivals {
-            return Err(InvariantError::Cases { tick, detail: "run totals disagree".to_string() });
+            return Err(InvariantError::Cases {
+                tick,
+                detail: "run totals disagree".to_string(),
+            });
         }
         if self.ledger.total() != 0 {
-            return Err(InvariantError::Money { tick, detail: format!("ledger sums to {} micro-units", self.ledger.total()) });
+            return Err(InvariantError::Money {
+                tick,
+                detail: format!("ledger sums to {} micro-units", self.ledger.total()),
+            });
         }
         if let Some(acc) = self.ledger.first_negative() {
-            return Err(InvariantError::Money { tick, detail: format!("account {acc} is overdrawn") });
+            return Err(InvariantError::Money {
+                tick,
+                detail: format!("account {acc} is overdrawn"),
+            });
         }
         for (a, ta) in self.agencies.iter().zip(&t.agencies) {
             let used = ta.staff_reporting + ta.staff_mechanisms + ta.staff_cases + ta.staff_joint;
             let left = a.flex + a.earmark.iter().sum::<f64>();
-            if used > a.staff + 1e-6 || a.flex < -1e-6 || (used + left - a.staff).abs() > 1e-6 * a.staff.max(1.0) {
+            if used > a.staff + 1e-6
+                || a.flex < -1e-6
+                || (used + left - a.staff).abs() > 1e-6 * a.staff.max(1.0)
+            {
                 return Err(InvariantError::Staff {
                     tick,
                     agency: a.name.clone(),

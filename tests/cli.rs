@@ -1,0 +1,103 @@
+//! The command line as a new user meets it.
+
+use std::process::Command;
+
+fn silos(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_silos"))
+        .args(args)
+        .output()
+        .expect("silos runs")
+}
+
+#[test]
+fn run_writes_every_file_and_a_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = silos(&[
+        "run",
+        "--ticks",
+        "6",
+        "--behaviour",
+        "bp",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains("need met") && stdout.contains("referrals"),
+        "{stdout}"
+    );
+    for f in silos::output::RUN_FILES {
+        assert!(dir.path().join(f).is_file(), "{f} missing");
+    }
+    // No temporary files left behind.
+    for e in std::fs::read_dir(dir.path()).unwrap() {
+        let name = e.unwrap().file_name().into_string().unwrap();
+        assert!(!name.ends_with(".tmp"), "left {name}");
+    }
+    let ticks = std::fs::read_to_string(dir.path().join("ticks.csv")).unwrap();
+    assert_eq!(ticks.lines().count(), 7, "header plus one row per tick");
+    let header: Vec<&str> = ticks.lines().next().unwrap().split(',').collect();
+    assert_eq!(header[0], "tick");
+    assert_eq!(header.len(), 1 + silos::metrics::TICK.len());
+    let agencies = std::fs::read_to_string(dir.path().join("agencies.csv")).unwrap();
+    let scenario = silos::scenario::Scenario::default_scenario();
+    assert_eq!(agencies.lines().count(), 1 + 6 * scenario.agencies.len());
+    assert!(
+        agencies
+            .lines()
+            .skip(1)
+            .all(|l| l.split(',').nth(3) == Some("bp"))
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("manifest.json")).unwrap())
+            .unwrap();
+    assert_eq!(manifest["ticks"], 6);
+    assert_eq!(manifest["behaviour"], "bp");
+    assert_eq!(manifest["seed"], scenario.seed);
+    assert_eq!(manifest["scenario"]["sha256"].as_str().unwrap().len(), 64);
+}
+
+#[test]
+fn a_bad_scenario_gets_a_clear_error_and_a_nonzero_exit() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/fixtures/small.toml"
+    ))
+    .unwrap()
+    .replacen("reserves = 40.0", "reserves = -40.0", 1);
+    std::fs::write(&bad, text).unwrap();
+    for cmd in ["check", "run"] {
+        let out = silos(&[cmd, bad.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{cmd}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("bad.toml")
+                && err.contains("agencies[0].reserves")
+                && err.contains(">= 0"),
+            "{err}"
+        );
+        assert!(!err.contains("panicked"), "{err}");
+    }
+    let out = silos(&["run", "--behaviour", "selfish"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ra, ra-bounded, bp, mixed"));
+}
+
+#[test]
+fn help_and_columns_teach() {
+    let out = silos(&["--help"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("run") && text.contains("Examples"), "{text}");
+    let out = silos(&["columns"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    for o in silos::metrics::TICK {
+        assert!(text.contains(o.name), "columns lacks {}", o.name);
+    }
+}

@@ -1,0 +1,25 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+use silos::engine::{self, BehaviourChoice, NoObserver, Simulation};
+use silos::scenario::Scenario;
+
+pub fn fixture_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+pub fn fixture(name: &str) -> Scenario {
+    Scenario::from_path(&fixture_path(name)).expect("fixture is valid")
+}
+
+/// Run `ticks` ticks; `engine::run` checks case, money and staff conservation every tick and
+/// fails on the first break, so every test run asserts the invariants.
+pub fn run(s: &Scenario, seed: u64, choice: BehaviourChoice, ticks: u32) -> Simulation {
+    let mut sim = Simulation::new(s, seed, choice);
+    engine::run(&mut sim, ticks, &mut NoObserver).expect("invariants hold on every tick");
+    sim
+}
