@@ -15,6 +15,7 @@ pub mod error;
 pub mod metrics;
 pub mod model;
 pub mod output;
+pub mod overrides;
 pub mod rng;
 pub mod scenario;
 pub mod tally;

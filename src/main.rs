@@ -11,6 +11,7 @@ use silos::engine::{self, BehaviourChoice, Simulation};
 use silos::metrics::{AGENCY, TICK};
 use silos::model::World;
 use silos::output::{self, RunWriter};
+use silos::overrides::Override;
 use silos::scenario::{DEFAULT_SCENARIO, DEFAULT_SCENARIO_NAME, Scenario};
 
 #[derive(Parser)]
@@ -28,6 +29,7 @@ Moseley 2009) and writes to output/homelessness/.",
 silos                                   run the default scenario into output/homelessness/\n  \
 silos run scenarios/homelessness.toml --seed 7 --behaviour bp --out output/bp-7\n  \
 silos run my.toml --ticks 24            a two-year run of your own scenario\n  \
+silos run --set model.hop_limit=1       the default scenario with one field changed\n  \
 silos check my.toml                     validate a scenario without running it\n  \
 silos columns                           what every CSV column means\n\n\
 Docs: README.md, docs/scenarios.md (scenario fields), docs/ODD.md (the model)."
@@ -51,6 +53,9 @@ hash, seed, behaviour, times). `silos columns` explains every column."
     Check {
         /// Scenario file (TOML).
         scenario: PathBuf,
+        /// Override a field before checking (as for `run`).
+        #[arg(long = "set", value_name = "PATH=VALUE", value_parser = parse_set)]
+        set: Vec<Override>,
     },
     /// List every output column with its unit and meaning.
     Columns,
@@ -74,9 +79,19 @@ struct RunArgs {
     /// Output directory (default: output/<scenario name>/). Existing run files there are replaced.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Override any scenario field: PATH=VALUE, repeatable. Paths are dotted keys as in the
+    /// file; name an agency, group or mechanism by its name or index, e.g.
+    /// --set model.hop_limit=2 --set agencies.housing_authority.income=650
+    /// --set mechanisms[0].agenda_rule=equal_votes
+    #[arg(long = "set", value_name = "PATH=VALUE", value_parser = parse_set)]
+    set: Vec<Override>,
     /// Print nothing but errors.
     #[arg(long, short)]
     quiet: bool,
+}
+
+fn parse_set(s: &str) -> Result<Override, String> {
+    Override::parse(s)
 }
 
 fn parse_behaviour(s: &str) -> Result<BehaviourChoice, String> {
@@ -93,10 +108,11 @@ fn main() {
             ticks: None,
             behaviour: BehaviourChoice::Mixed,
             out: None,
+            set: Vec::new(),
             quiet: false,
         }),
         Some(Command::Run(args)) => run(args),
-        Some(Command::Check { scenario }) => check(&scenario),
+        Some(Command::Check { scenario, set }) => check(&scenario, &set),
         Some(Command::Columns) => {
             columns();
             Ok(())
@@ -108,26 +124,26 @@ fn main() {
     }
 }
 
-fn load(path: Option<&Path>) -> Result<(Scenario, String, Vec<u8>)> {
-    match path {
-        None => Ok((
-            Scenario::default_scenario(),
+/// The scenario (validated, overrides applied), its name for messages, and its file bytes.
+fn load(path: Option<&Path>, set: &[Override]) -> Result<(Scenario, String, Vec<u8>)> {
+    let (name, bytes) = match path {
+        None => (
             DEFAULT_SCENARIO_NAME.to_string(),
             DEFAULT_SCENARIO.as_bytes().to_vec(),
-        )),
+        ),
         Some(p) => {
             let bytes = std::fs::read(p)
                 .with_context(|| format!("{}: cannot read the scenario file", p.display()))?;
-            let text = String::from_utf8(bytes.clone())
-                .with_context(|| format!("{}: not UTF-8 text", p.display()))?;
-            let s = Scenario::from_toml_str(&text, &p.display().to_string())?;
-            Ok((s, p.display().to_string(), bytes))
+            (p.display().to_string(), bytes)
         }
-    }
+    };
+    let text = std::str::from_utf8(&bytes).with_context(|| format!("{name}: not UTF-8 text"))?;
+    let s = Scenario::from_toml_str_with(text, &name, set)?;
+    Ok((s, name, bytes))
 }
 
-fn check(path: &Path) -> Result<()> {
-    let (s, name, _) = load(Some(path))?;
+fn check(path: &Path, set: &[Override]) -> Result<()> {
+    let (s, name, _) = load(Some(path), set)?;
     println!(
         "{name}: ok ({} agencies, {} groups, {} dimensions, {} mechanisms, {} ticks, seed {})",
         s.agencies.len(),
@@ -162,7 +178,7 @@ referrals, dumped_referrals, dumped_cost [k GBP]"
 }
 
 fn run(args: RunArgs) -> Result<()> {
-    let (scenario, scenario_name, bytes) = load(args.scenario.as_deref())?;
+    let (scenario, scenario_name, bytes) = load(args.scenario.as_deref(), &args.set)?;
     let seed = args.seed.unwrap_or(scenario.seed);
     let ticks = args.ticks.unwrap_or(scenario.ticks);
     if ticks == 0 {
@@ -192,6 +208,7 @@ fn run(args: RunArgs) -> Result<()> {
         "seed": seed,
         "ticks": ticks,
         "behaviour": args.behaviour.as_str(),
+        "overrides": args.set.iter().map(|o| o.text.clone()).collect::<Vec<_>>(),
         "agencies": sim.world.agencies.iter().map(|a| serde_json::json!({
             "agency": a.name, "level": a.level.as_str(), "behaviour": a.family.as_str(),
         })).collect::<Vec<_>>(),

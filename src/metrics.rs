@@ -298,8 +298,14 @@ pub const TICK: &[Observable] = &[
     obs!(
         "mean_depth",
         "0..1",
-        "Mean depth of all mechanisms (0 for lapsed ones).",
+        "Mean depth over all mechanisms (lapsed ones decay toward 0).",
         |w| mean(w.mechanisms.iter().map(|m| m.depth))
+    ),
+    obs!(
+        "lead_vacancy",
+        "ticks",
+        "Mean over mechanisms of the ticks since each last had a host (0 while hosted; 001:200).",
+        |w| mean(w.mechanisms.iter().map(|m| m.vacancy as f64))
     ),
     obs!(
         "host_cost_share",
@@ -337,8 +343,12 @@ pub const TICK: &[Observable] = &[
     obs!(
         "budget_gini",
         "0..1",
-        "Gini coefficient of agencies' reserves.",
-        |w| gini((0..w.n_agencies()).map(|i| w.reserves(i)))
+        "Gini coefficient of reserves over agencies that take part in casework.",
+        |w| gini(
+            (0..w.n_agencies())
+                .filter(|&i| w.agencies[i].serves_cases)
+                .map(|i| w.reserves(i))
+        )
     ),
     obs!(
         "mean_true_attainment",

@@ -11,6 +11,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::error::ScenarioError;
+use crate::overrides::Override;
 
 /// The default scenario, embedded in the binary (`scenarios/homelessness.toml`).
 pub const DEFAULT_SCENARIO: &str = include_str!("../scenarios/homelessness.toml");
@@ -325,6 +326,10 @@ pub struct ModelParams {
     pub blame_penalty: f64,
     /// Weight on money in the shared objective (need met per unit of case cost).
     pub cost_weight: f64,
+    /// Speed at which agencies' estimates of a mechanism's value follow what it achieved.
+    pub value_learning: f64,
+    /// Share of lost legitimacy regained per tick.
+    pub legitimacy_recovery: f64,
 }
 
 impl Default for ModelParams {
@@ -342,7 +347,7 @@ impl Default for ModelParams {
             knowledge_growth: 0.02,
             knowledge_decay: 0.02,
             trust_step: 0.02,
-            trust_decay: 0.01,
+            trust_decay: 0.02,
             shock_rate: 0.1,
             shock_size: 0.5,
             salience_decay: 0.1,
@@ -350,6 +355,8 @@ impl Default for ModelParams {
             detection_rate: 0.2,
             blame_penalty: 0.1,
             cost_weight: 0.2,
+            value_learning: 0.1,
+            legitimacy_recovery: 0.05,
         }
     }
 }
@@ -582,11 +589,32 @@ impl Scenario {
 
     /// Parse and validate TOML text; `file` names the source in error messages.
     pub fn from_toml_str(text: &str, file: &str) -> Result<Scenario, ScenarioError> {
-        let raw: raw::File = toml::from_str(text).map_err(|e| ScenarioError::Parse {
+        Scenario::from_toml_str_with(text, file, &[])
+    }
+
+    /// Parse, apply `--set` overrides, and validate. Without overrides, parse errors carry
+    /// the file's line and column; with them, the override is named in every message.
+    pub fn from_toml_str_with(
+        text: &str,
+        file: &str,
+        overrides: &[Override],
+    ) -> Result<Scenario, ScenarioError> {
+        let parse_err = |file: &str, e: toml::de::Error| ScenarioError::Parse {
             file: file.to_string(),
             message: e.to_string(),
-        })?;
-        Validator { file }.validate(raw)
+        };
+        if overrides.is_empty() {
+            let raw: raw::File = toml::from_str(text).map_err(|e| parse_err(file, e))?;
+            return Validator { file }.validate(raw);
+        }
+        let mut table: toml::Table = toml::from_str(text).map_err(|e| parse_err(file, e))?;
+        for o in overrides {
+            crate::overrides::apply(&mut table, o, file)?;
+        }
+        let sets: Vec<&str> = overrides.iter().map(|o| o.text.as_str()).collect();
+        let label = format!("{file} (with --set {})", sets.join(" --set "));
+        let raw: raw::File = raw::File::deserialize(table).map_err(|e| parse_err(&label, e))?;
+        Validator { file: &label }.validate(raw)
     }
 }
 
@@ -992,16 +1020,6 @@ impl Validator<'_> {
             };
             forum_only("agenda_rule", m.agenda_rule.is_some())?;
             forum_only("gamma", m.gamma.is_some())?;
-            if m.gamma.is_some()
-                && m.agenda_rule
-                    .is_some_and(|r| r != AgendaRule::PowerWeighted)
-            {
-                return Err(self.err(
-                    format!("{f}.gamma"),
-                    m.gamma.unwrap_or_default(),
-                    "gamma only with agenda_rule = \"power_weighted\" (the other rules ignore power)",
-                ));
-            }
             forum_only("agenda_pull", m.agenda_pull.is_some())?;
             if m.pool_share.is_some() && m.kind != MechanismKind::PooledFund {
                 return Err(self.err(
@@ -1079,6 +1097,8 @@ impl Validator<'_> {
         self.unit("model.detection_rate", m.detection_rate)?;
         self.unit("model.blame_penalty", m.blame_penalty)?;
         self.non_negative("model.cost_weight", m.cost_weight)?;
+        self.unit("model.value_learning", m.value_learning)?;
+        self.unit("model.legitimacy_recovery", m.legitimacy_recovery)?;
         Ok(())
     }
 

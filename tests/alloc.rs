@@ -2,25 +2,36 @@
 //! and reused. Checked with a counting global allocator (this test binary only).
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::cell::Cell;
 
 use silos::engine::{BehaviourChoice, Simulation};
 use silos::scenario::Scenario;
 
 struct Counting;
 
-static ALLOCS: AtomicUsize = AtomicUsize::new(0);
+// Counted per thread, so the test harness's own threads do not disturb the count.
+thread_local! {
+    static ALLOCS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn count() -> usize {
+    ALLOCS.with(|c| c.get())
+}
+
+fn bump() {
+    let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+}
 
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        bump();
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCS.fetch_add(1, Ordering::Relaxed);
+        bump();
         unsafe { System.realloc(ptr, layout, new_size) }
     }
 }
@@ -32,18 +43,18 @@ static GLOBAL: Counting = Counting;
 fn stepping_allocates_nothing() {
     let s = Scenario::default_scenario();
     for choice in ["ra", "ra-bounded", "bp", "mixed"] {
-        let start = ALLOCS.load(Ordering::Relaxed);
+        let start = count();
         let mut sim = Simulation::new(&s, 11, BehaviourChoice::parse(choice).unwrap());
         sim.step().unwrap();
         assert!(
-            ALLOCS.load(Ordering::Relaxed) > start,
+            count() > start,
             "the counter counts (building a run allocates)"
         );
-        let before = ALLOCS.load(Ordering::Relaxed);
+        let before = count();
         for _ in 0..60 {
             sim.step().unwrap();
         }
-        let after = ALLOCS.load(Ordering::Relaxed);
+        let after = count();
         assert_eq!(
             after - before,
             0,

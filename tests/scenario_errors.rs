@@ -214,12 +214,6 @@ fn structural_mistakes_are_rejected() {
         "kind = \"protocol\"\ngamma = 2.0",
         &["mechanisms[0].gamma", "forum"],
     );
-    // gamma with a rule that ignores power.
-    expect_error(
-        "kind = \"forum\"",
-        "kind = \"forum\"\nagenda_rule = \"equal_votes\"\ngamma = 2.0",
-        &["mechanisms[0].gamma", "power_weighted"],
-    );
 }
 
 #[test]

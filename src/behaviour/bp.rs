@@ -17,8 +17,7 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
 use super::{
-    Behaviour, CaseView, Triage, logistic, member_share_of_value, need_weight, normalise,
-    partner_can,
+    Behaviour, CaseView, Triage, logistic, need_weight, normalise, own_value, partner_can,
 };
 use crate::model::{Account, RuleState, World};
 use crate::scenario::{AgendaRule, BpParams, Family, MechanismKind};
@@ -91,17 +90,18 @@ impl BureaucraticPolitics {
     }
 
     /// Net value of leading mechanism `m` against waiting for someone else to (the
-    /// volunteer's dilemma, M-L182, M-L200): the own share of the mechanism's value accrues
-    /// either way, so leading pays only through agenda control, less cost and resentment.
+    /// volunteer's dilemma, M-L182, M-L200). The own value of the mechanism accrues whoever
+    /// hosts, except with the chance that nobody else would (taken as 1 in k candidates);
+    /// leading adds agenda control (turf) and costs the hosting. The shared term counts what
+    /// the mechanism adds against what it costs the arena.
     fn lead_minus_wait(&self, w: &World, me: usize, m: usize) -> f64 {
         let lambda = Self::lambda(w, me);
         let k = w.mechanisms[m].candidates.len().max(1) as f64;
-        let share = member_share_of_value(w, m);
         let cost = w.host_cost(m);
         let own = self.p.turf_weight * Self::agenda_control(w, me, m)
-            + self.p.target_weight * share / k
+            + self.p.target_weight * own_value(w, me, m) / k
             - self.budget(w, me) * cost;
-        let shared = w.mechanisms[m].value - cost;
+        let shared = w.mechanisms[m].value - w.system_cost(m);
         lambda * own + (1.0 - lambda) * shared
     }
 
@@ -265,7 +265,7 @@ impl Behaviour for BureaucraticPolitics {
         let lambda = Self::lambda(w, me);
         let a = &w.agencies[me];
         let mech = &w.mechanisms[m];
-        let share = member_share_of_value(w, m);
+        let share = own_value(w, me, m);
         let cost = w.member_cost(m, me);
         // Risk protection: protocols shield against blame for risky clients (M-L177).
         let risk = if mech.kind == MechanismKind::Protocol {

@@ -145,10 +145,15 @@ pub(crate) fn normalise(v: &mut [f64]) {
     }
 }
 
-/// Expected value of mechanism `m` to one candidate: its share of the mechanism's value.
+/// The system's value of mechanism `m` per candidate: an equal share of what it adds.
 pub(crate) fn member_share_of_value(w: &World, m: usize) -> f64 {
     let mech = &w.mechanisms[m];
     mech.value / mech.candidates.len().max(1) as f64
+}
+
+/// What agency `me` expects mechanism `m` to add within its own remit per tick.
+pub(crate) fn own_value(w: &World, me: usize, m: usize) -> f64 {
+    w.mechanisms[m].own_value[me]
 }
 
 /// How much of the case's need weight lies on dimension `d`.

@@ -125,11 +125,12 @@ impl Behaviour for RaSynoptic {
     }
 
     fn volunteer_to_host(&self, w: &World, me: usize, m: usize, _rng: &mut ChaCha8Rng) -> bool {
-        Self::best_host(w, m) == Some(me) && w.mechanisms[m].value > w.host_cost(m)
+        Self::best_host(w, m) == Some(me) && w.mechanisms[m].value > w.system_cost(m)
     }
 
+    /// Go on while the mechanism adds more than it costs the arena.
     fn keep_hosting(&self, w: &World, _me: usize, m: usize) -> bool {
-        w.mechanisms[m].value > w.host_cost(m)
+        w.mechanisms[m].value > w.system_cost(m)
     }
 
     fn join(&self, w: &World, me: usize, m: usize) -> bool {

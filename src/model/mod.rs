@@ -34,7 +34,7 @@ pub struct Agency {
     pub remit: Vec<f64>,
     /// Targets set by the centre or funders over groups (sum 1, or all 0).
     pub targets: Vec<f64>,
-    /// Targets after forum agendas pull members toward agenda groups (sum 1, or all 0).
+    /// Targets after forum agendas pull members toward agenda groups (sum at most 1).
     pub effective_targets: Vec<f64>,
     pub duties: Vec<bool>,
     pub information: f64,
@@ -114,8 +114,13 @@ pub struct Mechanism {
     pub depth: f64,
     /// Agenda weights over groups (forums), sum 1 once set.
     pub agenda: Vec<f64>,
-    /// Expected need-met gain per tick if fully deep, in case-equivalents (see ODD).
+    /// Agencies' shared estimate of the need met the mechanism adds per tick, in
+    /// case-equivalents: a structural prior at the start, then learned from what it added
+    /// while alive (see ODD).
     pub value: f64,
+    /// Each agency's estimate of the need met the mechanism adds within its own remit per
+    /// tick, in case-equivalents: a prior share of `value`, then learned while a member.
+    pub own_value: Vec<f64>,
     /// Last tick: each agency's pool contribution as a share of its fair share (pooled funds).
     pub contrib_ratio: Vec<f64>,
     /// Last tick: pool money spent on each agency's cases.
@@ -175,6 +180,8 @@ pub struct World {
     pub knowledge: Vec<f64>,
     /// Expected money cost of a case, for putting costs on the scale of need met.
     pub mean_case_cost: f64,
+    /// Expected need units of a case (converts need met to case-equivalents).
+    pub mean_case_need: f64,
     /// Money value of a staff-day.
     pub staff_value: f64,
     /// Cases arriving this tick (buffer reused every tick).
@@ -329,6 +336,7 @@ impl World {
                     depth: m.initial_depth,
                     agenda: groups.iter().map(|g| g.need_share).collect(),
                     value,
+                    own_value: vec![value / m.candidates.len().max(1) as f64; n],
                     contrib_ratio: vec![1.0; n],
                     pool_paid: vec![0.0; n],
                     vacancy: 0,
@@ -375,6 +383,7 @@ impl World {
             favours: vec![0.0; n * n],
             knowledge: vec![0.0; n * n],
             mean_case_cost,
+            mean_case_need: mean_need.max(1e-9),
             staff_value,
             cases: Vec::with_capacity(case_capacity(s)),
             tally: Tally::new(n, n_groups, s.dimensions.len(), s.mechanisms.len()),
@@ -598,6 +607,18 @@ impl World {
             / self.mean_case_cost
     }
 
+    /// What mechanism `m` costs the whole arena per tick in case-equivalents: hosting plus
+    /// every candidate's participation.
+    pub fn system_cost(&self, m: usize) -> f64 {
+        let mech = &self.mechanisms[m];
+        self.host_cost(m)
+            + mech
+                .candidates
+                .iter()
+                .map(|&c| self.member_cost(m, c))
+                .sum::<f64>()
+    }
+
     /// A member's participation cost in case-equivalents.
     pub fn member_cost(&self, m: usize, i: usize) -> f64 {
         let mech = &self.mechanisms[m];
@@ -613,8 +634,10 @@ impl World {
     /// Recompute every agency's power from its resources (001:46, 001:194).
     pub fn update_power(&mut self) {
         let n = self.n_agencies();
-        let max_money = (0..n)
-            .map(|i| self.agencies[i].income + self.reserves(i) / 12.0)
+        let max_income = self
+            .agencies
+            .iter()
+            .map(|a| a.income)
             .fold(0.0, f64::max)
             .max(1e-9);
         let total_income: f64 = self
@@ -625,7 +648,7 @@ impl World {
             .max(1e-9);
         let w = self.power_weights.clone();
         for i in 0..n {
-            let finance = (self.agencies[i].income + self.reserves(i) / 12.0) / max_money;
+            let finance = self.agencies[i].income / max_income;
             let leverage: f64 = self
                 .agencies
                 .iter()

@@ -68,6 +68,7 @@ impl Streams {
 #[derive(Debug, Clone)]
 pub struct Scratch {
     order: Vec<usize>,
+    mech_order: Vec<usize>,
     effort: Vec<f64>,
     bids: Vec<f64>,
     agenda: Vec<f64>,
@@ -79,6 +80,7 @@ impl Scratch {
         let g = w.n_groups();
         Scratch {
             order: (0..n).collect(),
+            mech_order: (0..w.mechanisms.len()).collect(),
             effort: vec![0.0; g],
             bids: vec![0.0; g],
             agenda: vec![0.0; g],
@@ -125,6 +127,7 @@ impl World {
             let case = self.cases[k];
             self.process_case(&case, rules, streams);
         }
+        self.mechanism_outcomes();
         self.outcomes(rules, &mut streams.inspection);
         self.relations();
         for i in 0..self.n_agencies() {
@@ -211,7 +214,12 @@ impl World {
             let j = streams.schedule.random_range(0..=i);
             sc.order.swap(i, j);
         }
-        for m in 0..self.mechanisms.len() {
+        for i in (1..sc.mech_order.len()).rev() {
+            let j = streams.schedule.random_range(0..=i);
+            sc.mech_order.swap(i, j);
+        }
+        for k in 0..sc.mech_order.len() {
+            let m = sc.mech_order[k];
             self.hosting(m, rules, streams, sc);
             self.membership(m, rules, sc);
             self.mechanism_costs(m);
@@ -228,7 +236,6 @@ impl World {
             } else {
                 mech.depth *= 1.0 - mech.decay;
             }
-            self.resent_free_riders(m);
         }
     }
 
@@ -395,30 +402,40 @@ impl World {
         self.mechanisms[m].agenda.copy_from_slice(&sc.agenda);
     }
 
-    /// The host resents members who bear less than an equal share of the mechanism's cost
-    /// (001:182, 001:201).
-    fn resent_free_riders(&mut self, m: usize) {
-        let Some(h) = self.mechanisms[m].host else {
-            return;
-        };
+    /// After casework: the host resents members whose share of the need met the mechanism
+    /// added exceeds their share of its cost: free riders (001:182, 001:201). Then every
+    /// agency's estimate of the mechanism's value moves toward what it added this tick.
+    fn mechanism_outcomes(&mut self) {
         let n = self.n_agencies();
-        let members = self.mechanisms[m].n_members() as f64;
-        if members < 2.0 {
-            return;
-        }
-        let total: f64 = (0..n).map(|i| self.tally.mech_cost[m * n + i]).sum();
-        let fair = total / members;
-        if fair <= 0.0 {
-            return;
-        }
         let step = self.params.trust_step;
-        for j in 0..n {
-            if j == h || !self.mechanisms[m].is_member(j) {
+        let rate = self.params.value_learning;
+        let per_case = self.mean_case_need;
+        for m in 0..self.mechanisms.len() {
+            let Some(h) = self.mechanisms[m].host else {
                 continue;
+            };
+            let cost: f64 = (0..n).map(|i| self.tally.mech_cost[m * n + i]).sum();
+            let benefit: f64 = (0..n).map(|i| self.tally.mech_benefit[m * n + i]).sum();
+            if self.mechanisms[m].n_members() >= 2 && cost > 0.0 && benefit > 0.0 {
+                for j in 0..n {
+                    if j == h || !self.mechanisms[m].is_member(j) {
+                        continue;
+                    }
+                    let gap = (self.tally.mech_benefit[m * n + j] / benefit
+                        - self.tally.mech_cost[m * n + j] / cost)
+                        .max(0.0);
+                    self.resentment[h * n + j] += step * gap;
+                    self.trust[h * n + j] = (self.trust[h * n + j] - step * gap).max(-1.0);
+                }
             }
-            let gap = ((fair - self.tally.mech_cost[m * n + j]) / fair).max(0.0);
-            self.resentment[h * n + j] += step * gap;
-            self.trust[h * n + j] = (self.trust[h * n + j] - step * gap).max(-1.0);
+            let mech = &mut self.mechanisms[m];
+            mech.value += rate * (benefit / per_case - mech.value);
+            for j in 0..n {
+                if mech.is_member(j) {
+                    let own = self.tally.mech_benefit[m * n + j] / per_case;
+                    mech.own_value[j] += rate * (own - mech.own_value[j]);
+                }
+            }
         }
     }
 
@@ -1005,8 +1022,9 @@ impl World {
         for x in &mut self.knowledge {
             *x *= 1.0 - kd;
         }
+        let lr = self.params.legitimacy_recovery;
         for a in &mut self.agencies {
-            a.legitimacy += td * (a.legitimacy_base - a.legitimacy);
+            a.legitimacy += lr * (a.legitimacy_base - a.legitimacy);
         }
     }
 
