@@ -12,6 +12,7 @@
 pub mod behaviour;
 pub mod engine;
 pub mod error;
+pub mod levers;
 pub mod metrics;
 pub mod model;
 pub mod output;

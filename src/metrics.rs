@@ -139,6 +139,38 @@ fn spend_nonfixed(w: &World) -> f64 {
         .agencies
         .iter()
         .map(|a| a.spend_cases + a.spend_hosting + a.pool_paid_for)
+        .sum::<f64>()
+        + lever_money(w)
+}
+
+/// Money the centre spent running levers this tick (inspection and enforcement). Transfers
+/// (reimbursements, sanctions, charges, pooled budgets) move money between accounts and are
+/// reported separately.
+fn lever_money(w: &World) -> f64 {
+    w.tally.inspection_cost + w.tally.enforcement_cost
+}
+
+fn lever_staff(w: &World) -> f64 {
+    w.tally.agencies.iter().map(|a| a.staff_levers).sum()
+}
+
+fn sum_agencies(w: &World, f: fn(&crate::tally::AgencyTick) -> f64) -> f64 {
+    w.tally.agencies.iter().map(f).sum()
+}
+
+/// Herfindahl index of income among providers (voluntary and accommodation): 1 when one
+/// provider has it all (001:218).
+fn provider_hhi(w: &World) -> f64 {
+    let total: f64 = (0..w.n_agencies())
+        .filter(|&i| w.contestant(i))
+        .map(|i| w.agencies[i].income)
+        .sum();
+    if total <= 0.0 {
+        return f64::NAN;
+    }
+    (0..w.n_agencies())
+        .filter(|&i| w.contestant(i))
+        .map(|i| (w.agencies[i].income / total).powi(2))
         .sum()
 }
 
@@ -418,7 +450,7 @@ pub const TICK: &[Observable] = &[
     obs!(
         "cost_per_need_met",
         "k GBP / need unit",
-        "(casework + pooled casework + coordination spend) / need_met.",
+        "(casework + pooled casework + coordination + lever running costs) / need_met.",
         |w| ratio(spend_nonfixed(w), w.tally.all.need_met)
     ),
     obs!(
@@ -449,6 +481,85 @@ pub const TICK: &[Observable] = &[
             + w.ledger.sink(Sink::Cases)
             + w.ledger.sink(Sink::PooledCases)
             + w.ledger.sink(Sink::Coordination)
+            + w.ledger.sink(Sink::Levers)
+    ),
+    obs!(
+        "lever_money",
+        "k GBP",
+        "What the centre spent running levers: referral inspection and duty enforcement.",
+        lever_money
+    ),
+    obs!(
+        "lever_staff",
+        "staff-days",
+        "Staff time levers took: extra reporting (cascade, control), initiatives, bids, joint plans.",
+        lever_staff
+    ),
+    obs!(
+        "lever_cost",
+        "k GBP",
+        "lever_money + lever_staff at the money value of a staff-day.",
+        |w| lever_money(w) + lever_staff(w) * w.staff_value
+    ),
+    obs!(
+        "reimbursed",
+        "k GBP",
+        "Hosting costs the centre reimbursed (a transfer).",
+        |w| sum_agencies(w, |a| a.reimbursed)
+    ),
+    obs!(
+        "sanctions",
+        "k GBP",
+        "Sanctions paid to the centre for breaches of a duty to cooperate.",
+        |w| { sum_agencies(w, |a| a.sanctions) }
+    ),
+    obs!(
+        "breaches",
+        "breaches",
+        "Breaches of a duty to cooperate (refusals), detected or not.",
+        |w| { sum_agencies(w, |a| a.breaches as f64) }
+    ),
+    obs!(
+        "breaches_detected",
+        "breaches",
+        "Breaches detected and sanctioned.",
+        |w| sum_agencies(w, |a| a.breaches_detected as f64)
+    ),
+    obs!(
+        "referrals_inspected",
+        "referrals",
+        "Referrals the centre inspected.",
+        |w| w.tally.inspections as f64
+    ),
+    obs!(
+        "dumping_detected",
+        "referrals",
+        "Dumped referrals detected by inspection.",
+        |w| w.tally.dumping_detected as f64
+    ),
+    obs!(
+        "dumping_charges",
+        "k GBP",
+        "Charges moved from senders to receivers of detected dumping.",
+        |w| { sum_agencies(w, |a| a.charges_paid) }
+    ),
+    obs!(
+        "pooled_mandated",
+        "k GBP",
+        "Money the pooled-budget lever moved into pooled funds.",
+        |w| sum_agencies(w, |a| a.pooled_mandated)
+    ),
+    obs!(
+        "bids",
+        "bids",
+        "Bids written in a funding round this tick.",
+        |w| sum_agencies(w, |a| a.bids as f64)
+    ),
+    obs!(
+        "provider_funding_hhi",
+        "0..1",
+        "Herfindahl index of providers' income (concentration).",
+        provider_hhi
     ),
     obs!(
         "shocks",
@@ -659,6 +770,52 @@ pub const AGENCY: &[AgencyObservable] = &[
         "share",
         "Aspiration level (used by bounded rationality).",
         |w, i| w.agencies[i].rule.aspiration
+    ),
+    aobs!(
+        "staff_levers",
+        "staff-days",
+        "Staff time levers took from it.",
+        |w, i| w.tally.agencies[i].staff_levers
+    ),
+    aobs!(
+        "reimbursed",
+        "k GBP",
+        "Hosting costs reimbursed to it.",
+        |w, i| w.tally.agencies[i].reimbursed
+    ),
+    aobs!("sanctions", "k GBP", "Sanctions it paid.", |w, i| w
+        .tally
+        .agencies[i]
+        .sanctions),
+    aobs!(
+        "breaches",
+        "breaches",
+        "Its breaches of a duty to cooperate.",
+        |w, i| w.tally.agencies[i].breaches as f64
+    ),
+    aobs!(
+        "charges_paid",
+        "k GBP",
+        "Charges it paid for detected dumping.",
+        |w, i| w.tally.agencies[i].charges_paid
+    ),
+    aobs!(
+        "charges_received",
+        "k GBP",
+        "Charges it received as the receiver of dumping.",
+        |w, i| w.tally.agencies[i].charges_received
+    ),
+    aobs!(
+        "pooled_mandated",
+        "k GBP",
+        "Money the pooled-budget lever moved from it.",
+        |w, i| w.tally.agencies[i].pooled_mandated
+    ),
+    aobs!(
+        "bids",
+        "bids",
+        "Bids it wrote this tick.",
+        |w, i| w.tally.agencies[i].bids as f64
     ),
 ];
 

@@ -19,6 +19,10 @@ pub enum Stream {
     Inspection = 3,
     /// Assignment of behaviour families from population shares.
     Population = 4,
+    /// The centre's own choices: which client group each central initiative targets.
+    Centre = 5,
+    /// Enforcement of a duty to cooperate (detecting breaches).
+    Enforcement = 6,
 }
 
 /// First stream number of the per-agency decision streams.

@@ -11,6 +11,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::error::ScenarioError;
+use crate::levers::{LeverParams, Levers};
 use crate::overrides::Override;
 
 /// The default scenario, embedded in the binary (`scenarios/homelessness.toml`).
@@ -113,6 +114,8 @@ pub enum AgendaRule {
     EqualVotes,
     /// The agenda follows need shares whatever members bid.
     NeedWeighted,
+    /// The chair rotates among members tick by tick and sets the agenda by its own bid.
+    RotatingChair,
 }
 
 impl AgendaRule {
@@ -121,6 +124,7 @@ impl AgendaRule {
             AgendaRule::PowerWeighted => "power_weighted",
             AgendaRule::EqualVotes => "equal_votes",
             AgendaRule::NeedWeighted => "need_weighted",
+            AgendaRule::RotatingChair => "rotating_chair",
         }
     }
 }
@@ -145,6 +149,10 @@ mod raw {
         pub behaviours: BehaviourParams,
         #[serde(default)]
         pub population: Option<Population>,
+        #[serde(default)]
+        pub levers: crate::levers::LeverParams,
+        #[serde(default)]
+        pub centre: crate::levers::CentreParams,
         pub groups: Vec<Group>,
         pub agencies: Vec<Agency>,
         #[serde(default)]
@@ -503,6 +511,8 @@ pub struct Scenario {
     pub groups: Vec<GroupSpec>,
     pub agencies: Vec<AgencySpec>,
     pub mechanisms: Vec<MechanismSpec>,
+    /// The centre and the policy levers (`[levers]`, `[centre]`).
+    pub levers: Levers,
 }
 
 #[derive(Debug, Clone)]
@@ -1047,6 +1057,8 @@ impl Validator<'_> {
             });
         }
 
+        let levers = self.levers(&raw.levers, &raw.centre, &agencies, &mechanisms)?;
+
         Ok(Scenario {
             name: meta.name,
             description: meta.description,
@@ -1060,7 +1072,134 @@ impl Validator<'_> {
             groups,
             agencies,
             mechanisms,
+            levers,
         })
+    }
+
+    fn levers(
+        &self,
+        p: &LeverParams,
+        c: &crate::levers::CentreParams,
+        agencies: &[AgencySpec],
+        mechanisms: &[MechanismSpec],
+    ) -> Result<Levers, ScenarioError> {
+        self.unit("levers.pooled_budget_share", p.pooled_budget_share)?;
+        self.unit("levers.shared_target_weight", p.shared_target_weight)?;
+        self.unit(
+            "levers.duty_to_cooperate.enforcement",
+            p.duty_to_cooperate.enforcement,
+        )?;
+        self.non_negative(
+            "levers.duty_to_cooperate.sanction",
+            p.duty_to_cooperate.sanction,
+        )?;
+        self.non_negative("levers.duty_to_cooperate.cost", p.duty_to_cooperate.cost)?;
+        self.unit("levers.host_reimbursement", p.host_reimbursement)?;
+        self.unit(
+            "levers.referral_inspection.detection",
+            p.referral_inspection.detection,
+        )?;
+        self.non_negative(
+            "levers.referral_inspection.charge",
+            p.referral_inspection.charge,
+        )?;
+        self.non_negative(
+            "levers.referral_inspection.cost",
+            p.referral_inspection.cost,
+        )?;
+        self.unit("levers.control", p.control)?;
+        self.non_negative("levers.blame", p.blame)?;
+        self.non_negative("levers.salience_pressure", p.salience_pressure)?;
+        let cascade = self.finite("levers.cascade", p.cascade)?;
+        if cascade < 1.0 {
+            return Err(self.err(
+                "levers.cascade",
+                cascade,
+                "a number >= 1 (frontline targets per headline target)",
+            ));
+        }
+        if c.funding_period == 0 {
+            return Err(self.err("centre.funding_period", 0, "a whole number of ticks >= 1"));
+        }
+        self.unit("centre.contestable_share", c.contestable_share)?;
+        self.non_negative("centre.bid_staff", c.bid_staff)?;
+        self.non_negative("centre.cascade_elasticity", c.cascade_elasticity)?;
+        self.non_negative("centre.initiative_staff", c.initiative_staff)?;
+        if c.initiative_period == 0 {
+            return Err(self.err(
+                "centre.initiative_period",
+                0,
+                "a whole number of ticks >= 1",
+            ));
+        }
+        self.unit("centre.initiative_weight", c.initiative_weight)?;
+        self.non_negative("centre.plan_staff", c.plan_staff)?;
+        self.unit("centre.funder_target_weight", c.funder_target_weight)?;
+        if p.initiatives as f64 * c.initiative_weight > 1.0 {
+            return Err(self.err(
+                "levers.initiatives",
+                p.initiatives,
+                format!(
+                    "at most {} initiatives at centre.initiative_weight = {} (their pulls on targets must sum to 1 or less)",
+                    (1.0 / c.initiative_weight.max(1e-12)).floor(),
+                    c.initiative_weight
+                ),
+            ));
+        }
+        let mut levers = Levers {
+            p: p.clone(),
+            centre: c.clone(),
+            convene: Vec::new(),
+            steer_host: None,
+        };
+        // Reporting must leave staff time: reporting_share x (cascade^e + control) < 1.
+        let mult = levers.reporting_multiplier();
+        for (i, a) in agencies.iter().enumerate() {
+            if a.reporting_share * mult >= 1.0 {
+                return Err(self.err(
+                    "levers.cascade",
+                    format!("{cascade} with control {}", p.control),
+                    format!(
+                        "a cascade and control that leave agencies[{i}] ({}) staff time: reporting_share {} x (cascade^{} + control) must be below 1",
+                        a.name, a.reporting_share, c.cascade_elasticity
+                    ),
+                ));
+            }
+        }
+        let mech_names: Vec<&str> = mechanisms.iter().map(|m| m.name.as_str()).collect();
+        for (k, name) in p.steer.convene.iter().enumerate() {
+            match mech_names.iter().position(|n| n == name) {
+                Some(m) if !levers.convene.contains(&m) => levers.convene.push(m),
+                Some(_) => {
+                    return Err(self.err(
+                        format!("levers.steer.convene[{k}]"),
+                        name,
+                        "each mechanism listed once",
+                    ));
+                }
+                None => {
+                    return Err(self.err(
+                        format!("levers.steer.convene[{k}]"),
+                        name,
+                        format!("one of the mechanisms: {}", mech_names.join(", ")),
+                    ));
+                }
+            }
+        }
+        if let Some(h) = &p.steer.host {
+            let names: Vec<&str> = agencies.iter().map(|a| a.name.as_str()).collect();
+            match names.iter().position(|n| n == h) {
+                Some(i) => levers.steer_host = Some(i),
+                None => {
+                    return Err(self.err(
+                        "levers.steer.host",
+                        h,
+                        format!("one of the agencies: {}", names.join(", ")),
+                    ));
+                }
+            }
+        }
+        Ok(levers)
     }
 
     fn model(&self, m: &ModelParams) -> Result<(), ScenarioError> {

@@ -64,6 +64,23 @@ pub struct AgencyTick {
     pub gaming_detected: bool,
     pub hosting: u32,
     pub memberships: u32,
+    /// Staff time the levers took: extra reporting (cascade, control), initiatives, bids,
+    /// joint plans.
+    pub staff_levers: f64,
+    /// Hosting costs the centre reimbursed.
+    pub reimbursed: f64,
+    /// Sanctions paid for breaches of a duty to cooperate.
+    pub sanctions: f64,
+    /// Charges paid for detected dumped referrals, and received.
+    pub charges_paid: f64,
+    pub charges_received: f64,
+    /// Money moved into pooled funds by the pooled-budget lever (beyond voluntary payments).
+    pub pooled_mandated: f64,
+    /// Bids written in a funding round this tick.
+    pub bids: u32,
+    /// Breaches of a duty to cooperate this tick, and those detected.
+    pub breaches: u32,
+    pub breaches_detected: u32,
 }
 
 #[derive(Debug, Clone)]
@@ -82,6 +99,12 @@ pub struct Tally {
     pub joint_cases: u64,
     pub dumped_cost: f64,
     pub shocks: u32,
+    /// What the centre spent inspecting referrals and enforcing duties this tick.
+    pub inspection_cost: f64,
+    pub enforcement_cost: f64,
+    /// Referrals inspected and dumped referrals detected this tick.
+    pub inspections: u64,
+    pub dumping_detected: u64,
     /// Severity-weighted need of cases of group g reaching agency i: `[i * groups + g]`.
     pub reached: Vec<f64>,
     /// Need met on those cases, credited to the agencies that served: `[i * groups + g]`.
@@ -115,6 +138,10 @@ impl Tally {
             joint_cases: 0,
             dumped_cost: 0.0,
             shocks: 0,
+            inspection_cost: 0.0,
+            enforcement_cost: 0.0,
+            inspections: 0,
+            dumping_detected: 0,
             reached: vec![0.0; n * n_groups],
             met: vec![0.0; n * n_groups],
             served_on: vec![0.0; n * n_groups],
@@ -139,6 +166,10 @@ impl Tally {
         self.joint_cases = 0;
         self.dumped_cost = 0.0;
         self.shocks = 0;
+        self.inspection_cost = 0.0;
+        self.enforcement_cost = 0.0;
+        self.inspections = 0;
+        self.dumping_detected = 0;
         self.reached.fill(0.0);
         self.met.fill(0.0);
         self.served_on.fill(0.0);

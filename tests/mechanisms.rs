@@ -22,6 +22,7 @@ fn case(w: &World, group: &str, entry: &str, needs: &[(&str, f32)]) -> Case {
         n_needs: 0,
         total_need: 0.0,
         loss_u: [0.5; MAX_HOPS],
+        inspect_u: [0.5; MAX_HOPS],
     };
     for (d, v) in needs {
         let k = w.dims.iter().position(|x| x == d).unwrap();

@@ -102,11 +102,13 @@ impl Behaviour for RaBounded {
         w.quality(me, d) > 0.0 && (pool_pays || w.ledger.can_pay(Account::Agency(me), cost))
     }
 
-    /// Volunteer when it sees a gap and has the slack to pay.
+    /// Volunteer when it sees a gap and has the slack to pay three months of hosting, net of
+    /// any reimbursement.
     fn volunteer_to_host(&self, w: &World, me: usize, m: usize, _rng: &mut ChaCha8Rng) -> bool {
         let mech = &w.mechanisms[m];
+        let net = mech.host_money * (1.0 - w.levers.p.host_reimbursement);
         Self::sees_gap(w, me)
-            && w.ledger.can_pay(Account::Agency(me), 3.0 * mech.host_money)
+            && w.ledger.can_pay(Account::Agency(me), 3.0 * net)
             && w.agencies[me].flex >= mech.host_staff
     }
 
@@ -117,9 +119,11 @@ impl Behaviour for RaBounded {
     }
 
     /// Stay once in (what works is kept); join when it sees a gap and the mechanism looks
-    /// worth its cost.
+    /// worth its cost, or when a duty to cooperate requires it (a rule is a satisfactory
+    /// option in itself).
     fn join(&self, w: &World, me: usize, m: usize) -> bool {
-        w.mechanisms[m].is_member(me)
+        w.levers.p.duty_to_cooperate.mandate
+            || w.mechanisms[m].is_member(me)
             || (Self::sees_gap(w, me) && member_share_of_value(w, m) >= w.member_cost(m, me))
     }
 

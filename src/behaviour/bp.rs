@@ -19,6 +19,7 @@ use rand_chacha::ChaCha8Rng;
 use super::{
     Behaviour, CaseView, Triage, logistic, need_weight, normalise, own_value, partner_can,
 };
+use crate::levers::Accountability;
 use crate::model::{Account, RuleState, World};
 use crate::scenario::{AgendaRule, BpParams, Family, MechanismKind};
 
@@ -46,23 +47,51 @@ impl BureaucraticPolitics {
     }
 
     /// Target credit for group `g`: effective target weight on the scale where an average
-    /// target group scores 1 (M-L115, M-L125, M-L226).
+    /// target group scores 1 (M-L115, M-L125, M-L226), raised by central control (targets
+    /// bind harder, 000:1125-1126).
     fn target(&self, w: &World, me: usize, g: usize) -> f64 {
-        self.p.target_weight * w.agencies[me].effective_targets[g] * w.n_groups() as f64
+        self.p.target_weight
+            * (1.0 + w.levers.p.control)
+            * w.agencies[me].effective_targets[g]
+            * w.n_groups() as f64
     }
 
-    /// Own utility of taking a case as lead. Targets count outputs: the share of the case's
-    /// need the agency itself covers, not whether the whole case is resolved.
+    /// Blame weight, scaled by the blame culture lever (002:354-362).
+    fn blame(&self, w: &World) -> f64 {
+        self.p.blame_weight * w.levers.p.blame
+    }
+
+    fn outcome_accountability(w: &World) -> bool {
+        w.levers.p.accountability == Accountability::Outcome
+    }
+
+    /// Own utility of taking a case as lead. Under output accountability targets count the
+    /// share of the case's need the agency covers itself; under outcome accountability, the
+    /// need met on the case as a whole (here: what it can meet alone).
     fn own_accept(&self, w: &World, me: usize, cv: &CaseView) -> f64 {
         let case = cv.case;
         let a = &w.agencies[me];
-        let fit = w.coverage(me, case);
+        let credit = if Self::outcome_accountability(w) {
+            w.fit(me, case)
+        } else {
+            w.coverage(me, case)
+        };
         let cost = w.own_cost(me, case) / w.mean_case_cost;
         let pay = a.throughput_pay / w.mean_case_cost;
-        self.target(w, me, case.group) * fit
+        self.target(w, me, case.group) * credit
             - self.budget(w, me) * (cost - pay)
-            - self.p.blame_weight * a.risk_aversion * w.groups[case.group].risk
+            - self.blame(w) * a.risk_aversion * w.groups[case.group].risk
             + self.p.altruism * w.shared_value(me, case)
+    }
+
+    /// Own utility of referring a case on: the expected charge if referral inspection bills
+    /// the sender, counted when the receiver fits the case no better (002:593-595).
+    fn own_refer(&self, w: &World, me: usize, to: usize, cv: &CaseView) -> f64 {
+        let ri = &w.levers.p.referral_inspection;
+        if ri.detection <= 0.0 || ri.charge <= 0.0 || w.fit(to, cv.case) > w.fit(me, cv.case) {
+            return 0.0;
+        }
+        -self.budget(w, me) * ri.detection * ri.charge / w.mean_case_cost
     }
 
     /// Control a host gains over a forum's agenda: its weight under the forum's own rule.
@@ -71,9 +100,11 @@ impl BureaucraticPolitics {
         if mech.kind != MechanismKind::Forum {
             return 0.0;
         }
-        match mech.agenda_rule {
+        match w.agenda_rule(m) {
             AgendaRule::NeedWeighted => 0.0,
-            AgendaRule::EqualVotes => 1.0 / mech.candidates.len().max(1) as f64,
+            AgendaRule::EqualVotes | AgendaRule::RotatingChair => {
+                1.0 / mech.candidates.len().max(1) as f64
+            }
             AgendaRule::PowerWeighted => {
                 let total: f64 = mech
                     .candidates
@@ -97,7 +128,7 @@ impl BureaucraticPolitics {
     fn lead_minus_wait(&self, w: &World, me: usize, m: usize) -> f64 {
         let lambda = Self::lambda(w, me);
         let k = w.mechanisms[m].candidates.len().max(1) as f64;
-        let cost = w.host_cost(m);
+        let cost = w.host_cost_to_host(m);
         let own = self.p.turf_weight * Self::agenda_control(w, me, m)
             + self.p.target_weight * own_value(w, me, m) / k
             - self.budget(w, me) * cost;
@@ -153,25 +184,32 @@ impl Behaviour for BureaucraticPolitics {
         }
     }
 
-    /// Keep the case if `V` of keeping it is non-negative (targets, budget and blame against
-    /// residual altruism); otherwise pass it to the receiver of least resistance.
+    /// Keep the case if `V` of keeping it is at least `V` of passing it to the receiver of
+    /// least resistance (targets, budget and blame against residual altruism, and any charge
+    /// for dumping); otherwise pass it on, or decline it if there is nobody to pass it to.
     fn triage(&self, w: &World, me: usize, cv: &CaseView, rng: &mut ChaCha8Rng) -> Triage {
         let case = cv.case;
         let lambda = Self::lambda(w, me);
-        let v = lambda * self.own_accept(w, me, cv) + (1.0 - lambda) * w.shared_value(me, case);
-        if v >= 0.0 && w.capacity(me, case) {
+        let keep = lambda * self.own_accept(w, me, cv) + (1.0 - lambda) * w.shared_value(me, case);
+        let to = if cv.can_refer {
+            self.least_resistance(w, me, cv, rng)
+        } else {
+            None
+        };
+        let pass = to.map_or(0.0, |j| lambda * self.own_refer(w, me, j, cv));
+        if keep >= pass && w.capacity(me, case) {
             return Triage::Accept;
         }
-        if cv.can_refer
-            && let Some(j) = self.least_resistance(w, me, cv, rng)
-        {
-            return Triage::Refer(j);
+        match to {
+            Some(j) => Triage::Refer(j),
+            None => Triage::Decline,
         }
-        Triage::Decline
     }
 
     /// Seek a partner only when the gain to its own targets (and, by (1 - lambda), to the
     /// shared aim) beats its share of the joint overhead; prefer trusted, joined partners.
+    /// Under output accountability a partner's work earns the lead no credit; under outcome
+    /// accountability the lead is credited with the rise in need met on the whole case.
     fn choose_partner(
         &self,
         w: &World,
@@ -182,11 +220,16 @@ impl Behaviour for BureaucraticPolitics {
     ) -> Option<usize> {
         let case = cv.case;
         let lambda = Self::lambda(w, me);
-        let nw = need_weight(case, d);
         let overhead =
             w.params.cost_weight * w.params.joint_overhead * w.staff_value / w.mean_case_cost;
-        let own = self.target(w, me, case.group) * nw - self.budget(w, me) * overhead;
-        let shared = w.groups[case.group].severity * nw - overhead;
+        let gain = w.outcome_gain(me, case, d);
+        let credit = if Self::outcome_accountability(w) {
+            gain
+        } else {
+            0.0
+        };
+        let own = self.target(w, me, case.group) * credit - self.budget(w, me) * overhead;
+        let shared = w.groups[case.group].severity * gain - overhead;
         if lambda * own + (1.0 - lambda) * shared <= 0.0 {
             return None;
         }
@@ -206,6 +249,7 @@ impl Behaviour for BureaucraticPolitics {
 
     /// Help another agency's client when it serves own targets, costs little (or a pool pays),
     /// or repays a favour; favours are repaid rarely (weight `reciprocity`, M-L119, M-L182).
+    /// Under a duty to cooperate, refusing risks the expected sanction.
     fn co_serve(
         &self,
         w: &World,
@@ -226,6 +270,7 @@ impl Behaviour for BureaucraticPolitics {
         let shared = gain - w.params.cost_weight * money;
         let own = self.target(w, me, case.group) * nw * q - self.budget(w, me) * own_money
             + self.p.reciprocity * owed
+            + self.budget(w, me) * w.expected_sanction()
             + self.p.altruism * shared;
         lambda * own + (1.0 - lambda) * shared >= 0.0
             && (pool_pays
@@ -275,7 +320,26 @@ impl Behaviour for BureaucraticPolitics {
                 .zip(&a.targets)
                 .map(|(g, t)| g.risk * t)
                 .sum();
-            self.p.blame_weight * a.risk_aversion * r
+            self.blame(w) * a.risk_aversion * r
+        } else {
+            0.0
+        };
+        // Information sharing with funding rivals gives away advantage (001:214).
+        let rivalry = if mech.kind == MechanismKind::Protocol {
+            let (mut rivals, mut members) = (0.0, 0.0);
+            for j in 0..w.n_agencies() {
+                if j != me && mech.is_member(j) {
+                    members += 1.0;
+                    if w.rivals(me, j) {
+                        rivals += 1.0;
+                    }
+                }
+            }
+            if members > 0.0 {
+                w.levers.centre.contestable_share * rivals / members
+            } else {
+                0.0
+            }
         } else {
             0.0
         };
@@ -300,8 +364,13 @@ impl Behaviour for BureaucraticPolitics {
             0.0
         };
         let threat = self.p.autonomy_weight * a.autonomy * mech.threat * (1.0 + mech.depth).powi(2);
-        let own = self.p.target_weight * share * agenda.max(0.5) + risk + referrals + pooling
+        let own = self.p.target_weight * share * agenda.max(0.5)
+            + risk
+            + referrals
+            + pooling
+            + self.budget(w, me) * w.expected_sanction()
             - self.budget(w, me) * cost
+            - rivalry
             - threat
             + self.p.altruism * (share - cost);
         lambda * own + (1.0 - lambda) * (share - cost) >= 0.0
@@ -347,7 +416,7 @@ impl Behaviour for BureaucraticPolitics {
         }
         let a = &w.agencies[me];
         let gain = a.lambda * self.p.target_weight * (favourable - true_attainment);
-        let blame = w.params.detection_rate * self.p.blame_weight * a.risk_aversion;
+        let blame = w.levers.detection(w.params.detection_rate) * self.blame(w) * a.risk_aversion;
         if gain > blame {
             favourable
         } else {

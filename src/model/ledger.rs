@@ -17,9 +17,11 @@ pub enum Sink {
     PooledCases = 2,
     /// Hosting coordination mechanisms.
     Coordination = 3,
+    /// What the centre spends running levers (inspection, enforcement).
+    Levers = 4,
 }
 
-pub const N_SINKS: usize = 4;
+pub const N_SINKS: usize = 5;
 
 /// An account in the ledger.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -5,6 +5,7 @@
 //! tick. Behaviour rules read the world through the query methods here and return decisions;
 //! only the step code mutates it.
 
+mod centre;
 mod ledger;
 pub mod step;
 
@@ -26,7 +27,10 @@ pub struct Agency {
     /// Weight on own organisational utility (used by the bureaucratic-politics rule).
     pub lambda: f64,
     pub funder: Funder,
+    /// Income this tick (changes only in funding rounds).
     pub income: f64,
+    /// Income as the scenario gives it.
+    pub base_income: f64,
     pub fixed_costs: f64,
     pub staff: f64,
     pub reporting_share: f64,
@@ -155,6 +159,9 @@ pub struct Case {
     pub total_need: f64,
     /// Uniform numbers drawn at arrival, one per hop, deciding referral losses.
     pub loss_u: [f32; MAX_HOPS],
+    /// Uniform numbers drawn at arrival, one per hop, deciding whether referral inspection
+    /// detects a dumped referral.
+    pub inspect_u: [f32; MAX_HOPS],
 }
 
 /// Everything a run needs, in flat, index-addressed vectors.
@@ -188,6 +195,10 @@ pub struct World {
     pub cases: Vec<Case>,
     /// What happened this tick and over the run, read by the observables.
     pub tally: Tally,
+    /// The centre's levers (validated).
+    pub levers: crate::levers::Levers,
+    /// Current central initiatives: (client group, tick at which it ends).
+    pub initiatives: Vec<(usize, u32)>,
 }
 
 impl World {
@@ -269,6 +280,7 @@ impl World {
                 lambda: a.lambda.unwrap_or(s.behaviours.bp.lambda),
                 funder: a.funder,
                 income: a.income,
+                base_income: a.income,
                 fixed_costs: a.fixed_costs,
                 staff: a.staff,
                 reporting_share: a.reporting_share,
@@ -387,7 +399,25 @@ impl World {
             staff_value,
             cases: Vec::with_capacity(case_capacity(s)),
             tally: Tally::new(n, n_groups, s.dimensions.len(), s.mechanisms.len()),
+            levers: s.levers.clone(),
+            initiatives: Vec::with_capacity(s.levers.p.initiatives as usize),
         };
+        // A shared cross-cutting target (need shares over all groups) enters every agency's
+        // targets with the lever's weight (001:125).
+        let w_shared = s.levers.p.shared_target_weight;
+        if w_shared > 0.0 {
+            for a in &mut w.agencies {
+                let own: f64 = a.targets.iter().sum();
+                for (t, g) in a.targets.iter_mut().zip(&w.groups) {
+                    *t = if own > 0.0 {
+                        (1.0 - w_shared) * *t + w_shared * g.need_share
+                    } else {
+                        w_shared * g.need_share
+                    };
+                }
+                a.effective_targets.copy_from_slice(&a.targets);
+            }
+        }
         w.update_power();
         w
     }
@@ -597,6 +627,75 @@ impl World {
                 && m.pool
                     .is_some_and(|p| self.ledger.can_pay(Account::Pool(p), amount))
         })
+    }
+
+    /// The agenda rule forum `m` follows: the lever's, if set, else its own.
+    pub fn agenda_rule(&self, m: usize) -> AgendaRule {
+        self.levers
+            .p
+            .forum_rule
+            .resolve(self.mechanisms[m].agenda_rule)
+    }
+
+    /// A host's own cost of hosting `m` in case-equivalents, after any reimbursement.
+    pub fn host_cost_to_host(&self, m: usize) -> f64 {
+        self.host_cost(m) * (1.0 - self.levers.p.host_reimbursement)
+    }
+
+    /// Whether membership of `m` is required of its candidates this tick (mandated
+    /// information sharing, mandatory pooling, or a required joint plan).
+    pub fn membership_required(&self, m: usize) -> bool {
+        let p = &self.levers.p;
+        match self.mechanisms[m].kind {
+            MechanismKind::Protocol if p.mandate_information_sharing => true,
+            MechanismKind::PooledFund if p.pooled_budget_share > 0.0 => true,
+            _ => p.steer.joint_plan && self.levers.convene.contains(&m),
+        }
+    }
+
+    /// Whether the centre keeps `m` hosted whatever its members decide.
+    pub fn hosting_required(&self, m: usize) -> bool {
+        self.membership_required(m) || self.levers.convene.contains(&m)
+    }
+
+    /// Expected sanction, in case-equivalents, for refusing to cooperate under a duty.
+    pub fn expected_sanction(&self) -> f64 {
+        let d = &self.levers.p.duty_to_cooperate;
+        if d.mandate {
+            d.enforcement * d.sanction / self.mean_case_cost
+        } else {
+            0.0
+        }
+    }
+
+    /// How much the need met on `case` rises (0..1) if dimension `d` is served fully, given
+    /// what agency `j` covers itself: the value of joining up under complementarity.
+    pub fn outcome_gain(&self, j: usize, case: &Case, d: usize) -> f64 {
+        let mut s = [0.0; MAX_DIMENSIONS];
+        for (k, v) in s.iter_mut().enumerate().take(self.dims.len()) {
+            *v = self.quality(j, k);
+        }
+        let before = self.combine(case, &s);
+        s[d] = 1.0;
+        self.combine(case, &s) - before
+    }
+
+    /// Whether agency `i` competes for funding with agency `j` (same funder, both providers,
+    /// funding by competition or tender).
+    pub fn rivals(&self, i: usize, j: usize) -> bool {
+        self.levers.p.funding_mode != crate::levers::FundingMode::Formula
+            && i != j
+            && self.contestant(i)
+            && self.contestant(j)
+            && self.agencies[i].funder == self.agencies[j].funder
+    }
+
+    /// Whether agency `i` bids in funding rounds: a voluntary agency or accommodation provider.
+    pub fn contestant(&self, i: usize) -> bool {
+        matches!(
+            self.agencies[i].level,
+            Level::Voluntary | Level::Accommodation
+        )
     }
 
     /// A mechanism's host cost in case-equivalents (money and staff time on the scale of the

@@ -21,6 +21,7 @@ use rand_chacha::ChaCha8Rng;
 use super::{Account, Case, World};
 use crate::behaviour::{Behaviour, CaseView, Triage};
 use crate::error::InvariantError;
+use crate::levers::Accountability;
 use crate::model::Sink;
 use crate::rng::{self, Stream, poisson};
 use crate::scenario::{AgendaRule, Funder, MAX_DIMENSIONS, MAX_HOPS, MechanismKind};
@@ -47,6 +48,8 @@ pub struct Streams {
     pub shocks: ChaCha8Rng,
     pub schedule: ChaCha8Rng,
     pub inspection: ChaCha8Rng,
+    pub centre: ChaCha8Rng,
+    pub enforcement: ChaCha8Rng,
     pub agencies: Vec<ChaCha8Rng>,
 }
 
@@ -57,6 +60,8 @@ impl Streams {
             shocks: rng::stream(seed, Stream::Shocks),
             schedule: rng::stream(seed, Stream::Schedule),
             inspection: rng::stream(seed, Stream::Inspection),
+            centre: rng::stream(seed, Stream::Centre),
+            enforcement: rng::stream(seed, Stream::Enforcement),
             agencies: (0..n_agencies)
                 .map(|i| rng::agency_stream(seed, i))
                 .collect(),
@@ -117,8 +122,11 @@ impl World {
         self.tally.reset_tick();
         self.tick += 1;
         self.shocks(&mut streams.shocks);
+        self.initiatives_update(&mut streams.centre);
+        self.funding_round();
         self.funding();
         self.open_staff_time();
+        self.lever_staff();
         self.mechanisms(rules, streams, scratch);
         self.effective_targets();
         self.effort(rules, scratch);
@@ -221,7 +229,7 @@ impl World {
         for k in 0..sc.mech_order.len() {
             let m = sc.mech_order[k];
             self.hosting(m, rules, streams, sc);
-            self.membership(m, rules, sc);
+            self.membership(m, rules, streams, sc);
             self.mechanism_costs(m);
             if self.mechanisms[m].kind == MechanismKind::PooledFund {
                 self.pool_contributions(m, rules);
@@ -250,7 +258,8 @@ impl World {
             let mech = &self.mechanisms[m];
             let can = self.ledger.can_pay(Account::Agency(h), mech.host_money)
                 && self.agencies[h].flex >= mech.host_staff;
-            if !(can && rules[h].keep_hosting(self, h, m)) {
+            // A host the centre requires stays while it can pay; others decide.
+            if !(can && (self.hosting_required(m) || rules[h].keep_hosting(self, h, m))) {
                 self.mechanisms[m].host = None;
             }
         }
@@ -268,6 +277,9 @@ impl World {
                 }
             }
         }
+        if self.mechanisms[m].host.is_none() && self.hosting_required(m) {
+            self.mechanisms[m].host = self.name_host(m);
+        }
         let mech = &mut self.mechanisms[m];
         match mech.host {
             Some(h) => {
@@ -281,17 +293,33 @@ impl World {
         }
     }
 
-    fn membership(&mut self, m: usize, rules: &[Box<dyn Behaviour>], sc: &Scratch) {
+    fn membership(
+        &mut self,
+        m: usize,
+        rules: &[Box<dyn Behaviour>],
+        streams: &mut Streams,
+        sc: &Scratch,
+    ) {
         let Some(h) = self.mechanisms[m].host else {
             return;
         };
+        let required = self.membership_required(m);
+        let duty = self.levers.p.duty_to_cooperate.mandate;
         for &i in &sc.order {
             let mech = &self.mechanisms[m];
             if i == h || !mech.candidates.contains(&i) {
                 continue;
             }
             let feasible = self.agencies[i].flex >= mech.member_staff;
-            let want = feasible && rules[i].join(self, i, m);
+            let chose = required || rules[i].join(self, i, m);
+            if duty {
+                // Under a duty to cooperate every candidate is checked; staying out is a breach.
+                self.enforcement_cost();
+                if !chose {
+                    self.breach(i, &mut streams.enforcement);
+                }
+            }
+            let want = feasible && chose;
             let mech = &mut self.mechanisms[m];
             if want {
                 mech.members |= 1u128 << i;
@@ -316,7 +344,18 @@ impl World {
             host_money,
         );
         self.agencies[h].flex -= host_staff;
+        let r = self.levers.p.host_reimbursement;
+        let reimbursed = if r > 0.0 {
+            self.ledger.transfer(
+                Account::Centre,
+                Account::Agency(h),
+                r * (host_money + host_staff * self.staff_value),
+            )
+        } else {
+            0.0
+        };
         let t = &mut self.tally.agencies[h];
+        t.reimbursed += reimbursed;
         t.spend_hosting += paid;
         t.staff_mechanisms += host_staff;
         t.hosting += 1;
@@ -330,6 +369,18 @@ impl World {
             t.staff_mechanisms += member_staff;
             t.memberships += 1;
             self.tally.mech_cost[m * n + i] += member_staff * self.staff_value;
+        }
+        // A joint plan the centre requires takes every member's time (000:1138-1148).
+        if self.levers.p.steer.joint_plan && self.levers.convene.contains(&m) {
+            let plan = self.levers.centre.plan_staff;
+            for i in 0..n {
+                if self.mechanisms[m].is_member(i) {
+                    let a = &mut self.agencies[i];
+                    let got = plan.min(a.flex).max(0.0);
+                    a.flex -= got;
+                    self.tally.agencies[i].staff_levers += got;
+                }
+            }
         }
     }
 
@@ -356,48 +407,91 @@ impl World {
                 self.mechanisms[m].contrib_ratio[i] = if fair > 0.0 { paid / fair } else { 1.0 };
                 self.tally.agencies[i].spend_pool += paid;
                 self.tally.mech_cost[m * n + i] += paid;
+                // Pooled budgets: a share of every member's income moves into the fund
+                // (002:342), on top of what it chose to pay.
+                let share = self.levers.p.pooled_budget_share;
+                if share > 0.0 {
+                    let moved = self.ledger.transfer(
+                        Account::Agency(i),
+                        Account::Pool(pool),
+                        share * self.agencies[i].income,
+                    );
+                    self.tally.agencies[i].pooled_mandated += moved;
+                    self.tally.agencies[i].spend_pool += moved;
+                    self.tally.mech_cost[m * n + i] += moved;
+                }
             }
         }
         self.mechanisms[m].pool_paid.fill(0.0);
     }
 
+    /// Set forum `m`'s agenda from its members' bids under the forum's rule (its own, or the
+    /// one the forum-rule lever imposes). A rule of the forum, not of the agents.
     pub fn agenda(&mut self, m: usize, rules: &[Box<dyn Behaviour>], sc: &mut Scratch) {
-        let mech = &self.mechanisms[m];
-        if !mech.alive() {
+        if !self.mechanisms[m].alive() {
             return;
         }
+        let rule = self.agenda_rule(m);
         sc.agenda.fill(0.0);
-        if mech.agenda_rule == AgendaRule::NeedWeighted {
-            for (o, g) in sc.agenda.iter_mut().zip(&self.groups) {
-                *o = g.need_share;
-            }
-        } else {
-            let mut total_weight = 0.0;
-            for i in 0..self.n_agencies() {
-                if !mech.is_member(i) {
-                    continue;
+        match rule {
+            AgendaRule::NeedWeighted => {
+                for (o, g) in sc.agenda.iter_mut().zip(&self.groups) {
+                    *o = g.need_share;
                 }
+            }
+            AgendaRule::RotatingChair => {
+                // The chair passes among members in index order, one tick each.
+                let members = self.mechanisms[m].n_members();
+                if members == 0 {
+                    return;
+                }
+                let k = (self.tick as usize - 1) % members as usize;
+                let chair = (0..self.n_agencies())
+                    .filter(|&i| self.mechanisms[m].is_member(i))
+                    .nth(k);
+                let Some(chair) = chair else { return };
                 sc.bids.fill(0.0);
-                rules[i].agenda_bid(self, i, m, &mut sc.bids);
+                rules[chair].agenda_bid(self, chair, m, &mut sc.bids);
                 let s: f64 = sc.bids.iter().filter(|b| b.is_finite() && **b > 0.0).sum();
                 if s <= 0.0 {
-                    continue;
+                    return;
                 }
-                let weight = match mech.agenda_rule {
-                    AgendaRule::PowerWeighted => self.agencies[i].power.powf(mech.gamma),
-                    _ => 1.0,
-                };
-                total_weight += weight;
                 for (o, b) in sc.agenda.iter_mut().zip(&sc.bids) {
                     if b.is_finite() && *b > 0.0 {
-                        *o += weight * b / s;
+                        *o = b / s;
                     }
                 }
             }
-            if total_weight <= 0.0 {
-                return;
+            AgendaRule::PowerWeighted | AgendaRule::EqualVotes => {
+                let gamma = self.mechanisms[m].gamma;
+                let mut total_weight = 0.0;
+                for i in 0..self.n_agencies() {
+                    if !self.mechanisms[m].is_member(i) {
+                        continue;
+                    }
+                    sc.bids.fill(0.0);
+                    rules[i].agenda_bid(self, i, m, &mut sc.bids);
+                    let s: f64 = sc.bids.iter().filter(|b| b.is_finite() && **b > 0.0).sum();
+                    if s <= 0.0 {
+                        continue;
+                    }
+                    let weight = if rule == AgendaRule::PowerWeighted {
+                        self.agencies[i].power.powf(gamma)
+                    } else {
+                        1.0
+                    };
+                    total_weight += weight;
+                    for (o, b) in sc.agenda.iter_mut().zip(&sc.bids) {
+                        if b.is_finite() && *b > 0.0 {
+                            *o += weight * b / s;
+                        }
+                    }
+                }
+                if total_weight <= 0.0 {
+                    return;
+                }
+                sc.agenda.iter_mut().for_each(|o| *o /= total_weight);
             }
-            sc.agenda.iter_mut().for_each(|o| *o /= total_weight);
         }
         self.mechanisms[m].agenda.copy_from_slice(&sc.agenda);
     }
@@ -454,6 +548,7 @@ impl World {
                 }
             }
         }
+        self.central_targets();
     }
 
     // ---- 5. effort ----------------------------------------------------------------------------
@@ -462,6 +557,21 @@ impl World {
         for i in 0..self.n_agencies() {
             sc.effort.fill(0.0);
             rules[i].effort(self, i, &mut sc.effort);
+            // Central control: targets bind every agency, whatever its rule, with at least
+            // `control` of its effective target weight (000:1125-1126).
+            let control = self.levers.p.control;
+            if control > 0.0 {
+                for (e, t) in sc
+                    .effort
+                    .iter_mut()
+                    .zip(&self.agencies[i].effective_targets)
+                {
+                    let floor = control * t;
+                    if e.is_nan() || *e < floor {
+                        *e = floor;
+                    }
+                }
+            }
             let a = &mut self.agencies[i];
             // Earmarks are shares of the open time; invalid or excess shares are scaled down
             // (the engine, not the rule, guarantees the time exists).
@@ -498,6 +608,7 @@ impl World {
                     n_needs: 0,
                     total_need: 0.0,
                     loss_u: [0.0; MAX_HOPS],
+                    inspect_u: [0.0; MAX_HOPS],
                 };
                 for d in 0..n_dims {
                     let hit = r.random::<f64>() < grp.need_prob[d];
@@ -525,6 +636,9 @@ impl World {
                     .position(|&c| u < c)
                     .unwrap_or(grp.entry_last);
                 for l in case.loss_u.iter_mut() {
+                    *l = r.random::<f32>();
+                }
+                for l in case.inspect_u.iter_mut() {
                     *l = r.random::<f32>();
                 }
                 self.cases.push(case);
@@ -626,7 +740,7 @@ impl World {
                 }
                 Triage::Refer(j) => {
                     hops += 1;
-                    self.record_referral(case, holder, j);
+                    self.record_referral(case, (hops - 1) as usize, holder, j);
                     let p = self.params.referral_loss * (1.0 - self.protocol_depth(holder, j));
                     if (case.loss_u[(hops - 1) as usize] as f64) < p {
                         self.record_status(case, CaseStatus::FellThrough(FellReason::Lost), 0.0);
@@ -669,9 +783,10 @@ impl World {
         *t = (*t + sign * self.params.trust_step).clamp(-1.0, 1.0);
     }
 
-    fn record_referral(&mut self, case: &Case, s: usize, r: usize) {
+    fn record_referral(&mut self, case: &Case, hop: usize, s: usize, r: usize) {
         let n = self.n_agencies();
         let dumped = crate::metrics::is_dumping(self, s, r, case);
+        self.inspect_referral(case, hop, s, r, dumped);
         let cost = crate::metrics::case_cost(self, case);
         let t = &mut self.tally;
         for o in [
@@ -854,6 +969,10 @@ impl World {
             let cost = self.dim_cost(p, d, need);
             let pool = self.pool_covering(lead, p, cost);
             if !rules[p].co_serve(self, p, lead, &cv, d, pool.is_some()) {
+                // Under a duty to cooperate, refusing a partner's request is a breach.
+                if self.levers.p.duty_to_cooperate.mandate {
+                    self.breach(p, &mut streams.enforcement);
+                }
                 continue;
             }
             let paid = match pool.and_then(|m| self.mechanisms[m].pool.map(|acc| (m, acc))) {
@@ -978,7 +1097,14 @@ impl World {
                 }
             }
             let true_att = if t_w > 0.0 { t_num / t_w } else { f64::NAN };
-            let favourable = if f_w > 0.0 { f_num / f_w } else { true_att };
+            // Under outcome accountability the centre measures need met on every case that
+            // reached the agency, so there is no favourable measure to report instead.
+            let favourable = if f_w > 0.0 && self.levers.p.accountability == Accountability::Output
+            {
+                f_num / f_w
+            } else {
+                true_att
+            };
             let mut reported = rules[i].report(self, i, true_att, favourable);
             if !(reported.is_finite() || reported.is_nan()) {
                 reported = true_att;
@@ -987,11 +1113,13 @@ impl World {
             // not depend on what agencies report.
             let u: f64 = inspection.random();
             let mut detected = false;
-            if reported > true_att + 1e-12 && u < self.params.detection_rate {
+            if reported > true_att + 1e-12 && u < self.levers.detection(self.params.detection_rate)
+            {
                 detected = true;
                 reported = true_att;
                 let a = &mut self.agencies[i];
-                a.legitimacy = (a.legitimacy - self.params.blame_penalty).max(0.0);
+                a.legitimacy =
+                    (a.legitimacy - self.params.blame_penalty * self.levers.p.blame).max(0.0);
             }
             let t = &mut self.tally.agencies[i];
             t.true_attainment = true_att;
@@ -1089,7 +1217,11 @@ impl World {
             });
         }
         for (a, ta) in self.agencies.iter().zip(&t.agencies) {
-            let used = ta.staff_reporting + ta.staff_mechanisms + ta.staff_cases + ta.staff_joint;
+            let used = ta.staff_reporting
+                + ta.staff_levers
+                + ta.staff_mechanisms
+                + ta.staff_cases
+                + ta.staff_joint;
             let left = a.flex + a.earmark.iter().sum::<f64>();
             if used > a.staff + 1e-6
                 || a.flex < -1e-6
