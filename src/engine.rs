@@ -110,6 +110,14 @@ impl Simulation {
         &self.rules
     }
 
+    /// Run the first phases of the next tick (up to casework) and stop there, for tests that
+    /// inspect the world as agencies are about to take cases. Follow with nothing but a new
+    /// simulation: the tick is not finished.
+    pub fn begin_tick_for_inspection(&mut self) {
+        self.world
+            .begin_tick(&self.rules, &mut self.streams, &mut self.scratch);
+    }
+
     /// Advance one tick and check the invariants.
     pub fn step(&mut self) -> Result<(), InvariantError> {
         self.world

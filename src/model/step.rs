@@ -119,6 +119,23 @@ impl World {
         streams: &mut Streams,
         scratch: &mut Scratch,
     ) -> Result<(), InvariantError> {
+        self.begin_tick(rules, streams, scratch);
+        self.arrivals(&mut streams.arrivals);
+        for k in 0..self.cases.len() {
+            let case = self.cases[k];
+            self.process_case(&case, rules, streams);
+        }
+        self.end_tick(rules, streams)
+    }
+
+    /// Phases 1-5 of a tick: shocks, initiatives, funding, staff time, mechanisms, targets
+    /// and effort. Public so that tests can inspect the world just before casework.
+    pub fn begin_tick(
+        &mut self,
+        rules: &[Box<dyn Behaviour>],
+        streams: &mut Streams,
+        scratch: &mut Scratch,
+    ) {
         self.tally.reset_tick();
         self.tick += 1;
         self.shocks(&mut streams.shocks);
@@ -130,11 +147,15 @@ impl World {
         self.mechanisms(rules, streams, scratch);
         self.effective_targets();
         self.effort(rules, scratch);
-        self.arrivals(&mut streams.arrivals);
-        for k in 0..self.cases.len() {
-            let case = self.cases[k];
-            self.process_case(&case, rules, streams);
-        }
+    }
+
+    /// Phases 7-9: mechanism outcomes, scoring and inspection, relations, learning, power,
+    /// and the invariant check.
+    fn end_tick(
+        &mut self,
+        rules: &[Box<dyn Behaviour>],
+        streams: &mut Streams,
+    ) -> Result<(), InvariantError> {
         self.mechanism_outcomes();
         self.outcomes(rules, &mut streams.inspection);
         self.relations();
@@ -254,6 +275,13 @@ impl World {
         streams: &mut Streams,
         sc: &Scratch,
     ) {
+        // A host the centre names for a mechanism it convenes takes the role.
+        if self.levers.convene.contains(&m)
+            && let Some(h) = self.levers.steer_host
+            && self.name_host(m) == Some(h)
+        {
+            self.mechanisms[m].host = Some(h);
+        }
         if let Some(h) = self.mechanisms[m].host {
             let mech = &self.mechanisms[m];
             let can = self.ledger.can_pay(Account::Agency(h), mech.host_money)
