@@ -19,4 +19,5 @@ pub mod output;
 pub mod overrides;
 pub mod rng;
 pub mod scenario;
+pub mod sweep;
 pub mod tally;

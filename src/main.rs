@@ -13,6 +13,7 @@ use silos::model::World;
 use silos::output::{self, RunWriter};
 use silos::overrides::Override;
 use silos::scenario::{DEFAULT_SCENARIO, DEFAULT_SCENARIO_NAME, Scenario};
+use silos::sweep::{Experiment, SweepOptions, run_sweep};
 
 #[derive(Parser)]
 #[command(
@@ -59,6 +60,60 @@ hash, seed, behaviour, times). `silos columns` explains every column."
     },
     /// List every output column with its unit and meaning.
     Columns,
+    /// Run an experiment: many seeded runs of several arms over a design, in parallel.
+    #[command(
+        after_help = "An experiment file (TOML, docs/experiments.md) names a base scenario, arms (behaviour and overrides), factors (values, range or Latin hypercube, or a design CSV), replicates and a master seed. Each run's seed derives from (master seed, design point, replicate), so the arms at one point share their random draws: compare them pair by pair.\n\nOutputs in --out (default output/<experiment name>/): runs.csv, summary.csv, paired.csv, effects.csv, points.csv, agencies_summary.csv, dumping_summary.csv, agenda_summary.csv, failures.csv, manifest.json.\n\nInterrupted? Run the same command again: finished runs are kept and not redone. Exit code 3 means some runs failed (see failures.csv); the rest completed.\n\nExample: silos sweep scenarios/experiments/behaviour-comparison.toml --threads 2"
+    )]
+    Sweep {
+        /// Experiment file (TOML).
+        experiment: PathBuf,
+        /// Output directory (default: output/<experiment name>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Worker threads (default: all cores). Outputs are identical whatever the count.
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Run a deterministic slice I/N of the design points (0-based I). Defaults to
+        /// SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT when those are set. Combine the shards'
+        /// directories with `silos merge`.
+        #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+        shard: Option<(usize, usize)>,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Rerun one run of a finished sweep alone, with its full per-tick output.
+    Replay {
+        /// The sweep's output directory.
+        dir: PathBuf,
+        /// The run's run_id (from runs.csv).
+        run_id: u64,
+        /// Output directory (default: DIR/replay-RUN_ID/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Combine the output directories of shards into one sweep's outputs.
+    Merge {
+        /// The shards' output directories.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Where to write the merged outputs.
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+fn parse_shard(s: &str) -> Result<(usize, usize), String> {
+    let bad = || format!("--shard {s:?}: expected I/N with 0 <= I < N, for example 0/4");
+    let (i, n) = s.split_once('/').ok_or_else(bad)?;
+    let (i, n): (usize, usize) = (
+        i.trim().parse().map_err(|_| bad())?,
+        n.trim().parse().map_err(|_| bad())?,
+    );
+    if n == 0 || i >= n {
+        return Err(bad());
+    }
+    Ok((i, n))
 }
 
 #[derive(clap::Args)]
@@ -117,11 +172,180 @@ fn main() {
             columns();
             Ok(())
         }
+        Some(Command::Sweep {
+            experiment,
+            out,
+            threads,
+            shard,
+            quiet,
+        }) => match sweep(&experiment, out, threads, shard, quiet) {
+            Ok(0) => Ok(()),
+            Ok(failures) => {
+                eprintln!(
+                    "silos sweep: {failures} run(s) failed; see failures.csv. The other runs completed."
+                );
+                std::process::exit(3);
+            }
+            Err(e) => Err(e),
+        },
+        Some(Command::Replay { dir, run_id, out }) => replay(&dir, run_id, out),
+        Some(Command::Merge { dirs, out }) => merge(&dirs, &out),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");
         std::process::exit(2);
     }
+}
+
+/// Shard from the command line, else from a Slurm job array's environment.
+fn shard_from_env(cli: Option<(usize, usize)>) -> Result<Option<(usize, usize)>> {
+    if cli.is_some() {
+        return Ok(cli);
+    }
+    match (
+        std::env::var("SLURM_ARRAY_TASK_ID"),
+        std::env::var("SLURM_ARRAY_TASK_COUNT"),
+    ) {
+        (Ok(i), Ok(n)) => {
+            let s = parse_shard(&format!("{i}/{n}")).map_err(|e| {
+                anyhow::anyhow!("from SLURM_ARRAY_TASK_ID and SLURM_ARRAY_TASK_COUNT: {e}")
+            })?;
+            Ok(Some(s))
+        }
+        _ => Ok(None),
+    }
+}
+
+fn sweep(
+    path: &Path,
+    out: Option<PathBuf>,
+    threads: Option<usize>,
+    shard: Option<(usize, usize)>,
+    quiet: bool,
+) -> Result<u64> {
+    let exp = Experiment::from_path(path)?;
+    let shard = shard_from_env(shard)?;
+    let out = out.unwrap_or_else(|| PathBuf::from("output").join(&exp.name));
+    let started = output::now_rfc3339();
+    if !quiet {
+        eprintln!(
+            "silos sweep: {} | {} design point(s) x {} arm(s) x {} replicate(s) = {} runs{}; writing {}",
+            exp.name,
+            exp.n_points(),
+            exp.arms.len(),
+            exp.replicates,
+            exp.n_runs(),
+            shard.map_or(String::new(), |(i, n)| format!(" (shard {i}/{n})")),
+            out.display()
+        );
+    }
+    let opts = SweepOptions {
+        out: out.clone(),
+        threads,
+        shard,
+        progress: !quiet,
+        fail_runs: Vec::new(),
+    };
+    let report = run_sweep(&exp, &opts)?;
+    let mut manifest = silos::sweep::exec::manifest(&exp, env!("CARGO_PKG_VERSION"));
+    let extra = serde_json::json!({
+        "runs_in_this_output": report.runs_total,
+        "runs_done_by_this_invocation": report.runs_done_now,
+        "points_resumed": report.points_resumed,
+        "failures": report.failures,
+        "shard": shard.map_or("all".to_string(), |(i, n)| format!("{i}/{n}")),
+        "threads": report.threads,
+        "started": started,
+        "finished": output::now_rfc3339(),
+    });
+    if let (Some(m), Some(e)) = (manifest.as_object_mut(), extra.as_object()) {
+        m.extend(e.clone());
+    }
+    let text = serde_json::to_string_pretty(&manifest)? + "\n";
+    output::write_atomic(&out, "manifest.json", text.as_bytes())?;
+    if !quiet {
+        eprintln!(
+            "silos sweep: {} runs ({} now, {} failed) in {:.1}s on {} thread(s); wrote {}",
+            report.runs_total,
+            report.runs_done_now,
+            report.failures,
+            report.secs,
+            report.threads,
+            out.display()
+        );
+    }
+    Ok(report.failures)
+}
+
+fn replay(dir: &Path, run_id: u64, out: Option<PathBuf>) -> Result<()> {
+    let exp = Experiment::from_sweep_dir(dir)?;
+    if run_id >= exp.n_runs() {
+        bail!(
+            "run_id {run_id} is not in this sweep: it has runs 0 to {}",
+            exp.n_runs() - 1
+        );
+    }
+    let r = exp.run_ref(run_id);
+    let scenario = exp.scenario_for(r.point, r.arm)?;
+    let out = out.unwrap_or_else(|| dir.join(format!("replay-{run_id}")));
+    let started = output::now_rfc3339();
+    let clock = Instant::now();
+    let arm = &exp.arms[r.arm];
+    let mut sim = Simulation::new(&scenario, r.seed, arm.choice);
+    let mut writer = RunWriter::create(&out)
+        .with_context(|| format!("{}: cannot create output files", out.display()))?;
+    engine::run(&mut sim, exp.ticks, &mut writer)?;
+    writer.finish(&sim.world)?;
+    let manifest = serde_json::json!({
+        "silos_version": env!("CARGO_PKG_VERSION"),
+        "replay_of": { "sweep": dir.display().to_string(), "run_id": run_id, "point": r.point,
+            "arm": arm.name, "replicate": r.replicate, "settings": exp.point_settings(r.point) },
+        "scenario": { "name": scenario.name, "path": exp.scenario_label, "sha256": output::sha256_hex(exp.scenario_text.as_bytes()) },
+        "seed": r.seed,
+        "ticks": exp.ticks,
+        "behaviour": arm.choice.as_str(),
+        "overrides": exp.point_overrides(r.point).iter().chain(&arm.overrides).map(|o| o.text.clone()).collect::<Vec<_>>(),
+        "agencies": sim.world.agencies.iter().map(|a| serde_json::json!({
+            "agency": a.name, "level": a.level.as_str(), "behaviour": a.family.as_str(),
+        })).collect::<Vec<_>>(),
+        "files": output::RUN_FILES,
+        "started": started,
+        "finished": output::now_rfc3339(),
+    });
+    let text = serde_json::to_string_pretty(&manifest)? + "\n";
+    output::write_atomic(&out, "manifest.json", text.as_bytes())?;
+    summary(
+        &sim.world,
+        &exp.scenario_label,
+        r.seed,
+        exp.ticks,
+        arm.choice,
+        &out,
+        clock.elapsed().as_secs_f64(),
+    );
+    Ok(())
+}
+
+fn merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
+    let n = silos::sweep::merge::merge(dirs, out)?;
+    let exp = Experiment::from_sweep_dir(out)?;
+    let mut manifest = silos::sweep::exec::manifest(&exp, env!("CARGO_PKG_VERSION"));
+    let extra = serde_json::json!({
+        "merged_from": dirs.iter().map(|d| d.display().to_string()).collect::<Vec<_>>(),
+        "shard": "all",
+        "finished": output::now_rfc3339(),
+    });
+    if let (Some(m), Some(e)) = (manifest.as_object_mut(), extra.as_object()) {
+        m.extend(e.clone());
+    }
+    let text = serde_json::to_string_pretty(&manifest)? + "\n";
+    output::write_atomic(out, "manifest.json", text.as_bytes())?;
+    eprintln!(
+        "silos merge: {} directories, {n} design points; wrote {}",
+        dirs.len(),
+        out.display()
+    );
+    Ok(())
 }
 
 /// The scenario (validated, overrides applied), its name for messages, and its file bytes.

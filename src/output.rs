@@ -33,6 +33,9 @@ pub fn fmt_num(buf: &mut String, v: f64) {
         buf.push('0');
     } else if v.fract() == 0.0 && v.abs() < 1e15 {
         let _ = write!(buf, "{}", v as i64);
+    } else if v.abs() < 1e-5 || v.abs() >= 1e15 {
+        // Exponent form keeps tiny and huge numbers short; R and pandas read it.
+        let _ = write!(buf, "{v:e}");
     } else {
         let _ = write!(buf, "{v}");
     }
@@ -301,6 +304,9 @@ mod tests {
         assert_eq!(b, "0.25");
         fmt_num(&mut b, -0.0);
         assert_eq!(b, "0");
+        fmt_num(&mut b, 8.25e-17);
+        assert_eq!(b, "8.25e-17");
+        assert_eq!(b.parse::<f64>().unwrap(), 8.25e-17);
     }
 
     #[test]

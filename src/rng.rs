@@ -23,6 +23,8 @@ pub enum Stream {
     Centre = 5,
     /// Enforcement of a duty to cooperate (detecting breaches).
     Enforcement = 6,
+    /// Sampling an experiment's design (Latin hypercube), from the master seed.
+    Design = 7,
 }
 
 /// First stream number of the per-agency decision streams.

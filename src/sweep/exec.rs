@@ -1,0 +1,648 @@
+//! The sweep engine: runs in parallel, results folded in a fixed order, outputs committed
+//! point by point so that an interrupted sweep loses nothing finished.
+//!
+//! Each run is written, as soon as it ends, to its own file under `DIR/.runs/` (written under
+//! a temporary name and renamed). A design point is *committed* when all its runs have
+//! ended: its rows are folded in run order, appended to every output CSV, the files are
+//! synced, `progress.json` records the new file lengths (atomically), and the point's run
+//! files are deleted. On restart, the CSVs are cut back to the lengths `progress.json`
+//! records (dropping anything half-written), committed points are skipped, and runs whose
+//! files exist are not run again. Because rows are folded in run order from exact binary
+//! results, the CSVs are byte-identical whatever the thread count or the interruptions.
+
+use std::fs::{self, OpenOptions};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use rayon::prelude::*;
+
+use super::experiment::{Experiment, RunRef};
+use super::run::{CUMULATIVE, RunOutput, run_one};
+use super::stats::Acc;
+use crate::metrics::{AGENCY, TICK};
+use crate::output::{fmt_num, sha256_hex, write_atomic};
+
+/// The CSV files of a sweep, in the order they are written.
+pub const SWEEP_FILES: [&str; 9] = [
+    "points.csv",
+    "runs.csv",
+    "summary.csv",
+    "paired.csv",
+    "effects.csv",
+    "agencies_summary.csv",
+    "dumping_summary.csv",
+    "agenda_summary.csv",
+    "failures.csv",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum SweepError {
+    #[error("{path}: {message}")]
+    Io { path: String, message: String },
+    #[error("{dir}: {message}")]
+    Conflict { dir: String, message: String },
+}
+
+fn io(path: &Path, e: impl std::fmt::Display) -> SweepError {
+    SweepError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    }
+}
+
+/// How to run a sweep.
+#[derive(Debug, Clone)]
+pub struct SweepOptions {
+    pub out: PathBuf,
+    /// Worker threads (default: all cores).
+    pub threads: Option<usize>,
+    /// Run only design points `p` with `p % n == i`.
+    pub shard: Option<(usize, usize)>,
+    /// Show progress on stderr (a bar on a terminal, plain lines otherwise).
+    pub progress: bool,
+    /// Fault injection for tests of failure handling: these run ids fail as if a run had
+    /// broken an invariant. Empty in normal use; the CLI never sets it.
+    pub fail_runs: Vec<u64>,
+}
+
+/// What a sweep did.
+#[derive(Debug, Clone)]
+pub struct SweepReport {
+    pub runs_total: u64,
+    pub runs_done_now: u64,
+    pub failures: u64,
+    pub points_resumed: usize,
+    pub threads: usize,
+    pub secs: f64,
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Progress {
+    experiment_sha256: String,
+    shard: String,
+    committed: usize,
+    lengths: Vec<(String, u64)>,
+    failures: u64,
+    complete: bool,
+}
+
+fn shard_label(s: Option<(usize, usize)>) -> String {
+    match s {
+        Some((i, n)) => format!("{i}/{n}"),
+        None => "all".to_string(),
+    }
+}
+
+/// The experiment's fingerprint: its text, its base scenario and its design.
+pub fn experiment_sha(exp: &Experiment) -> String {
+    let mut bytes = exp.text.as_bytes().to_vec();
+    bytes.extend_from_slice(b"\n--scenario--\n");
+    bytes.extend_from_slice(exp.scenario_text.as_bytes());
+    if let Some(d) = &exp.design_text {
+        bytes.extend_from_slice(b"\n--design--\n");
+        bytes.extend_from_slice(d.as_bytes());
+    }
+    sha256_hex(&bytes)
+}
+
+fn headers(exp: &Experiment) -> Vec<String> {
+    let factors = exp.factor_names.join(",");
+    let sep = if factors.is_empty() { "" } else { "," };
+    let obs: Vec<&str> = TICK.iter().map(|o| o.name).collect();
+    vec![
+        format!("point{sep}{factors}"),
+        format!(
+            "run_id,point,arm,replicate,seed{sep}{factors},{},{}",
+            obs.join(","),
+            CUMULATIVE.join(",")
+        ),
+        "point,arm,tick,observable,n,mean,sd,ci_low,ci_high".to_string(),
+        "point,arm,reference,tick,observable,n,mean_diff,sd_diff,ci_low,ci_high".to_string(),
+        "point,arm,reference,observable,n,mean,ci_low,ci_high,mean_diff,diff_ci_low,diff_ci_high"
+            .to_string(),
+        "point,arm,agency,observable,n,mean,sd,ci_low,ci_high".to_string(),
+        "point,arm,sender,receiver,n,mean_referrals,mean_dumped_referrals,mean_dumped_cost"
+            .to_string(),
+        "point,arm,group,n,agenda_weight,need_weight".to_string(),
+        "run_id,point,arm,replicate,seed,error".to_string(),
+    ]
+}
+
+/// The experiment part of a sweep's `manifest.json` (the CLI adds times, threads, shard).
+pub fn manifest(exp: &Experiment, version: &str) -> serde_json::Value {
+    serde_json::json!({
+        "silos_version": version,
+        "experiment": {
+            "name": exp.name,
+            "description": exp.description,
+            "path": exp.file,
+            "sha256": sha256_hex(exp.text.as_bytes()),
+            "fingerprint": experiment_sha(exp),
+        },
+        "scenario": { "path": exp.scenario_label, "sha256": sha256_hex(exp.scenario_text.as_bytes()) },
+        "arms": exp.arms.iter().map(|a| a.name.clone()).collect::<Vec<_>>(),
+        "arm_settings": exp.arms.iter().map(|a| serde_json::json!({
+            "arm": a.name, "behaviour": a.choice.as_str(),
+            "set": a.overrides.iter().map(|o| o.text.clone()).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "reference_arm": exp.arms[exp.reference].name,
+        "factors": exp.factor_names,
+        "factor_paths": exp.factor_paths,
+        "points": exp.n_points(),
+        "replicates": exp.replicates,
+        "ticks": exp.ticks,
+        "master_seed": exp.master_seed,
+        "seed_rule": "seed = derive_seed(master_seed, point, replicate) (src/rng.rs); every arm at a point and replicate shares it",
+        "runs": exp.n_runs(),
+        "files": SWEEP_FILES,
+    })
+}
+
+/// Run (or resume) a sweep.
+pub fn run_sweep(exp: &Experiment, opts: &SweepOptions) -> Result<SweepReport, SweepError> {
+    let clock = Instant::now();
+    let dir = &opts.out;
+    fs::create_dir_all(dir.join(".runs")).map_err(|e| io(dir, e))?;
+    let sha = experiment_sha(exp);
+    let shard = shard_label(opts.shard);
+    let progress_path = dir.join("progress.json");
+    let mut progress = if progress_path.exists() {
+        let text = fs::read_to_string(&progress_path).map_err(|e| io(&progress_path, e))?;
+        let p: Progress = serde_json::from_str(&text)
+            .map_err(|e| io(&progress_path, format!("unreadable ({e})")))?;
+        if p.experiment_sha256 != sha || p.shard != shard {
+            return Err(SweepError::Conflict {
+                dir: dir.display().to_string(),
+                message: format!(
+                    "holds a sweep of another experiment or shard (shard {}); use another --out, or delete the directory to start again",
+                    p.shard
+                ),
+            });
+        }
+        // Cut every file back to what the last commit recorded.
+        for (name, len) in &p.lengths {
+            let path = dir.join(name);
+            let f = OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .map_err(|e| io(&path, e))?;
+            f.set_len(*len).map_err(|e| io(&path, e))?;
+            f.sync_all().map_err(|e| io(&path, e))?;
+        }
+        p
+    } else {
+        if let Some(f) = SWEEP_FILES.iter().find(|f| dir.join(f).exists()) {
+            return Err(SweepError::Conflict {
+                dir: dir.display().to_string(),
+                message: format!(
+                    "already holds {f} from another sweep; use another --out, or delete it"
+                ),
+            });
+        }
+        let mut lengths = Vec::new();
+        for (name, header) in SWEEP_FILES.iter().zip(headers(exp)) {
+            let path = dir.join(name);
+            let line = header + "\n";
+            write_atomic(dir, name, line.as_bytes()).map_err(|e| io(&path, e))?;
+            lengths.push((name.to_string(), line.len() as u64));
+        }
+        write_atomic(dir, "experiment.toml", exp.text.as_bytes()).map_err(|e| io(dir, e))?;
+        write_atomic(dir, "scenario.toml", exp.scenario_text.as_bytes()).map_err(|e| io(dir, e))?;
+        if let Some(d) = &exp.design_text {
+            write_atomic(dir, "design.csv", d.as_bytes()).map_err(|e| io(dir, e))?;
+        }
+        let p = Progress {
+            experiment_sha256: sha.clone(),
+            shard: shard.clone(),
+            committed: 0,
+            lengths,
+            failures: 0,
+            complete: false,
+        };
+        save_progress(dir, &p)?;
+        p
+    };
+
+    let points: Vec<usize> = (0..exp.n_points())
+        .filter(|p| opts.shard.is_none_or(|(i, n)| p % n == i))
+        .collect();
+    let per_point = exp.runs_per_point();
+    let runs_total = points.len() as u64 * per_point;
+    let points_resumed = progress.committed;
+
+    let pool = {
+        let mut b = rayon::ThreadPoolBuilder::new();
+        if let Some(t) = opts.threads {
+            b = b.num_threads(t.max(1));
+        }
+        b.build()
+            .map_err(|e| io(dir, format!("cannot start worker threads: {e}")))?
+    };
+    let threads = pool.current_num_threads();
+    let already: u64 = progress.committed as u64 * per_point;
+    let bar = Progress_::new(opts.progress, runs_total, already);
+    let done_now = AtomicU64::new(0);
+
+    // Points in flight together: enough runs to keep every thread busy.
+    let window = ((4 * threads as u64).div_ceil(per_point.max(1)) as usize).clamp(1, 64);
+    let mut k = progress.committed;
+    while k < points.len() {
+        let batch = &points[k..(k + window).min(points.len())];
+        let todo: Vec<u64> = batch
+            .iter()
+            .flat_map(|&p| (0..per_point).map(move |j| p as u64 * per_point + j))
+            .filter(|&id| !run_file(dir, id).exists() && !fail_file(dir, id).exists())
+            .collect();
+        bar.add(batch.len() as u64 * per_point - todo.len() as u64);
+        let results: Vec<Result<(), SweepError>> = pool.install(|| {
+            todo.par_iter()
+                .map(|&id| {
+                    let r = exp.run_ref(id);
+                    let outcome = if opts.fail_runs.contains(&id) {
+                        Err("injected failure (fault-injection test)".to_string())
+                    } else {
+                        run_one(exp, r)
+                    };
+                    let res = match outcome {
+                        Ok(out) => {
+                            write_atomic(&dir.join(".runs"), &format!("{id}.bin"), &out.encode())
+                        }
+                        Err(msg) => {
+                            write_atomic(&dir.join(".runs"), &format!("{id}.fail"), msg.as_bytes())
+                        }
+                    };
+                    done_now.fetch_add(1, Ordering::Relaxed);
+                    bar.add(1);
+                    res.map_err(|e| io(&run_file(dir, id), e))
+                })
+                .collect()
+        });
+        for r in results {
+            r?;
+        }
+        for &p in batch {
+            commit_point(exp, dir, p, &mut progress)?;
+            k += 1;
+        }
+    }
+    progress.complete = true;
+    save_progress(dir, &progress)?;
+    let _ = fs::remove_dir(dir.join(".runs"));
+    bar.finish();
+    Ok(SweepReport {
+        runs_total,
+        runs_done_now: done_now.load(Ordering::Relaxed),
+        failures: progress.failures,
+        points_resumed,
+        threads,
+        secs: clock.elapsed().as_secs_f64(),
+    })
+}
+
+fn run_file(dir: &Path, id: u64) -> PathBuf {
+    dir.join(".runs").join(format!("{id}.bin"))
+}
+
+fn fail_file(dir: &Path, id: u64) -> PathBuf {
+    dir.join(".runs").join(format!("{id}.fail"))
+}
+
+fn save_progress(dir: &Path, p: &Progress) -> Result<(), SweepError> {
+    let text = serde_json::to_string_pretty(p).expect("progress serialises") + "\n";
+    write_atomic(dir, "progress.json", text.as_bytes())
+        .map_err(|e| io(&dir.join("progress.json"), e))
+}
+
+/// Fold one design point's runs (in run order) and append its rows to every output.
+fn commit_point(
+    exp: &Experiment,
+    dir: &Path,
+    p: usize,
+    progress: &mut Progress,
+) -> Result<(), SweepError> {
+    let per_point = exp.runs_per_point();
+    let a_n = exp.arms.len();
+    let o_n = TICK.len();
+    let t_n = exp.ticks as usize;
+    let s0 = exp.scenario_for(p, 0).map_err(|e| io(dir, e))?;
+    let agencies: Vec<&str> = s0.agencies.iter().map(|a| a.name.as_str()).collect();
+    let groups: Vec<&str> = s0.groups.iter().map(|g| g.name.as_str()).collect();
+    let n_ag = agencies.len();
+    let ao_n = AGENCY.len();
+    let reference = exp.reference;
+
+    let mut summary = vec![Acc::default(); a_n * t_n * o_n];
+    let mut paired = vec![Acc::default(); a_n * t_n * o_n];
+    let mut eff = vec![Acc::default(); a_n * o_n];
+    let mut eff_diff = vec![Acc::default(); a_n * o_n];
+    let mut agency = vec![Acc::default(); a_n * n_ag * ao_n];
+    let mut dumping = vec![Acc::default(); a_n * n_ag * n_ag * 3];
+    let mut agenda = vec![Acc::default(); a_n * groups.len()];
+    let mut need_share: Vec<f64> = vec![f64::NAN; groups.len()];
+
+    let mut buf: Vec<String> = vec![String::new(); SWEEP_FILES.len()];
+    let mut num = String::new();
+    let factor_values: Vec<String> = exp.points[p].iter().map(value_text).collect();
+    let fsep = if factor_values.is_empty() { "" } else { "," };
+    buf[0].push_str(&format!("{p}{fsep}{}\n", factor_values.join(",")));
+
+    for rep in 0..exp.replicates {
+        let mut outs: Vec<Option<RunOutput>> = Vec::with_capacity(a_n);
+        for a in 0..a_n {
+            let id = p as u64 * per_point + rep as u64 * a_n as u64 + a as u64;
+            let r = exp.run_ref(id);
+            let fail = fail_file(dir, id);
+            if fail.exists() {
+                let msg = fs::read_to_string(&fail).map_err(|e| io(&fail, e))?;
+                buf[8].push_str(&format!(
+                    "{id},{p},{},{},{},{}\n",
+                    exp.arms[a].name,
+                    rep,
+                    r.seed,
+                    csv_quote(msg.trim())
+                ));
+                progress.failures += 1;
+                outs.push(None);
+                continue;
+            }
+            let path = run_file(dir, id);
+            let bytes = fs::read(&path).map_err(|e| io(&path, e))?;
+            let out = RunOutput::decode(&bytes).ok_or_else(|| {
+                io(
+                    &path,
+                    "damaged run file; delete it and rerun to redo this run",
+                )
+            })?;
+            runs_row(&mut buf[1], &mut num, exp, r, &factor_values, &out);
+            outs.push(Some(out));
+        }
+        for a in 0..a_n {
+            let Some(out) = &outs[a] else { continue };
+            for t in 0..t_n {
+                for k in 0..o_n {
+                    summary[(a * t_n + t) * o_n + k].push(out.tick_values[t * o_n + k]);
+                }
+            }
+            let means = out.run_means();
+            for k in 0..o_n {
+                eff[a * o_n + k].push(means[k]);
+            }
+            for (j, v) in out.agency_means.iter().enumerate() {
+                agency[a * n_ag * ao_n + j].push(*v);
+            }
+            for (j, v) in out.dumping.iter().enumerate() {
+                dumping[a * n_ag * n_ag * 3 + j].push(*v);
+            }
+            for (g, v) in out.agenda.iter().enumerate() {
+                agenda[a * groups.len() + g].push(*v);
+            }
+            need_share.clone_from(&out.need_share);
+            if a != reference
+                && let Some(base) = &outs[reference]
+            {
+                for t in 0..t_n {
+                    for k in 0..o_n {
+                        let i = t * o_n + k;
+                        paired[(a * t_n + t) * o_n + k]
+                            .push(out.tick_values[i] - base.tick_values[i]);
+                    }
+                }
+                let base_means = base.run_means();
+                for k in 0..o_n {
+                    eff_diff[a * o_n + k].push(means[k] - base_means[k]);
+                }
+            }
+        }
+    }
+
+    let ref_name = &exp.arms[reference].name;
+    for a in 0..a_n {
+        let arm = &exp.arms[a].name;
+        for t in 0..t_n {
+            for (k, o) in TICK.iter().enumerate() {
+                let acc = &summary[(a * t_n + t) * o_n + k];
+                stat_row(
+                    &mut buf[2],
+                    &mut num,
+                    &format!("{p},{arm},{},{}", t + 1, o.name),
+                    acc,
+                );
+                if a != reference {
+                    let acc = &paired[(a * t_n + t) * o_n + k];
+                    stat_row(
+                        &mut buf[3],
+                        &mut num,
+                        &format!("{p},{arm},{ref_name},{},{}", t + 1, o.name),
+                        acc,
+                    );
+                }
+            }
+        }
+        for (k, o) in TICK.iter().enumerate() {
+            let e = &eff[a * o_n + k];
+            let d = &eff_diff[a * o_n + k];
+            let (lo, hi) = e.ci95();
+            let (dlo, dhi) = if a == reference { (0.0, 0.0) } else { d.ci95() };
+            let dmean = if a == reference { 0.0 } else { d.mean() };
+            let line = &mut buf[4];
+            line.push_str(&format!("{p},{arm},{ref_name},{},{}", o.name, e.n));
+            for v in [e.mean(), lo, hi, dmean, dlo, dhi] {
+                fmt_num(&mut num, v);
+                line.push(',');
+                line.push_str(&num);
+            }
+            line.push('\n');
+        }
+        for (i, ag) in agencies.iter().enumerate() {
+            for (j, o) in AGENCY.iter().enumerate() {
+                let acc = &agency[a * n_ag * ao_n + i * ao_n + j];
+                stat_row(
+                    &mut buf[5],
+                    &mut num,
+                    &format!("{p},{arm},{ag},{}", o.name),
+                    acc,
+                );
+            }
+        }
+        for s in 0..n_ag {
+            for r in 0..n_ag {
+                let base = a * n_ag * n_ag * 3 + (s * n_ag + r) * 3;
+                let (refs, dumped, cost) = (&dumping[base], &dumping[base + 1], &dumping[base + 2]);
+                if refs.mean().is_nan() || refs.mean() <= 0.0 {
+                    continue;
+                }
+                let line = &mut buf[6];
+                line.push_str(&format!(
+                    "{p},{arm},{},{},{}",
+                    agencies[s], agencies[r], refs.n
+                ));
+                for v in [refs.mean(), dumped.mean(), cost.mean()] {
+                    fmt_num(&mut num, v);
+                    line.push(',');
+                    line.push_str(&num);
+                }
+                line.push('\n');
+            }
+        }
+        for (g, name) in groups.iter().enumerate() {
+            let acc = &agenda[a * groups.len() + g];
+            let line = &mut buf[7];
+            line.push_str(&format!("{p},{arm},{name},{}", acc.n));
+            for v in [acc.mean(), need_share[g]] {
+                fmt_num(&mut num, v);
+                line.push(',');
+                line.push_str(&num);
+            }
+            line.push('\n');
+        }
+    }
+
+    // Append, sync, then record the new lengths: a crash before the record leaves rows that
+    // the next start cuts off; a crash after it leaves run files that are deleted below.
+    for (name, text) in SWEEP_FILES.iter().zip(&buf) {
+        let path = dir.join(name);
+        let mut f = OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .map_err(|e| io(&path, e))?;
+        f.write_all(text.as_bytes()).map_err(|e| io(&path, e))?;
+        f.sync_all().map_err(|e| io(&path, e))?;
+        let len = f.metadata().map_err(|e| io(&path, e))?.len();
+        if let Some(entry) = progress.lengths.iter_mut().find(|(n, _)| n == name) {
+            entry.1 = len;
+        }
+    }
+    progress.committed += 1;
+    save_progress(dir, progress)?;
+    for j in 0..per_point {
+        let id = p as u64 * per_point + j;
+        let _ = fs::remove_file(run_file(dir, id));
+        let _ = fs::remove_file(fail_file(dir, id));
+    }
+    Ok(())
+}
+
+fn runs_row(
+    line: &mut String,
+    num: &mut String,
+    exp: &Experiment,
+    r: RunRef,
+    factors: &[String],
+    out: &RunOutput,
+) {
+    line.push_str(&format!(
+        "{},{},{},{},{}",
+        r.run_id, r.point, exp.arms[r.arm].name, r.replicate, r.seed
+    ));
+    for f in factors {
+        line.push(',');
+        line.push_str(f);
+    }
+    for v in out.run_means().iter().chain(&out.cumulative) {
+        fmt_num(num, *v);
+        line.push(',');
+        line.push_str(num);
+    }
+    line.push('\n');
+}
+
+fn stat_row(line: &mut String, num: &mut String, key: &str, acc: &Acc) {
+    line.push_str(key);
+    line.push(',');
+    line.push_str(&acc.n.to_string());
+    let (lo, hi) = acc.ci95();
+    for v in [acc.mean(), acc.sd(), lo, hi] {
+        fmt_num(num, v);
+        line.push(',');
+        line.push_str(num);
+    }
+    line.push('\n');
+}
+
+/// A factor value as a CSV field: numbers and booleans plain, strings quoted if needed.
+pub fn value_text(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => csv_quote(s),
+        toml::Value::Float(f) => {
+            let mut b = String::new();
+            fmt_num(&mut b, *f);
+            b
+        }
+        other => csv_quote(&other.to_string()),
+    }
+}
+
+fn csv_quote(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// Progress on stderr: a bar with rate and ETA on a terminal, a plain line every 5% (or
+/// minute) otherwise.
+struct Progress_ {
+    bar: Option<indicatif::ProgressBar>,
+    plain: bool,
+    total: u64,
+    done: AtomicU64,
+    last_pct: AtomicU64,
+    start: Instant,
+}
+
+impl Progress_ {
+    fn new(show: bool, total: u64, done: u64) -> Progress_ {
+        let term = std::io::stderr().is_terminal();
+        let bar = (show && term).then(|| {
+            let b = indicatif::ProgressBar::new(total);
+            b.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} runs  {per_sec}  elapsed {elapsed_precise}  eta {eta_precise}",
+                )
+                .expect("valid template"),
+            );
+            b.set_position(done);
+            b
+        });
+        Progress_ {
+            bar,
+            plain: show && !term,
+            total,
+            done: AtomicU64::new(done),
+            last_pct: AtomicU64::new(0),
+            start: Instant::now(),
+        }
+    }
+
+    fn add(&self, n: u64) {
+        if n == 0 {
+            return;
+        }
+        if let Some(b) = &self.bar {
+            b.inc(n);
+        }
+        let done = self.done.fetch_add(n, Ordering::Relaxed) + n;
+        if self.plain && self.total > 0 {
+            let pct = done * 10 / self.total;
+            if pct > self.last_pct.swap(pct, Ordering::Relaxed) {
+                let secs = self.start.elapsed().as_secs_f64();
+                let rate = done as f64 / secs.max(1e-9);
+                let eta = (self.total - done) as f64 / rate.max(1e-9);
+                eprintln!(
+                    "silos sweep: {done}/{} runs ({}%), {rate:.1} runs/s, {secs:.0}s elapsed, eta {eta:.0}s",
+                    self.total,
+                    pct * 10
+                );
+            }
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(b) = &self.bar {
+            b.finish_and_clear();
+        }
+    }
+}

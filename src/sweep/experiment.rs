@@ -1,0 +1,645 @@
+//! Experiment files: a base scenario, arms, factors and replicates (`docs/experiments.md`).
+//!
+//! An experiment is validated completely before any run starts: the file's fields, every
+//! factor path and value, and the scenario of every (design point, arm) pair. Errors name
+//! the experiment file, the field, the value and what is allowed.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use rand::RngExt;
+use serde::Deserialize;
+use toml::Value;
+
+use crate::engine::BehaviourChoice;
+use crate::overrides::Override;
+use crate::rng::{self, Stream};
+use crate::scenario::{DEFAULT_SCENARIO, DEFAULT_SCENARIO_NAME, Scenario};
+
+/// Anything wrong with an experiment.
+#[derive(Debug, thiserror::Error)]
+pub enum ExperimentError {
+    #[error("{file}: cannot read: {message}")]
+    Io { file: String, message: String },
+    #[error("{file}: {message}")]
+    Parse { file: String, message: String },
+    #[error("{file}: field `{field}` has value {value}; allowed: {allowed}")]
+    Invalid {
+        file: String,
+        field: String,
+        value: String,
+        allowed: String,
+    },
+    #[error("{file}: design point {point} ({settings}), arm {arm:?}: {source}")]
+    Scenario {
+        file: String,
+        point: usize,
+        settings: String,
+        arm: String,
+        #[source]
+        source: Box<crate::error::ScenarioError>,
+    },
+}
+
+mod raw {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct File {
+        pub experiment: Meta,
+        #[serde(default)]
+        pub arms: Vec<Arm>,
+        #[serde(default)]
+        pub factors: Vec<Factor>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Meta {
+        pub name: String,
+        #[serde(default)]
+        pub description: String,
+        pub scenario: String,
+        pub replicates: u32,
+        pub master_seed: u64,
+        #[serde(default)]
+        pub ticks: Option<u32>,
+        #[serde(default)]
+        pub reference_arm: Option<String>,
+        #[serde(default)]
+        pub lhs_points: Option<u32>,
+        #[serde(default)]
+        pub design_csv: Option<String>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Arm {
+        pub name: String,
+        #[serde(default)]
+        pub behaviour: Option<String>,
+        #[serde(default)]
+        pub set: BTreeMap<String, Value>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Factor {
+        pub path: String,
+        #[serde(default)]
+        pub name: Option<String>,
+        #[serde(default)]
+        pub values: Option<Vec<Value>>,
+        #[serde(default)]
+        pub range: Option<Range>,
+        #[serde(default)]
+        pub lhs: Option<Lhs>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Range {
+        pub from: Value,
+        pub to: Value,
+        pub step: Value,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Lhs {
+        pub from: f64,
+        pub to: f64,
+        #[serde(default)]
+        pub integer: bool,
+    }
+}
+
+/// One arm: a behaviour choice and overrides applied on top of the design point.
+#[derive(Debug, Clone)]
+pub struct Arm {
+    pub name: String,
+    pub choice: BehaviourChoice,
+    pub overrides: Vec<Override>,
+}
+
+/// A validated experiment.
+#[derive(Debug, Clone)]
+pub struct Experiment {
+    pub name: String,
+    pub description: String,
+    /// Where the experiment came from (for messages and the manifest).
+    pub file: String,
+    /// The experiment file's text (copied into the output for replay).
+    pub text: String,
+    /// The base scenario's label and text.
+    pub scenario_label: String,
+    pub scenario_text: String,
+    pub replicates: u32,
+    pub master_seed: u64,
+    pub ticks: u32,
+    pub arms: Vec<Arm>,
+    pub reference: usize,
+    /// Factor column names and the scenario paths they set.
+    pub factor_names: Vec<String>,
+    pub factor_paths: Vec<String>,
+    /// Design points: one value per factor.
+    pub points: Vec<Vec<Value>>,
+    /// The design CSV's text, if the design was imported (copied into the output).
+    pub design_text: Option<String>,
+}
+
+/// Which run a run id is: design point, arm, replicate and seed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunRef {
+    pub run_id: u64,
+    pub point: usize,
+    pub arm: usize,
+    pub replicate: u32,
+    pub seed: u64,
+}
+
+impl Experiment {
+    pub fn from_path(path: &Path) -> Result<Experiment, ExperimentError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ExperimentError::Io {
+            file: file.clone(),
+            message: e.to_string(),
+        })?;
+        let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Experiment::from_str_in(&text, &file, &dir, false)
+    }
+
+    /// The experiment of a sweep's output directory, from the copies the sweep saved there
+    /// (`experiment.toml`, `scenario.toml`, `design.csv`), so that replay does not depend on
+    /// the original files.
+    pub fn from_sweep_dir(dir: &Path) -> Result<Experiment, ExperimentError> {
+        let path = dir.join("experiment.toml");
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(&path).map_err(|e| ExperimentError::Io {
+            file: file.clone(),
+            message: format!("{e} (is this a sweep's output directory?)"),
+        })?;
+        Experiment::from_str_in(&text, &file, dir, true)
+    }
+
+    /// Parse and validate experiment text; relative paths are taken from `dir`. With
+    /// `saved`, the scenario and design are read from the copies a sweep saved in `dir`.
+    pub fn from_str_in(
+        text: &str,
+        file: &str,
+        dir: &Path,
+        saved: bool,
+    ) -> Result<Experiment, ExperimentError> {
+        let raw: raw::File = toml::from_str(text).map_err(|e| ExperimentError::Parse {
+            file: file.to_string(),
+            message: e.to_string(),
+        })?;
+        let err =
+            |field: &str, value: &dyn std::fmt::Display, allowed: &str| ExperimentError::Invalid {
+                file: file.to_string(),
+                field: field.to_string(),
+                value: value.to_string(),
+                allowed: allowed.to_string(),
+            };
+        let m = raw.experiment;
+        if m.replicates == 0 {
+            return Err(err("experiment.replicates", &0, "a whole number >= 1"));
+        }
+        // The base scenario.
+        let (scenario_label, scenario_text) = if saved {
+            let p = dir.join("scenario.toml");
+            let t = std::fs::read_to_string(&p).map_err(|e| ExperimentError::Io {
+                file: p.display().to_string(),
+                message: e.to_string(),
+            })?;
+            (
+                if m.scenario == "default" {
+                    DEFAULT_SCENARIO_NAME.to_string()
+                } else {
+                    p.display().to_string()
+                },
+                t,
+            )
+        } else if m.scenario == "default" {
+            (
+                DEFAULT_SCENARIO_NAME.to_string(),
+                DEFAULT_SCENARIO.to_string(),
+            )
+        } else {
+            let p: PathBuf = dir.join(&m.scenario);
+            let t = std::fs::read_to_string(&p).map_err(|e| {
+                err("experiment.scenario", &format!("{:?}", m.scenario), &format!("\"default\" or a readable scenario file relative to the experiment ({}: {e})", p.display()))
+            })?;
+            (p.display().to_string(), t)
+        };
+        let base = Scenario::from_toml_str(&scenario_text, &scenario_label).map_err(|e| {
+            ExperimentError::Scenario {
+                file: file.to_string(),
+                point: 0,
+                settings: "base scenario".to_string(),
+                arm: "-".to_string(),
+                source: Box::new(e),
+            }
+        })?;
+        let ticks = m.ticks.unwrap_or(base.ticks);
+        if ticks == 0 {
+            return Err(err("experiment.ticks", &0, "a whole number >= 1"));
+        }
+
+        // Arms.
+        let mut arms = Vec::new();
+        if raw.arms.is_empty() {
+            arms.push(Arm {
+                name: "mixed".to_string(),
+                choice: BehaviourChoice::Mixed,
+                overrides: Vec::new(),
+            });
+        }
+        for (i, a) in raw.arms.iter().enumerate() {
+            let f = format!("arms[{i}]");
+            if a.name.is_empty() || a.name.contains(',') || a.name.contains('"') {
+                return Err(err(
+                    &format!("{f}.name"),
+                    &format!("{:?}", a.name),
+                    "a non-empty name without commas or quotes",
+                ));
+            }
+            if raw.arms[..i].iter().any(|o| o.name == a.name) {
+                return Err(err(
+                    &format!("{f}.name"),
+                    &a.name,
+                    "a name no other arm has",
+                ));
+            }
+            let choice = match &a.behaviour {
+                None => BehaviourChoice::Mixed,
+                Some(b) => BehaviourChoice::parse(b).ok_or_else(|| {
+                    err(
+                        &format!("{f}.behaviour"),
+                        &format!("{b:?}"),
+                        "one of \"ra\", \"ra-bounded\", \"bp\", \"mixed\"",
+                    )
+                })?,
+            };
+            let overrides = a
+                .set
+                .iter()
+                .map(|(path, v)| Override {
+                    path: path.clone(),
+                    value: v.clone(),
+                    text: format!("{path}={v}"),
+                })
+                .collect();
+            arms.push(Arm {
+                name: a.name.clone(),
+                choice,
+                overrides,
+            });
+        }
+        let reference = match &m.reference_arm {
+            None => 0,
+            Some(r) => arms.iter().position(|a| &a.name == r).ok_or_else(|| {
+                let names: Vec<&str> = arms.iter().map(|a| a.name.as_str()).collect();
+                err(
+                    "experiment.reference_arm",
+                    r,
+                    &format!("one of the arms: {}", names.join(", ")),
+                )
+            })?,
+        };
+
+        // Design.
+        let mut factor_names = Vec::new();
+        let mut factor_paths = Vec::new();
+        let mut points: Vec<Vec<Value>>;
+        let mut design_text = None;
+        if let Some(csv_name) = &m.design_csv {
+            if !raw.factors.is_empty() || m.lhs_points.is_some() {
+                return Err(err(
+                    "experiment.design_csv",
+                    csv_name,
+                    "a design CSV on its own, without [[factors]] or lhs_points",
+                ));
+            }
+            let p = if saved {
+                dir.join("design.csv")
+            } else {
+                dir.join(csv_name)
+            };
+            let t = std::fs::read_to_string(&p).map_err(|e| {
+                err(
+                    "experiment.design_csv",
+                    csv_name,
+                    &format!(
+                        "a readable CSV file relative to the experiment ({}: {e})",
+                        p.display()
+                    ),
+                )
+            })?;
+            let mut rdr = csv::ReaderBuilder::new().from_reader(t.as_bytes());
+            let headers = rdr.headers().map_err(|e| {
+                err(
+                    "experiment.design_csv",
+                    csv_name,
+                    &format!("a CSV with a header row of scenario paths ({e})"),
+                )
+            })?;
+            factor_paths = headers.iter().map(|h| h.trim().to_string()).collect();
+            factor_names = factor_paths.clone();
+            if factor_paths.is_empty() || factor_paths.iter().any(String::is_empty) {
+                return Err(err(
+                    "experiment.design_csv",
+                    csv_name,
+                    "a header row naming a scenario path in every column",
+                ));
+            }
+            points = Vec::new();
+            for (k, rec) in rdr.records().enumerate() {
+                let rec = rec.map_err(|e| {
+                    err(
+                        "experiment.design_csv",
+                        &format!("{csv_name} row {}", k + 2),
+                        &format!("a well-formed CSV row ({e})"),
+                    )
+                })?;
+                if rec.len() != factor_paths.len() {
+                    return Err(err(
+                        "experiment.design_csv",
+                        &format!("{csv_name} row {} with {} fields", k + 2, rec.len()),
+                        &format!("{} fields, one per column", factor_paths.len()),
+                    ));
+                }
+                points.push(
+                    rec.iter()
+                        .map(|v| {
+                            Override::parse(&format!("x={}", v.trim()))
+                                .map(|o| o.value)
+                                .unwrap_or(Value::String(v.to_string()))
+                        })
+                        .collect(),
+                );
+            }
+            if points.is_empty() {
+                return Err(err(
+                    "experiment.design_csv",
+                    csv_name,
+                    "at least one design row",
+                ));
+            }
+            design_text = Some(t);
+        } else {
+            let any_lhs = raw.factors.iter().any(|f| f.lhs.is_some());
+            if any_lhs && raw.factors.iter().any(|f| f.lhs.is_none()) {
+                return Err(err(
+                    "factors",
+                    &"a mix of lhs and other factors",
+                    "either every factor sampled by lhs (a Latin hypercube) or none",
+                ));
+            }
+            if any_lhs != m.lhs_points.is_some() {
+                return Err(err(
+                    "experiment.lhs_points",
+                    &m.lhs_points
+                        .map_or("missing".to_string(), |n| n.to_string()),
+                    "a number of points exactly when factors are sampled by lhs",
+                ));
+            }
+            let mut levels: Vec<Vec<Value>> = Vec::new();
+            for (i, fac) in raw.factors.iter().enumerate() {
+                let f = format!("factors[{i}]");
+                let name = fac.name.clone().unwrap_or_else(|| fac.path.clone());
+                if factor_names.contains(&name) {
+                    return Err(err(
+                        &format!("{f}.name"),
+                        &name,
+                        "a name no other factor has",
+                    ));
+                }
+                let given = [fac.values.is_some(), fac.range.is_some(), fac.lhs.is_some()]
+                    .iter()
+                    .filter(|&&b| b)
+                    .count();
+                if given != 1 {
+                    return Err(err(
+                        &f,
+                        &format!("{given} of values/range/lhs"),
+                        "exactly one of values, range or lhs",
+                    ));
+                }
+                if let Some(v) = &fac.values {
+                    if v.is_empty() {
+                        return Err(err(&format!("{f}.values"), &"[]", "at least one value"));
+                    }
+                    levels.push(v.clone());
+                } else if let Some(r) = &fac.range {
+                    levels.push(range_values(r).map_err(|why| {
+                        err(
+                            &format!("{f}.range"),
+                            &format!("{{ from = {}, to = {}, step = {} }}", r.from, r.to, r.step),
+                            &why,
+                        )
+                    })?);
+                }
+                factor_names.push(name);
+                factor_paths.push(fac.path.clone());
+            }
+            if let Some(n) = m.lhs_points {
+                if n == 0 {
+                    return Err(err("experiment.lhs_points", &0, "a whole number >= 1"));
+                }
+                let specs: Vec<&raw::Lhs> =
+                    raw.factors.iter().filter_map(|f| f.lhs.as_ref()).collect();
+                for (i, l) in specs.iter().enumerate() {
+                    if !(l.from.is_finite() && l.to.is_finite() && l.from <= l.to) {
+                        return Err(err(
+                            &format!("factors[{i}].lhs"),
+                            &format!("from {} to {}", l.from, l.to),
+                            "finite numbers with from <= to",
+                        ));
+                    }
+                }
+                points = latin_hypercube(&specs, n as usize, m.master_seed);
+            } else {
+                // Full factorial, first factor slowest.
+                points = vec![Vec::new()];
+                for lv in &levels {
+                    let mut next = Vec::with_capacity(points.len() * lv.len());
+                    for p in &points {
+                        for v in lv {
+                            let mut q = p.clone();
+                            q.push(v.clone());
+                            next.push(q);
+                        }
+                    }
+                    points = next;
+                }
+            }
+        }
+
+        let exp = Experiment {
+            name: m.name,
+            description: m.description,
+            file: file.to_string(),
+            text: text.to_string(),
+            scenario_label,
+            scenario_text,
+            replicates: m.replicates,
+            master_seed: m.master_seed,
+            ticks,
+            arms,
+            reference,
+            factor_names,
+            factor_paths,
+            points,
+            design_text,
+        };
+        // Every (point, arm) must give a valid scenario.
+        for p in 0..exp.points.len() {
+            for a in 0..exp.arms.len() {
+                exp.scenario_for(p, a)?;
+            }
+        }
+        Ok(exp)
+    }
+
+    pub fn n_points(&self) -> usize {
+        self.points.len()
+    }
+
+    pub fn n_runs(&self) -> u64 {
+        self.points.len() as u64 * self.arms.len() as u64 * self.replicates as u64
+    }
+
+    /// Runs of one design point.
+    pub fn runs_per_point(&self) -> u64 {
+        self.arms.len() as u64 * self.replicates as u64
+    }
+
+    /// Run ids are point-major, then replicate, then arm, so the arms of one replicate sit
+    /// side by side and a point's runs are contiguous.
+    pub fn run_ref(&self, run_id: u64) -> RunRef {
+        let a = self.arms.len() as u64;
+        let per_point = self.runs_per_point();
+        let point = (run_id / per_point) as usize;
+        let within = run_id % per_point;
+        let replicate = (within / a) as u32;
+        let arm = (within % a) as usize;
+        RunRef {
+            run_id,
+            point,
+            arm,
+            replicate,
+            seed: rng::derive_seed(self.master_seed, point as u64, replicate as u64),
+        }
+    }
+
+    /// The overrides of design point `p` (before the arm's).
+    pub fn point_overrides(&self, p: usize) -> Vec<Override> {
+        self.factor_paths
+            .iter()
+            .zip(&self.points[p])
+            .map(|(path, v)| Override {
+                path: path.clone(),
+                value: v.clone(),
+                text: format!("{path}={v}"),
+            })
+            .collect()
+    }
+
+    /// The scenario of design point `p` under arm `a`.
+    pub fn scenario_for(&self, p: usize, a: usize) -> Result<Scenario, ExperimentError> {
+        let mut o = self.point_overrides(p);
+        o.extend(self.arms[a].overrides.iter().cloned());
+        Scenario::from_toml_str_with(&self.scenario_text, &self.scenario_label, &o).map_err(|e| {
+            ExperimentError::Scenario {
+                file: self.file.clone(),
+                point: p,
+                settings: self.point_settings(p),
+                arm: self.arms[a].name.clone(),
+                source: Box::new(e),
+            }
+        })
+    }
+
+    /// "path=value, ..." for design point `p`.
+    pub fn point_settings(&self, p: usize) -> String {
+        if self.factor_names.is_empty() {
+            return "no factors".to_string();
+        }
+        self.factor_names
+            .iter()
+            .zip(&self.points[p])
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+fn as_f64(v: &Value) -> Option<f64> {
+    match v {
+        Value::Integer(i) => Some(*i as f64),
+        Value::Float(f) => Some(*f),
+        _ => None,
+    }
+}
+
+/// Values of a range factor, `from` to `to` inclusive in steps; integers if all three are.
+fn range_values(r: &raw::Range) -> Result<Vec<Value>, String> {
+    let ints = matches!(
+        (&r.from, &r.to, &r.step),
+        (Value::Integer(_), Value::Integer(_), Value::Integer(_))
+    );
+    let (Some(from), Some(to), Some(step)) = (as_f64(&r.from), as_f64(&r.to), as_f64(&r.step))
+    else {
+        return Err("numbers for from, to and step".to_string());
+    };
+    if !(step > 0.0 && from <= to && from.is_finite() && to.is_finite()) {
+        return Err("from <= to and step > 0".to_string());
+    }
+    let n = ((to - from) / step + 1e-9).floor() as usize + 1;
+    if n > 100_000 {
+        return Err("at most 100,000 values".to_string());
+    }
+    Ok((0..n)
+        .map(|k| {
+            let x = from + step * k as f64;
+            if ints {
+                Value::Integer(x.round() as i64)
+            } else {
+                Value::Float((x * 1e12).round() / 1e12)
+            }
+        })
+        .collect())
+}
+
+/// A Latin hypercube sample: `n` points, each factor's range cut into `n` equal strata, one
+/// point per stratum, strata matched at random across factors; drawn from the design stream
+/// of the master seed, so the same experiment gives the same design.
+fn latin_hypercube(specs: &[&raw::Lhs], n: usize, master_seed: u64) -> Vec<Vec<Value>> {
+    let mut r = rng::stream(master_seed, Stream::Design);
+    let mut cols: Vec<Vec<Value>> = Vec::with_capacity(specs.len());
+    for l in specs {
+        let mut perm: Vec<usize> = (0..n).collect();
+        for i in (1..n).rev() {
+            let j = r.random_range(0..=i);
+            perm.swap(i, j);
+        }
+        let col = perm
+            .iter()
+            .map(|&k| {
+                let u: f64 = r.random();
+                let x = l.from + (l.to - l.from) * (k as f64 + u) / n as f64;
+                if l.integer {
+                    Value::Integer(x.round() as i64)
+                } else {
+                    Value::Float(x)
+                }
+            })
+            .collect();
+        cols.push(col);
+    }
+    (0..n)
+        .map(|i| cols.iter().map(|c| c[i].clone()).collect())
+        .collect()
+}

@@ -1,0 +1,176 @@
+//! `silos merge`: combine the outputs of shards (`--shard I/N`) into the files a
+//! single-machine sweep writes, byte for byte (the manifest's times and shard aside).
+//!
+//! Every CSV row of a sweep belongs to one design point, and a single-machine sweep writes
+//! points in order; each shard writes its own points, in order, with identical rows. So the
+//! merge reads each file's rows (as raw bytes, keeping their quoting), groups them by the
+//! `point` column and writes them out in point order.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use super::exec::{SWEEP_FILES, SweepError};
+use crate::output::write_atomic;
+
+fn err(path: &Path, message: impl std::fmt::Display) -> SweepError {
+    SweepError::Io {
+        path: path.display().to_string(),
+        message: message.to_string(),
+    }
+}
+
+#[derive(serde::Deserialize, serde::Serialize)]
+struct Progress {
+    experiment_sha256: String,
+    shard: String,
+    committed: usize,
+    lengths: Vec<(String, u64)>,
+    failures: u64,
+    complete: bool,
+}
+
+/// A CSV file's header bytes, and its rows' bytes by design point.
+type Split = (Vec<u8>, BTreeMap<u64, Vec<u8>>);
+
+/// Rows of one CSV file by point.
+fn rows_by_point(path: &Path) -> Result<Split, SweepError> {
+    let bytes = fs::read(path).map_err(|e| err(path, e))?;
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(bytes.as_slice());
+    let headers = rdr.headers().map_err(|e| err(path, e))?.clone();
+    let col = headers
+        .iter()
+        .position(|h| h == "point")
+        .ok_or_else(|| err(path, "no `point` column"))?;
+    let header_end = rdr.position().byte() as usize;
+    let mut by_point: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
+    let mut rec = csv::ByteRecord::new();
+    let mut start = header_end;
+    loop {
+        let more = rdr.read_byte_record(&mut rec).map_err(|e| err(path, e))?;
+        if !more {
+            break;
+        }
+        let end = rdr.position().byte() as usize;
+        let p: u64 = std::str::from_utf8(&rec[col])
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| {
+                err(
+                    path,
+                    format!("row at byte {start}: `point` is not a whole number"),
+                )
+            })?;
+        by_point
+            .entry(p)
+            .or_default()
+            .extend_from_slice(&bytes[start..end]);
+        start = end;
+    }
+    Ok((bytes[..header_end].to_vec(), by_point))
+}
+
+/// Merge finished shard directories into `out`.
+pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize, SweepError> {
+    if dirs.is_empty() {
+        return Err(err(out, "name at least one sweep directory to merge"));
+    }
+    let mut sha = None;
+    for d in dirs {
+        let p = d.join("progress.json");
+        let text = fs::read_to_string(&p)
+            .map_err(|e| err(&p, format!("{e} (is this a sweep's output directory?)")))?;
+        let prog: Progress = serde_json::from_str(&text).map_err(|e| err(&p, e))?;
+        if !prog.complete {
+            return Err(err(
+                &p,
+                "this shard has not finished; rerun its sweep command to complete it, then merge",
+            ));
+        }
+        match &sha {
+            None => sha = Some(prog.experiment_sha256.clone()),
+            Some(s) if *s != prog.experiment_sha256 => {
+                return Err(err(
+                    &p,
+                    "this directory holds a sweep of a different experiment from the first one",
+                ));
+            }
+            _ => {}
+        }
+    }
+    let exp = super::Experiment::from_sweep_dir(&dirs[0]).map_err(|e| err(&dirs[0], e))?;
+    let n_points = exp.n_points();
+    fs::create_dir_all(out).map_err(|e| err(out, e))?;
+    let mut lengths = Vec::new();
+    let mut failures = 0u64;
+    for name in SWEEP_FILES {
+        let mut header: Option<Vec<u8>> = None;
+        let mut all: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
+        for d in dirs {
+            let (h, rows) = rows_by_point(&d.join(name))?;
+            match &header {
+                None => header = Some(h),
+                Some(x) if *x != h => {
+                    return Err(err(
+                        &d.join(name),
+                        "its header differs from the first directory's",
+                    ));
+                }
+                _ => {}
+            }
+            for (p, r) in rows {
+                if all.insert(p, r).is_some() {
+                    return Err(err(
+                        &d.join(name),
+                        format!("design point {p} appears in more than one directory"),
+                    ));
+                }
+            }
+        }
+        if name == "points.csv" {
+            let missing: Vec<usize> = (0..n_points)
+                .filter(|p| !all.contains_key(&(*p as u64)))
+                .collect();
+            if !missing.is_empty() {
+                let show: Vec<String> = missing.iter().take(10).map(|p| p.to_string()).collect();
+                return Err(err(
+                    out,
+                    format!(
+                        "{} of {n_points} design points are missing (first: {}); merge every shard",
+                        missing.len(),
+                        show.join(", ")
+                    ),
+                ));
+            }
+        }
+        let mut bytes = header.unwrap_or_default();
+        for (_, r) in all {
+            if name == "failures.csv" {
+                failures += r.iter().filter(|&&b| b == b'\n').count() as u64;
+            }
+            bytes.extend_from_slice(&r);
+        }
+        write_atomic(out, name, &bytes).map_err(|e| err(&out.join(name), e))?;
+        lengths.push((name.to_string(), bytes.len() as u64));
+    }
+    for name in ["experiment.toml", "scenario.toml", "design.csv"] {
+        let src = dirs[0].join(name);
+        if src.exists() {
+            let b = fs::read(&src).map_err(|e| err(&src, e))?;
+            write_atomic(out, name, &b).map_err(|e| err(&out.join(name), e))?;
+        }
+    }
+    let prog = Progress {
+        experiment_sha256: sha.unwrap_or_default(),
+        shard: "all".to_string(),
+        committed: n_points,
+        lengths,
+        failures,
+        complete: true,
+    };
+    let text = serde_json::to_string_pretty(&prog).expect("serialises") + "\n";
+    write_atomic(out, "progress.json", text.as_bytes()).map_err(|e| err(out, e))?;
+    Ok(n_points)
+}

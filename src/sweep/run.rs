@@ -1,0 +1,231 @@
+//! One run of a sweep: what it records, and its on-disk form while its design point is open.
+
+use crate::engine::{self, Observer, Simulation};
+use crate::metrics::{AGENCY, TICK};
+use crate::model::World;
+use crate::scenario::MechanismKind;
+use crate::sweep::stats::Acc;
+
+use super::experiment::{Experiment, RunRef};
+
+/// Run totals written to `runs.csv`, after the run-averaged observables.
+pub const CUMULATIVE: [&str; 8] = [
+    "total_arrivals",
+    "total_served",
+    "total_partly_served",
+    "total_fell_through",
+    "total_need",
+    "total_need_met",
+    "total_referrals",
+    "total_dumped_referrals",
+];
+
+/// What a sweep keeps of one run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunOutput {
+    pub ticks: u32,
+    /// `ticks x TICK.len()`, tick-major.
+    pub tick_values: Vec<f64>,
+    pub cumulative: Vec<f64>,
+    /// `agencies x AGENCY.len()`: each agency observable averaged over ticks.
+    pub agency_means: Vec<f64>,
+    /// `agencies x agencies x 3`: referrals, dumped referrals, dumped cost over the run.
+    pub dumping: Vec<f64>,
+    /// Per group: forum agenda weight averaged over live forums and ticks (NaN if no forum
+    /// was ever live).
+    pub agenda: Vec<f64>,
+    /// Per group: need share.
+    pub need_share: Vec<f64>,
+}
+
+impl RunOutput {
+    /// Each tick observable averaged over the run's ticks (NaN ticks skipped).
+    pub fn run_means(&self) -> Vec<f64> {
+        let o = TICK.len();
+        (0..o)
+            .map(|k| {
+                let mut a = Acc::default();
+                for t in 0..self.ticks as usize {
+                    a.push(self.tick_values[t * o + k]);
+                }
+                a.mean()
+            })
+            .collect()
+    }
+
+    const MAGIC: &'static [u8; 8] = b"SILOSRN1";
+
+    /// A compact, exact binary form (little-endian f64s), for the run files of open points.
+    pub fn encode(&self) -> Vec<u8> {
+        let parts: [&[f64]; 6] = [
+            &self.tick_values,
+            &self.cumulative,
+            &self.agency_means,
+            &self.dumping,
+            &self.agenda,
+            &self.need_share,
+        ];
+        let mut out = Vec::with_capacity(16 + parts.iter().map(|p| 8 + 8 * p.len()).sum::<usize>());
+        out.extend_from_slice(Self::MAGIC);
+        out.extend_from_slice(&(self.ticks as u64).to_le_bytes());
+        for p in parts {
+            out.extend_from_slice(&(p.len() as u64).to_le_bytes());
+            for x in p {
+                out.extend_from_slice(&x.to_le_bytes());
+            }
+        }
+        out
+    }
+
+    pub fn decode(bytes: &[u8]) -> Option<RunOutput> {
+        let mut pos = 0;
+        let mut take = |n: usize| -> Option<&[u8]> {
+            let s = bytes.get(pos..pos + n)?;
+            pos += n;
+            Some(s)
+        };
+        if take(8)? != Self::MAGIC {
+            return None;
+        }
+        let word = |b: &[u8]| u64::from_le_bytes(b.try_into().expect("8 bytes"));
+        let ticks = word(take(8)?) as u32;
+        let mut parts: Vec<Vec<f64>> = Vec::with_capacity(6);
+        for _ in 0..6 {
+            let len = word(take(8)?) as usize;
+            let raw = take(len.checked_mul(8)?)?;
+            parts.push(
+                raw.chunks_exact(8)
+                    .map(|c| f64::from_le_bytes(c.try_into().expect("8 bytes")))
+                    .collect(),
+            );
+        }
+        if pos != bytes.len() {
+            return None;
+        }
+        let mut it = parts.into_iter();
+        Some(RunOutput {
+            ticks,
+            tick_values: it.next()?,
+            cumulative: it.next()?,
+            agency_means: it.next()?,
+            dumping: it.next()?,
+            agenda: it.next()?,
+            need_share: it.next()?,
+        })
+    }
+}
+
+/// Collects a run's per-tick observables, agency averages and forum agendas.
+struct SweepObserver {
+    tick_values: Vec<f64>,
+    agency: Vec<Acc>,
+    agenda: Vec<Acc>,
+}
+
+impl Observer for SweepObserver {
+    type Error = std::convert::Infallible;
+    fn observe(&mut self, w: &World) -> Result<(), Self::Error> {
+        for o in TICK {
+            self.tick_values.push((o.value)(w));
+        }
+        let k = AGENCY.len();
+        for i in 0..w.n_agencies() {
+            for (j, o) in AGENCY.iter().enumerate() {
+                self.agency[i * k + j].push((o.value)(w, i));
+            }
+        }
+        for (g, acc) in self.agenda.iter_mut().enumerate() {
+            let (mut s, mut n) = (0.0, 0.0);
+            for m in &w.mechanisms {
+                if m.kind == MechanismKind::Forum && m.alive() {
+                    s += m.agenda[g];
+                    n += 1.0;
+                }
+            }
+            if n > 0.0 {
+                acc.push(s / n);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Run one run of the experiment. A broken invariant or a panic comes back as an error
+/// message; the sweep records it and goes on.
+pub fn run_one(exp: &Experiment, r: RunRef) -> Result<RunOutput, String> {
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(
+        || -> Result<RunOutput, String> {
+            let s = exp
+                .scenario_for(r.point, r.arm)
+                .map_err(|e| e.to_string())?;
+            let mut sim = Simulation::new(&s, r.seed, exp.arms[r.arm].choice);
+            let n = s.agencies.len();
+            let mut obs = SweepObserver {
+                tick_values: Vec::with_capacity(exp.ticks as usize * TICK.len()),
+                agency: vec![Acc::default(); n * AGENCY.len()],
+                agenda: vec![Acc::default(); s.groups.len()],
+            };
+            engine::run(&mut sim, exp.ticks, &mut obs).map_err(|e| e.to_string())?;
+            let w = &sim.world;
+            let t = &w.tally.run;
+            let mut dumping = Vec::with_capacity(n * n * 3);
+            for k in 0..n * n {
+                dumping.extend_from_slice(&[
+                    w.tally.referrals[k] as f64,
+                    w.tally.dumped[k] as f64,
+                    w.tally.dumped_cost_matrix[k],
+                ]);
+            }
+            Ok(RunOutput {
+                ticks: exp.ticks,
+                tick_values: obs.tick_values,
+                cumulative: vec![
+                    t.arrivals as f64,
+                    t.served as f64,
+                    t.partly_served as f64,
+                    t.fell_through as f64,
+                    t.need,
+                    t.need_met,
+                    t.referrals as f64,
+                    t.dumped as f64,
+                ],
+                agency_means: obs.agency.iter().map(Acc::mean).collect(),
+                dumping,
+                agenda: obs.agenda.iter().map(Acc::mean).collect(),
+                need_share: w.groups.iter().map(|g| g.need_share).collect(),
+            })
+        },
+    ));
+    match outcome {
+        Ok(r) => r,
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".to_string());
+            Err(format!("panic: {msg}"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn encoding_round_trips_exactly() {
+        let r = RunOutput {
+            ticks: 2,
+            tick_values: vec![0.1, f64::NAN, -3.5, 1e-300],
+            cumulative: vec![1.0; 8],
+            agency_means: vec![0.25],
+            dumping: vec![],
+            agenda: vec![f64::NAN, 0.5],
+            need_share: vec![0.5, 0.5],
+        };
+        let back = RunOutput::decode(&r.encode()).unwrap();
+        assert_eq!(back.encode(), r.encode());
+        assert!(RunOutput::decode(&r.encode()[..20]).is_none());
+    }
+}

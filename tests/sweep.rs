@@ -1,0 +1,418 @@
+//! Sweeps: paired seeds, byte-identical outputs whatever the thread count, resumption after
+//! an interruption, shards merged byte for byte, failures recorded, clear errors, replay.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use silos::sweep::{Experiment, SweepOptions, run_sweep};
+
+const FILES: [&str; 9] = silos::sweep::exec::SWEEP_FILES;
+
+fn small() -> Experiment {
+    Experiment::from_path(&common::fixture_path("experiment-small.toml"))
+        .unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn opts(out: &Path, threads: usize) -> SweepOptions {
+    SweepOptions {
+        out: out.to_path_buf(),
+        threads: Some(threads),
+        shard: None,
+        progress: false,
+        fail_runs: Vec::new(),
+    }
+}
+
+fn same_files(a: &Path, b: &Path) {
+    for f in FILES {
+        let x = std::fs::read(a.join(f)).unwrap();
+        let y = std::fs::read(b.join(f)).unwrap();
+        assert!(
+            x == y,
+            "{f} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
+    }
+}
+
+fn silos(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_silos"))
+        .args(args)
+        .output()
+        .expect("silos runs")
+}
+
+#[test]
+fn arms_share_seeds_and_outputs_do_not_depend_on_threads() {
+    let exp = small();
+    let (d1, d2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let r1 = run_sweep(&exp, &opts(d1.path(), 1)).unwrap();
+    let r2 = run_sweep(&exp, &opts(d2.path(), 2)).unwrap();
+    assert_eq!((r1.runs_total, r1.failures), (24, 0));
+    assert_eq!(r2.threads, 2);
+    same_files(d1.path(), d2.path());
+    // Seeds derive from (master seed, point, replicate): equal across arms, different across
+    // points and replicates.
+    let runs = std::fs::read_to_string(d1.path().join("runs.csv")).unwrap();
+    let rows: Vec<Vec<&str>> = runs
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    assert_eq!(rows.len(), 24);
+    for pair in rows.chunks(2) {
+        assert_eq!(pair[0][1], pair[1][1], "same point");
+        assert_eq!(pair[0][3], pair[1][3], "same replicate");
+        assert_eq!(pair[0][4], pair[1][4], "same seed for both arms");
+        assert_eq!((pair[0][2], pair[1][2]), ("ra", "bp"));
+    }
+    let mut seeds: Vec<&str> = rows.iter().map(|r| r[4]).collect();
+    seeds.sort();
+    seeds.dedup();
+    assert_eq!(seeds.len(), 12, "3 points x 4 replicates");
+    // Summaries have the promised shape: per point, arm, tick and observable.
+    let summary = std::fs::read_to_string(d1.path().join("summary.csv")).unwrap();
+    assert_eq!(
+        summary.lines().count(),
+        1 + 3 * 2 * 12 * silos::metrics::TICK.len()
+    );
+    let paired = std::fs::read_to_string(d1.path().join("paired.csv")).unwrap();
+    assert_eq!(
+        paired.lines().count(),
+        1 + 3 * 12 * silos::metrics::TICK.len()
+    );
+    assert!(paired.lines().nth(1).unwrap().starts_with("0,bp,ra,1,"));
+}
+
+#[test]
+fn paired_differences_are_the_mean_of_per_replicate_differences() {
+    let exp = small();
+    let d = tempfile::tempdir().unwrap();
+    run_sweep(&exp, &opts(d.path(), 2)).unwrap();
+    // From runs.csv: run-mean share_need_met per (point, replicate, arm).
+    let runs = std::fs::read_to_string(d.path().join("runs.csv")).unwrap();
+    let header: Vec<&str> = runs.lines().next().unwrap().split(',').collect();
+    let col = header.iter().position(|h| *h == "share_need_met").unwrap();
+    let rows: Vec<Vec<&str>> = runs
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    let diffs: Vec<f64> = rows[..8]
+        .chunks(2)
+        .map(|p| p[1][col].parse::<f64>().unwrap() - p[0][col].parse::<f64>().unwrap())
+        .collect();
+    let mean = diffs.iter().sum::<f64>() / 4.0;
+    let effects = std::fs::read_to_string(d.path().join("effects.csv")).unwrap();
+    let line = effects
+        .lines()
+        .find(|l| l.starts_with("0,bp,ra,share_need_met,"))
+        .unwrap();
+    let f: Vec<&str> = line.split(',').collect();
+    let reported: f64 = f[8].parse().unwrap();
+    assert!((reported - mean).abs() < 1e-12, "{reported} vs {mean}");
+    let (lo, hi): (f64, f64) = (f[9].parse().unwrap(), f[10].parse().unwrap());
+    assert!(lo <= mean && mean <= hi);
+}
+
+#[test]
+fn an_interrupted_sweep_resumes_without_redoing_or_duplicating() {
+    let exp = small();
+    let full = tempfile::tempdir().unwrap();
+    run_sweep(&exp, &opts(full.path(), 2)).unwrap();
+
+    // The state a kill during the second design point leaves: point 0 committed (made here
+    // by running shard 0/3, whose only point is 0, and relabelling its progress), half a row
+    // appended to runs.csv and summary.csv, and two finished run files of point 1.
+    let part = tempfile::tempdir().unwrap();
+    run_sweep(
+        &exp,
+        &SweepOptions {
+            shard: Some((0, 3)),
+            ..opts(part.path(), 2)
+        },
+    )
+    .unwrap();
+    let mut p: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(part.path().join("progress.json")).unwrap())
+            .unwrap();
+    assert_eq!(p["committed"], 1);
+    p["shard"] = "all".into();
+    p["complete"] = false.into();
+    std::fs::write(
+        part.path().join("progress.json"),
+        serde_json::to_string(&p).unwrap(),
+    )
+    .unwrap();
+    for f in ["runs.csv", "summary.csv"] {
+        use std::io::Write;
+        let mut h = std::fs::OpenOptions::new()
+            .append(true)
+            .open(part.path().join(f))
+            .unwrap();
+        h.write_all(b"1,1,ra,0,1234,0.5,0.2").unwrap();
+    }
+    std::fs::create_dir_all(part.path().join(".runs")).unwrap();
+    for id in [8u64, 9] {
+        let out = silos::sweep::run::run_one(&exp, exp.run_ref(id)).unwrap();
+        std::fs::write(
+            part.path().join(".runs").join(format!("{id}.bin")),
+            out.encode(),
+        )
+        .unwrap();
+    }
+    let report = run_sweep(&exp, &opts(part.path(), 2)).unwrap();
+    assert_eq!(report.points_resumed, 1);
+    assert_eq!(
+        report.runs_done_now,
+        16 - 2,
+        "the two finished runs of point 1 were not redone"
+    );
+    same_files(full.path(), part.path());
+
+    // A finished sweep rerun does nothing and changes nothing.
+    let before: Vec<Vec<u8>> = FILES
+        .iter()
+        .map(|f| std::fs::read(full.path().join(f)).unwrap())
+        .collect();
+    let again = run_sweep(&exp, &opts(full.path(), 1)).unwrap();
+    assert_eq!(again.runs_done_now, 0);
+    let after: Vec<Vec<u8>> = FILES
+        .iter()
+        .map(|f| std::fs::read(full.path().join(f)).unwrap())
+        .collect();
+    assert_eq!(before, after);
+}
+
+#[test]
+fn killing_the_process_midway_loses_nothing_finished() {
+    // A real kill: start a sweep of the default scenario as a child process, kill it once
+    // some design points are committed, then rerun the same command.
+    let dir = tempfile::tempdir().unwrap();
+    let exp_path = dir.path().join("exp.toml");
+    std::fs::write(
+        &exp_path,
+        "[experiment]\nname = \"kill\"\nscenario = \"default\"\nreplicates = 2\nmaster_seed = 3\nticks = 60\n\n\
+         [[arms]]\nname = \"ra\"\nbehaviour = \"ra\"\n\n[[arms]]\nname = \"bp\"\nbehaviour = \"bp\"\n\n\
+         [[factors]]\npath = \"model.hop_limit\"\nrange = { from = 1, to = 8, step = 1 }\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let (e, o) = (exp_path.to_str().unwrap(), out.to_str().unwrap());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_silos"))
+        .args(["sweep", e, "--out", o, "--threads", "1", "--quiet"])
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    let mut killed_at = None;
+    while start.elapsed().as_secs() < 60 {
+        if let Ok(t) = std::fs::read_to_string(out.join("progress.json"))
+            && let Ok(v) = serde_json::from_str::<serde_json::Value>(&t)
+            && v["committed"].as_u64().unwrap_or(0) >= 2
+        {
+            child.kill().unwrap();
+            killed_at = v["committed"].as_u64();
+            break;
+        }
+        if child.try_wait().unwrap().is_some() {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let _ = child.wait();
+    let resumed = silos(&["sweep", e, "--out", o, "--threads", "2", "--quiet"]);
+    assert!(
+        resumed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    let clean = dir.path().join("clean");
+    let fresh = silos(&["sweep", e, "--out", clean.to_str().unwrap(), "--quiet"]);
+    assert!(fresh.status.success());
+    same_files(&out, &clean);
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    if let Some(k) = killed_at
+        && k < 8
+    {
+        assert!(
+            m["points_resumed"].as_u64().unwrap() >= k,
+            "committed points were kept"
+        );
+        assert!(m["runs_done_by_this_invocation"].as_u64().unwrap() < 32);
+    }
+}
+
+#[test]
+fn shards_merge_into_the_single_machine_files_byte_for_byte() {
+    let exp = small();
+    let whole = tempfile::tempdir().unwrap();
+    run_sweep(&exp, &opts(whole.path(), 2)).unwrap();
+    let shards: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    for (i, d) in shards.iter().enumerate() {
+        run_sweep(
+            &exp,
+            &SweepOptions {
+                shard: Some((i, 2)),
+                ..opts(d.path(), 1)
+            },
+        )
+        .unwrap();
+    }
+    let merged = tempfile::tempdir().unwrap();
+    let dirs: Vec<std::path::PathBuf> = shards.iter().map(|d| d.path().to_path_buf()).collect();
+    silos::sweep::merge::merge(&dirs, merged.path()).unwrap();
+    same_files(whole.path(), merged.path());
+    // Merging one shard alone is refused: points are missing.
+    let alone = tempfile::tempdir().unwrap();
+    let err = silos::sweep::merge::merge(&dirs[..1], alone.path())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("missing"), "{err}");
+}
+
+#[test]
+fn failed_runs_are_recorded_and_the_sweep_goes_on() {
+    let exp = small();
+    let d = tempfile::tempdir().unwrap();
+    let report = run_sweep(
+        &exp,
+        &SweepOptions {
+            fail_runs: vec![3, 17],
+            ..opts(d.path(), 2)
+        },
+    )
+    .unwrap();
+    assert_eq!(report.failures, 2);
+    let failures = std::fs::read_to_string(d.path().join("failures.csv")).unwrap();
+    let lines: Vec<&str> = failures.lines().collect();
+    assert_eq!(lines.len(), 3);
+    assert!(
+        lines[1].starts_with("3,0,bp,1,") && lines[1].contains("injected failure"),
+        "{}",
+        lines[1]
+    );
+    assert!(lines[2].starts_with("17,2,bp,0,"));
+    let runs = std::fs::read_to_string(d.path().join("runs.csv")).unwrap();
+    assert_eq!(runs.lines().count(), 1 + 22);
+    // The failed replicate's pair is left out of the paired difference.
+    let effects = std::fs::read_to_string(d.path().join("effects.csv")).unwrap();
+    let line = effects
+        .lines()
+        .find(|l| l.starts_with("0,bp,ra,share_need_met,"))
+        .unwrap();
+    assert_eq!(line.split(',').nth(4), Some("3"));
+}
+
+#[test]
+fn bad_experiment_files_get_clear_errors_before_any_run() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        common::fixture_path("small.toml"),
+        dir.path().join("small.toml"),
+    )
+    .unwrap();
+    let base = std::fs::read_to_string(common::fixture_path("experiment-small.toml")).unwrap();
+    for (from, to, needles) in [
+        (
+            "replicates = 4",
+            "replicates = 0",
+            vec!["experiment.replicates"],
+        ),
+        (
+            "master_seed = 11",
+            "master_seed = 11\ncolour = 1",
+            vec!["colour"],
+        ),
+        (
+            "path = \"levers.host_reimbursement\"",
+            "path = \"agencies.nobody.income\"",
+            vec!["design point 0", "nobody"],
+        ),
+        (
+            "values = [0.0, 0.5, 1.0]",
+            "values = [0.0, 2.0]",
+            vec!["design point 1", "levers.host_reimbursement", "0 to 1"],
+        ),
+        (
+            "behaviour = \"bp\"",
+            "behaviour = \"greedy\"",
+            vec!["arms[1].behaviour"],
+        ),
+        (
+            "reference_arm = \"ra\"",
+            "reference_arm = \"none\"",
+            vec!["experiment.reference_arm", "ra, bp"],
+        ),
+        (
+            "scenario = \"small.toml\"",
+            "scenario = \"missing.toml\"",
+            vec!["experiment.scenario", "missing.toml"],
+        ),
+    ] {
+        assert!(base.contains(from), "test bug: {from}");
+        let p = dir.path().join("bad.toml");
+        std::fs::write(&p, base.replacen(from, to, 1)).unwrap();
+        let out = dir.path().join("out");
+        let res = silos(&[
+            "sweep",
+            p.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+        ]);
+        assert_eq!(res.status.code(), Some(2), "{to}");
+        let err = String::from_utf8_lossy(&res.stderr);
+        assert!(err.contains("bad.toml"), "{err}");
+        for n in needles {
+            assert!(err.contains(n), "{to}: {err:?} should mention {n:?}");
+        }
+        assert!(!out.join("runs.csv").exists(), "no run started");
+    }
+}
+
+#[test]
+fn replay_reruns_one_run_with_full_output() {
+    let exp = small();
+    let d = tempfile::tempdir().unwrap();
+    run_sweep(&exp, &opts(d.path(), 2)).unwrap();
+    let out = d.path().join("replay");
+    let res = silos(&[
+        "replay",
+        d.path().to_str().unwrap(),
+        "13",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert!(
+        res.status.success(),
+        "{}",
+        String::from_utf8_lossy(&res.stderr)
+    );
+    // The replay's per-tick share of need met averages to the sweep's run mean.
+    let ticks = std::fs::read_to_string(out.join("ticks.csv")).unwrap();
+    let header: Vec<&str> = ticks.lines().next().unwrap().split(',').collect();
+    let col = header.iter().position(|h| *h == "share_need_met").unwrap();
+    let vals: Vec<f64> = ticks
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(col).unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(vals.len(), 12);
+    let mean = vals.iter().sum::<f64>() / 12.0;
+    let runs = std::fs::read_to_string(d.path().join("runs.csv")).unwrap();
+    let rh: Vec<&str> = runs.lines().next().unwrap().split(',').collect();
+    let rc = rh.iter().position(|h| *h == "share_need_met").unwrap();
+    let row = runs.lines().find(|l| l.starts_with("13,")).unwrap();
+    let want: f64 = row.split(',').nth(rc).unwrap().parse().unwrap();
+    assert!((mean - want).abs() < 1e-12, "{mean} vs {want}");
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["replay_of"]["run_id"], 13);
+    let bad = silos(&["replay", d.path().to_str().unwrap(), "999"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("0 to 23"));
+}
