@@ -156,6 +156,11 @@ pub struct LeverParams {
     /// How far the most powerful central department turns media salience of its groups into
     /// pressure on other departments' targets (001:119, 001:132).
     pub salience_pressure: f64,
+    /// First tick at which the levers apply (1 = from the start).
+    pub active_from: u32,
+    /// Last tick at which they apply (none = to the end). Outside the window every lever is
+    /// at its default, so a time-limited intervention and its aftermath can be studied.
+    pub active_until: Option<u32>,
 }
 
 impl Default for LeverParams {
@@ -176,6 +181,8 @@ impl Default for LeverParams {
             initiatives: 0,
             cascade: 1.0,
             salience_pressure: 0.0,
+            active_from: 1,
+            active_until: None,
         }
     }
 }
@@ -238,6 +245,21 @@ impl Levers {
         Levers {
             p: LeverParams::default(),
             centre: CentreParams::default(),
+            convene: Vec::new(),
+            steer_host: None,
+        }
+    }
+
+    /// Whether the levers apply at `tick`.
+    pub fn active_at(&self, tick: u32) -> bool {
+        tick >= self.p.active_from && self.p.active_until.is_none_or(|u| tick <= u)
+    }
+
+    /// The same centre with every lever at its default (what applies outside the window).
+    pub fn switched_off(&self) -> Levers {
+        Levers {
+            p: LeverParams::default(),
+            centre: self.centre.clone(),
             convene: Vec::new(),
             steer_host: None,
         }

@@ -1118,6 +1118,22 @@ impl Validator<'_> {
                 "a number >= 1 (frontline targets per headline target)",
             ));
         }
+        if p.active_from == 0 {
+            return Err(self.err(
+                "levers.active_from",
+                0,
+                "a tick number >= 1 (ticks count from 1)",
+            ));
+        }
+        if let Some(u) = p.active_until
+            && u < p.active_from
+        {
+            return Err(self.err(
+                "levers.active_until",
+                u,
+                format!("a tick number >= levers.active_from ({})", p.active_from),
+            ));
+        }
         if c.funding_period == 0 {
             return Err(self.err("centre.funding_period", 0, "a whole number of ticks >= 1"));
         }

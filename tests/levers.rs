@@ -470,3 +470,47 @@ fn salience_pressure_and_the_funding_cascade_move_targets_down_the_line() {
     sim.begin_tick_for_inspection();
     assert_eq!(sim.world.agencies[clg].effective_targets[ex], 0.0);
 }
+
+#[test]
+fn levers_apply_only_within_their_window() {
+    // Reimbursement and a shared target from tick 5 to tick 10: outside the window the
+    // centre pays nothing and targets are the agencies' own.
+    let s = arena(&[
+        "levers.host_reimbursement=1",
+        "levers.shared_target_weight=0.5",
+        "levers.active_from=5",
+        "levers.active_until=10",
+    ]);
+    for seed in SEEDS {
+        each_tick(&s, seed, Family::RaSynoptic, 16, |sim| {
+            let w = &sim.world;
+            let inside = (5..=10).contains(&w.tick);
+            let paid: f64 = w.tally.agencies.iter().map(|a| a.reimbursed).sum();
+            let hosted = w.mechanisms.iter().any(|m| m.alive());
+            assert_eq!(paid > 0.0, inside && hosted, "tick {}", w.tick);
+            for a in &w.agencies {
+                assert_eq!(
+                    a.targets == a.own_targets,
+                    !inside,
+                    "{} at tick {}",
+                    a.name,
+                    w.tick
+                );
+            }
+        });
+    }
+    let err = Scenario::from_toml_str_with(
+        &std::fs::read_to_string(common::fixture_path("levers.toml")).unwrap(),
+        "levers.toml",
+        &[
+            Override::parse("levers.active_from=9").unwrap(),
+            Override::parse("levers.active_until=3").unwrap(),
+        ],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains("levers.active_until") && err.contains(">= levers.active_from"),
+        "{err}"
+    );
+}

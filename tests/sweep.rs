@@ -416,3 +416,62 @@ fn replay_reruns_one_run_with_full_output() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("0 to 23"));
 }
+
+#[test]
+fn latin_hypercubes_are_stratified_and_repeatable_and_design_csvs_import() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        common::fixture_path("small.toml"),
+        dir.path().join("small.toml"),
+    )
+    .unwrap();
+    let lhs = "[experiment]\nname = \"lhs\"\nscenario = \"small.toml\"\nreplicates = 1\nmaster_seed = 4\nlhs_points = 10\n\n\
+               [[factors]]\npath = \"levers.host_reimbursement\"\nlhs = { from = 0.0, to = 1.0 }\n\n\
+               [[factors]]\npath = \"model.hop_limit\"\nlhs = { from = 0, to = 8, integer = true }\n";
+    let a = Experiment::from_str_in(lhs, "lhs.toml", dir.path(), false).unwrap();
+    let b = Experiment::from_str_in(lhs, "lhs.toml", dir.path(), false).unwrap();
+    assert_eq!(a.points, b.points, "same master seed, same design");
+    assert_eq!(a.n_points(), 10);
+    // One point in each tenth of the first factor's range.
+    let mut strata: Vec<usize> = a
+        .points
+        .iter()
+        .map(|p| (p[0].as_float().unwrap() * 10.0).floor() as usize)
+        .collect();
+    strata.sort();
+    assert_eq!(strata, (0..10).collect::<Vec<_>>());
+    assert!(
+        a.points
+            .iter()
+            .all(|p| matches!(p[1], toml::Value::Integer(0..=8)))
+    );
+
+    std::fs::write(
+        dir.path().join("design.csv"),
+        "levers.host_reimbursement,agencies.health.income\n0.1,30\n0.9,45.5\n",
+    )
+    .unwrap();
+    let csv = "[experiment]\nname = \"csv\"\nscenario = \"small.toml\"\nreplicates = 2\nmaster_seed = 4\ndesign_csv = \"design.csv\"\n";
+    let e = Experiment::from_str_in(csv, "csv.toml", dir.path(), false).unwrap();
+    assert_eq!(e.n_points(), 2);
+    assert_eq!(
+        e.factor_paths,
+        vec!["levers.host_reimbursement", "agencies.health.income"]
+    );
+    let s = e.scenario_for(1, 0).unwrap();
+    assert_eq!(s.agencies[1].income, 45.5);
+    assert_eq!(s.levers.p.host_reimbursement, 0.9);
+    // A row that does not fit is named.
+    std::fs::write(
+        dir.path().join("design.csv"),
+        "levers.host_reimbursement\n0.1\n7\n",
+    )
+    .unwrap();
+    let err = Experiment::from_str_in(csv, "csv.toml", dir.path(), false)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("design point 1") && err.contains("host_reimbursement"),
+        "{err}"
+    );
+}

@@ -17,6 +17,7 @@ impl World {
     pub(super) fn initiatives_update(&mut self, r: &mut ChaCha8Rng) {
         let n = self.levers.p.initiatives as usize;
         if n == 0 {
+            self.initiatives.clear();
             return;
         }
         let period = self.levers.centre.initiative_period;

@@ -36,7 +36,10 @@ pub struct Agency {
     pub reporting_share: f64,
     /// Remit over need dimensions, 0..1.
     pub remit: Vec<f64>,
-    /// Targets set by the centre or funders over groups (sum 1, or all 0).
+    /// The agency's own targets from the scenario (sum 1, or all 0).
+    pub own_targets: Vec<f64>,
+    /// Targets the centre holds it to this tick: its own, blended with the shared
+    /// cross-cutting target when that lever is on (sum 1, or all 0).
     pub targets: Vec<f64>,
     /// Targets after forum agendas pull members toward agenda groups (sum at most 1).
     pub effective_targets: Vec<f64>,
@@ -195,8 +198,13 @@ pub struct World {
     pub cases: Vec<Case>,
     /// What happened this tick and over the run, read by the observables.
     pub tally: Tally,
-    /// The centre's levers (validated).
+    /// The centre's levers in force this tick.
     pub levers: crate::levers::Levers,
+    /// The other set (levers off while the scenario's are on, or the reverse), swapped in
+    /// when the tick crosses `levers.active_from` or `active_until`.
+    pub levers_parked: crate::levers::Levers,
+    /// Whether the scenario's levers are the ones in force.
+    pub levers_active: bool,
     /// Current central initiatives: (client group, tick at which it ends).
     pub initiatives: Vec<(usize, u32)>,
 }
@@ -285,6 +293,7 @@ impl World {
                 staff: a.staff,
                 reporting_share: a.reporting_share,
                 remit: a.remit.clone(),
+                own_targets: a.targets.clone(),
                 targets: a.targets.clone(),
                 effective_targets: a.targets.clone(),
                 duties: a.duties.clone(),
@@ -400,23 +409,17 @@ impl World {
             cases: Vec::with_capacity(case_capacity(s)),
             tally: Tally::new(n, n_groups, s.dimensions.len(), s.mechanisms.len()),
             levers: s.levers.clone(),
+            levers_parked: s.levers.switched_off(),
+            levers_active: true,
             initiatives: Vec::with_capacity(s.levers.p.initiatives as usize),
         };
-        // A shared cross-cutting target (need shares over all groups) enters every agency's
-        // targets with the lever's weight (001:125).
-        let w_shared = s.levers.p.shared_target_weight;
-        if w_shared > 0.0 {
-            for a in &mut w.agencies {
-                let own: f64 = a.targets.iter().sum();
-                for (t, g) in a.targets.iter_mut().zip(&w.groups) {
-                    *t = if own > 0.0 {
-                        (1.0 - w_shared) * *t + w_shared * g.need_share
-                    } else {
-                        w_shared * g.need_share
-                    };
-                }
-                a.effective_targets.copy_from_slice(&a.targets);
-            }
+        w.levers_active = w.levers.active_at(1);
+        if !w.levers_active {
+            std::mem::swap(&mut w.levers, &mut w.levers_parked);
+        }
+        w.set_centre_targets();
+        for a in &mut w.agencies {
+            a.effective_targets.copy_from_slice(&a.targets);
         }
         w.update_power();
         w
@@ -627,6 +630,37 @@ impl World {
                 && m.pool
                     .is_some_and(|p| self.ledger.can_pay(Account::Pool(p), amount))
         })
+    }
+
+    /// The targets the centre holds each agency to: its own, blended with a shared
+    /// cross-cutting target (need shares over all groups) by the lever's weight (001:125).
+    pub fn set_centre_targets(&mut self) {
+        let w_shared = self.levers.p.shared_target_weight;
+        for a in &mut self.agencies {
+            let own: f64 = a.own_targets.iter().sum();
+            for ((t, o), g) in a.targets.iter_mut().zip(&a.own_targets).zip(&self.groups) {
+                *t = if own > 0.0 {
+                    (1.0 - w_shared) * o + w_shared * g.need_share
+                } else {
+                    w_shared * g.need_share
+                };
+            }
+        }
+    }
+
+    /// Put the scenario's levers in force, or take them out, as the tick enters or leaves
+    /// the levers' window.
+    pub fn schedule_levers(&mut self) {
+        let want = if self.levers_active {
+            self.levers.active_at(self.tick)
+        } else {
+            self.levers_parked.active_at(self.tick)
+        };
+        if want != self.levers_active {
+            std::mem::swap(&mut self.levers, &mut self.levers_parked);
+            self.levers_active = want;
+            self.set_centre_targets();
+        }
     }
 
     /// The agenda rule forum `m` follows: the lever's, if set, else its own.

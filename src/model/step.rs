@@ -138,6 +138,7 @@ impl World {
     ) {
         self.tally.reset_tick();
         self.tick += 1;
+        self.schedule_levers();
         self.shocks(&mut streams.shocks);
         self.initiatives_update(&mut streams.centre);
         self.funding_round();
