@@ -334,6 +334,17 @@ pub const TICK: &[Observable] = &[
         |w| mean(w.mechanisms.iter().map(|m| m.depth))
     ),
     obs!(
+        "protocol_members",
+        "agencies",
+        "Members of live protocols (information sharing), summed over protocols.",
+        |w| w
+            .mechanisms
+            .iter()
+            .filter(|m| m.kind == MechanismKind::Protocol && m.alive())
+            .map(|m| m.n_members() as f64)
+            .sum()
+    ),
+    obs!(
         "lead_vacancy",
         "ticks",
         "Mean over mechanisms of the ticks since each last had a host (0 while hosted; 001:200).",
