@@ -81,14 +81,16 @@ impl ForumRule {
 #[derive(Debug, Clone, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields, default)]
 pub struct DutyToCooperate {
-    /// Whether the duty applies: candidates of live mechanisms must join, and agencies asked
-    /// to serve a need on a partner's case must do so.
+    /// Whether the duty applies: candidates of live mechanisms are required to join, and
+    /// agencies asked to serve a need on a partner's case are required to. The duty does
+    /// not compel: each refusal is a breach, detected at the enforcement rate and sanctioned.
     pub mandate: bool,
     /// Chance a breach is detected.
     pub enforcement: f64,
     /// Money a detected breach costs the agency (paid to the centre), k GBP.
     pub sanction: f64,
-    /// What checking costs the centre per agency checked per tick, k GBP.
+    /// What checking costs the centre per candidate of each live mechanism per tick, k GBP
+    /// (refusals to serve on a partner's case are checked at no extra cost).
     pub cost: f64,
 }
 

@@ -21,3 +21,4 @@ pub mod rng;
 pub mod scenario;
 pub mod sweep;
 pub mod tally;
+pub mod validate;

@@ -50,6 +50,8 @@ pub struct AgencyTick {
     pub spend_hosting: f64,
     pub spend_pool: f64,
     pub pool_paid_for: f64,
+    /// Base reporting load (targets and returns); the extra that levers add is in
+    /// `staff_levers`.
     pub staff_reporting: f64,
     pub staff_mechanisms: f64,
     pub staff_cases: f64,

@@ -114,8 +114,8 @@ impl Behaviour for RaBounded {
 
     /// Habit: go on while it can afford to.
     fn keep_hosting(&self, w: &World, me: usize, m: usize) -> bool {
-        w.ledger
-            .can_pay(Account::Agency(me), w.mechanisms[m].host_money)
+        let net = w.mechanisms[m].host_money * (1.0 - w.levers.p.host_reimbursement);
+        w.ledger.can_pay(Account::Agency(me), net)
     }
 
     /// Stay once in (what works is kept); join when it sees a gap and the mechanism looks

@@ -17,7 +17,8 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
 use super::{
-    Behaviour, CaseView, Triage, logistic, need_weight, normalise, own_value, partner_can,
+    Behaviour, CaseView, Triage, logistic, member_share_of_value, need_weight, normalise,
+    own_value, partner_can,
 };
 use crate::levers::Accountability;
 use crate::model::{Account, RuleState, World};
@@ -88,7 +89,9 @@ impl BureaucraticPolitics {
     /// the sender, counted when the receiver fits the case no better (002:593-595).
     fn own_refer(&self, w: &World, me: usize, to: usize, cv: &CaseView) -> f64 {
         let ri = &w.levers.p.referral_inspection;
-        if ri.detection <= 0.0 || ri.charge <= 0.0 || w.fit(to, cv.case) > w.fit(me, cv.case) {
+        let looks_like_dumping =
+            w.fit(to, cv.case) <= w.fit(me, cv.case) || !w.capacity(to, cv.case);
+        if ri.detection <= 0.0 || ri.charge <= 0.0 || !looks_like_dumping {
             return 0.0;
         }
         -self.budget(w, me) * ri.detection * ri.charge / w.mean_case_cost
@@ -268,7 +271,14 @@ impl Behaviour for BureaucraticPolitics {
         let owed = (w.favours(lead, me) - w.favours(me, lead)).tanh();
         let gain = w.groups[case.group].severity * nw * q;
         let shared = gain - w.params.cost_weight * money;
-        let own = self.target(w, me, case.group) * nw * q - self.budget(w, me) * own_money
+        // Outputs credit the partner with the need weight it serves; outcomes with the rise
+        // in need met on the whole case.
+        let credit = if Self::outcome_accountability(w) {
+            w.outcome_gain(lead, case, d) * q
+        } else {
+            nw * q
+        };
+        let own = self.target(w, me, case.group) * credit - self.budget(w, me) * own_money
             + self.p.reciprocity * owed
             + self.budget(w, me) * w.expected_sanction()
             + self.p.altruism * shared;
@@ -373,7 +383,9 @@ impl Behaviour for BureaucraticPolitics {
             - rivalry
             - threat
             + self.p.altruism * (share - cost);
-        lambda * own + (1.0 - lambda) * (share - cost) >= 0.0
+        let shared =
+            member_share_of_value(w, m) - w.system_cost(m) / mech.candidates.len().max(1) as f64;
+        lambda * own + (1.0 - lambda) * shared >= 0.0
     }
 
     /// Reciprocity (M-L119): pay the fair share scaled by how fully partners paid theirs last

@@ -125,6 +125,9 @@ pub struct Mechanism {
     /// case-equivalents: a structural prior at the start, then learned from what it added
     /// while alive (see ODD).
     pub value: f64,
+    /// The structural prior of `value` (what the mechanism could add if every multi-need
+    /// case at its candidates were joined); estimates drift back to it while unhosted.
+    pub prior_value: f64,
     /// Each agency's estimate of the need met the mechanism adds within its own remit per
     /// tick, in case-equivalents: a prior share of `value`, then learned while a member.
     pub own_value: Vec<f64>,
@@ -357,6 +360,7 @@ impl World {
                     depth: m.initial_depth,
                     agenda: groups.iter().map(|g| g.need_share).collect(),
                     value,
+                    prior_value: value,
                     own_value: vec![value / m.candidates.len().max(1) as f64; n],
                     contrib_ratio: vec![1.0; n],
                     pool_paid: vec![0.0; n],
@@ -741,15 +745,14 @@ impl World {
     }
 
     /// What mechanism `m` costs the whole arena per tick in case-equivalents: hosting plus
-    /// every candidate's participation.
+    /// every other candidate's staff time at meetings. Pool contributions are not counted:
+    /// the money stays in the arena and is spent on casework.
     pub fn system_cost(&self, m: usize) -> f64 {
         let mech = &self.mechanisms[m];
+        let others = mech.candidates.len().saturating_sub(1) as f64;
         self.host_cost(m)
-            + mech
-                .candidates
-                .iter()
-                .map(|&c| self.member_cost(m, c))
-                .sum::<f64>()
+            + others * self.params.cost_weight * mech.member_staff * self.staff_value
+                / self.mean_case_cost
     }
 
     /// A member's participation cost in case-equivalents.

@@ -1,13 +1,14 @@
 //! One tick (brief section 4). The order within a tick:
 //!
-//! 1. shocks (media salience);
-//! 2. funding and fixed costs;
-//! 3. staff time (reporting first);
+//! 0. the levers' window (levers in or out of force);
+//! 1. shocks (media salience) and central initiatives;
+//! 2. funding round (if any), funding and fixed costs;
+//! 3. staff time (reporting first, then what levers take);
 //! 4. mechanisms (hosting, membership, costs, pooled contributions, agendas, depth);
 //! 5. effort (earmarks by target);
 //! 6. cases arrive and are triaged, referred, bounced, served (alone or jointly) or fall
 //!    through;
-//! 7. outcomes scored and inspected;
+//! 7. mechanisms' outcomes (resentment, learned value); outcomes scored and inspected;
 //! 8. relations, aspiration and power updated;
 //! 9. invariants checked.
 //!
@@ -206,11 +207,16 @@ impl World {
                 Funder::Centre => Account::Centre,
                 Funder::Agency(j) => Account::Agency(j),
             };
-            let (income, fixed) = (a.income, a.fixed_costs);
+            // Outside funding rounds (formula funding, or after a funding lever ends) income
+            // is the scenario's.
+            let formula = self.levers.p.funding_mode == crate::levers::FundingMode::Formula;
+            let income = if formula { a.base_income } else { a.income };
+            let fixed = a.fixed_costs;
             let paid = self.ledger.transfer(from, Account::Agency(i), income);
             let spent = self
                 .ledger
                 .transfer(Account::Agency(i), Account::Sink(Sink::Core), fixed);
+            self.agencies[i].income = income;
             let t = &mut self.tally.agencies[i];
             t.income = paid;
             t.income_shortfall = income - paid;
@@ -386,6 +392,7 @@ impl World {
         let t = &mut self.tally.agencies[h];
         t.reimbursed += reimbursed;
         t.spend_hosting += paid;
+        self.tally.mech_cost[m * n + h] -= reimbursed;
         t.staff_mechanisms += host_staff;
         t.hosting += 1;
         self.tally.mech_cost[m * n + h] += paid + host_staff * self.staff_value;
@@ -535,6 +542,9 @@ impl World {
         let per_case = self.mean_case_need;
         for m in 0..self.mechanisms.len() {
             let Some(h) = self.mechanisms[m].host else {
+                // Untried for a while, a mechanism's reputation drifts back toward its prior.
+                let mech = &mut self.mechanisms[m];
+                mech.value += rate * (mech.prior_value - mech.value);
                 continue;
             };
             let cost: f64 = (0..n).map(|i| self.tally.mech_cost[m * n + i]).sum();
@@ -1048,21 +1058,20 @@ impl World {
         let jo = self.joined_need_met(case, lead, &server, &s);
         let (met, met_knowledge_only, credited) = (jo.met, jo.met_knowledge_only, jo.credited);
 
-        // Credit the mechanism's added need met to its members by remit (free-riding picture).
+        // Credit the need met the mechanism added to the agencies that served the case, each
+        // by the need weight of the dimensions it served (within its own remit): the
+        // free-riding picture. The credits sum to what the mechanism added.
         if let Some(m) = credited {
             let added = (met - met_knowledge_only).max(0.0) * sev_need;
             if added > 0.0 {
-                for i in 0..n {
-                    if !self.mechanisms[m].is_member(i) {
+                for d in 0..n_dims {
+                    let p = server[d];
+                    if p == NONE || case.needs[d] <= 0.0 {
                         continue;
                     }
-                    let mut share = 0.0;
-                    for d in 0..n_dims {
-                        if case.needs[d] > 0.0 && self.quality(i, d) > 0.0 {
-                            share += case.needs[d] as f64 / case.total_need;
-                        }
-                    }
-                    self.tally.mech_benefit[m * n + i] += added * share;
+                    let p = p as usize;
+                    self.tally.mech_benefit[m * n + p] +=
+                        added * case.needs[d] as f64 / case.total_need;
                 }
             }
         }
@@ -1082,7 +1091,13 @@ impl World {
             }
             let p = p as usize;
             let k = self.tally.ag(p, g);
-            self.tally.met[k] += met_units * case.needs[d] as f64 / case.total_need;
+            // Outputs credit each server with the need weight it served; outcomes credit every
+            // server with the need met on the whole case (once).
+            if self.levers.p.accountability == Accountability::Output {
+                self.tally.met[k] += met_units * case.needs[d] as f64 / case.total_need;
+            } else if credited_agencies & (1u128 << p) == 0 {
+                self.tally.met[k] += met_units;
+            }
             if credited_agencies & (1u128 << p) == 0 {
                 credited_agencies |= 1u128 << p;
                 self.tally.served_on[k] += sev_need;

@@ -153,19 +153,30 @@ impl Observer for SweepObserver {
 /// Run one run of the experiment. A broken invariant or a panic comes back as an error
 /// message; the sweep records it and goes on.
 pub fn run_one(exp: &Experiment, r: RunRef) -> Result<RunOutput, String> {
+    let s = exp
+        .scenario_for(r.point, r.arm)
+        .map_err(|e| e.to_string())?;
+    run_scenario(&s, r.seed, exp.arms[r.arm].choice, exp.ticks)
+}
+
+/// Run a scenario with a seed and behaviour choice for `ticks` ticks, keeping what a sweep
+/// keeps. A broken invariant or a panic comes back as an error message.
+pub fn run_scenario(
+    s: &crate::scenario::Scenario,
+    seed: u64,
+    choice: crate::engine::BehaviourChoice,
+    ticks: u32,
+) -> Result<RunOutput, String> {
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(
         || -> Result<RunOutput, String> {
-            let s = exp
-                .scenario_for(r.point, r.arm)
-                .map_err(|e| e.to_string())?;
-            let mut sim = Simulation::new(&s, r.seed, exp.arms[r.arm].choice);
+            let mut sim = Simulation::new(s, seed, choice);
             let n = s.agencies.len();
             let mut obs = SweepObserver {
-                tick_values: Vec::with_capacity(exp.ticks as usize * TICK.len()),
+                tick_values: Vec::with_capacity(ticks as usize * TICK.len()),
                 agency: vec![Acc::default(); n * AGENCY.len()],
                 agenda: vec![Acc::default(); s.groups.len()],
             };
-            engine::run(&mut sim, exp.ticks, &mut obs).map_err(|e| e.to_string())?;
+            engine::run(&mut sim, ticks, &mut obs).map_err(|e| e.to_string())?;
             let w = &sim.world;
             let t = &w.tally.run;
             let mut dumping = Vec::with_capacity(n * n * 3);
@@ -177,7 +188,7 @@ pub fn run_one(exp: &Experiment, r: RunRef) -> Result<RunOutput, String> {
                 ]);
             }
             Ok(RunOutput {
-                ticks: exp.ticks,
+                ticks,
                 tick_values: obs.tick_values,
                 cumulative: vec![
                     t.arrivals as f64,
