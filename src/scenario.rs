@@ -1057,7 +1057,22 @@ impl Validator<'_> {
             });
         }
 
-        let levers = self.levers(&raw.levers, &raw.centre, &agencies, &mechanisms)?;
+        let in_casework: Vec<bool> = (0..agencies.len())
+            .map(|i| {
+                agencies[i]
+                    .remit
+                    .iter()
+                    .any(|&r| r >= raw.model.remit_floor && r > 0.0)
+                    || groups.iter().any(|g: &GroupSpec| g.entry[i] > 0.0)
+            })
+            .collect();
+        let levers = self.levers(
+            &raw.levers,
+            &raw.centre,
+            &agencies,
+            &in_casework,
+            &mechanisms,
+        )?;
 
         Ok(Scenario {
             name: meta.name,
@@ -1081,6 +1096,7 @@ impl Validator<'_> {
         p: &LeverParams,
         c: &crate::levers::CentreParams,
         agencies: &[AgencySpec],
+        in_casework: &[bool],
         mechanisms: &[MechanismSpec],
     ) -> Result<Levers, ScenarioError> {
         self.unit("levers.pooled_budget_share", p.pooled_budget_share)?;
@@ -1171,7 +1187,8 @@ impl Validator<'_> {
         // Reporting must leave staff time: reporting_share x (cascade^e + control) < 1.
         let mult = levers.reporting_multiplier();
         for (i, a) in agencies.iter().enumerate() {
-            if a.reporting_share * mult >= 1.0 {
+            // Only agencies in casework carry the cascade (see model/centre.rs).
+            if in_casework[i] && a.reporting_share * mult >= 1.0 {
                 return Err(self.err(
                     "levers.cascade",
                     format!("{cascade} with control {}", p.control),

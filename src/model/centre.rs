@@ -115,9 +115,11 @@ impl World {
         for i in 0..self.n_agencies() {
             let contestant = self.contestant(i);
             let a = &self.agencies[i];
-            let mut want = a.staff * a.reporting_share * extra_share;
+            // Frontline targets cascade onto agencies that deliver (003:82); departments
+            // that take no cases are not loaded by the cascade or by initiatives.
+            let mut want = 0.0;
             if a.serves_cases {
-                want += initiatives;
+                want += a.staff * a.reporting_share * extra_share + initiatives;
             }
             if round && contestant {
                 want += bid;
