@@ -112,9 +112,10 @@ fn paired_differences_are_the_mean_of_per_replicate_differences() {
         .find(|l| l.starts_with("0,bp,ra,share_need_met,"))
         .unwrap();
     let f: Vec<&str> = line.split(',').collect();
-    let reported: f64 = f[8].parse().unwrap();
+    assert_eq!(f[8], "4", "four pairs");
+    let reported: f64 = f[9].parse().unwrap();
     assert!((reported - mean).abs() < 1e-12, "{reported} vs {mean}");
-    let (lo, hi): (f64, f64) = (f[9].parse().unwrap(), f[10].parse().unwrap());
+    let (lo, hi): (f64, f64) = (f[10].parse().unwrap(), f[11].parse().unwrap());
     assert!(lo <= mean && mean <= hi);
 }
 
@@ -268,10 +269,12 @@ fn shards_merge_into_the_single_machine_files_byte_for_byte() {
     same_files(whole.path(), merged.path());
     // Merging one shard alone is refused: points are missing.
     let alone = tempfile::tempdir().unwrap();
-    let err = silos::sweep::merge::merge(&dirs[..1], alone.path())
+    let refused = alone.path().join("merged");
+    let err = silos::sweep::merge::merge(&dirs[..1], &refused)
         .unwrap_err()
         .to_string();
     assert!(err.contains("missing"), "{err}");
+    assert!(!refused.exists(), "a refused merge writes nothing");
 }
 
 #[test]
@@ -351,6 +354,21 @@ fn bad_experiment_files_get_clear_errors_before_any_run() {
             "scenario = \"small.toml\"",
             "scenario = \"missing.toml\"",
             vec!["experiment.scenario", "missing.toml"],
+        ),
+        (
+            "path = \"levers.host_reimbursement\"",
+            "path = \"scenario.ticks\"",
+            vec!["factors[0].path", "[experiment] ticks"],
+        ),
+        (
+            "name = \"reimbursement\"",
+            "name = \"share_need_met\"",
+            vec!["factors[0].name"],
+        ),
+        (
+            "name = \"reimbursement\"",
+            "name = \"a,b\"",
+            vec!["factors[0].name"],
         ),
     ] {
         assert!(base.contains(from), "test bug: {from}");
@@ -473,5 +491,31 @@ fn latin_hypercubes_are_stratified_and_repeatable_and_design_csvs_import() {
     assert!(
         err.contains("design point 1") && err.contains("host_reimbursement"),
         "{err}"
+    );
+}
+
+#[test]
+fn arm_settings_written_as_nested_tables_change_only_the_named_fields() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        common::fixture_path("small.toml"),
+        dir.path().join("small.toml"),
+    )
+    .unwrap();
+    // `levers.host_reimbursement = 0.5` unquoted is a nested table in TOML; it must set that
+    // one lever, not replace [levers].
+    let text = "[experiment]\nname = \"n\"\nscenario = \"small.toml\"\nreplicates = 1\nmaster_seed = 1\n\n\
+                [[arms]]\nname = \"a\"\nset = { levers.host_reimbursement = 0.5, levers.control = 0.25 }\n";
+    let e = Experiment::from_str_in(text, "n.toml", dir.path(), false).unwrap();
+    let paths: Vec<&str> = e.arms[0]
+        .overrides
+        .iter()
+        .map(|o| o.path.as_str())
+        .collect();
+    assert_eq!(paths, vec!["levers.control", "levers.host_reimbursement"]);
+    let s = e.scenario_for(0, 0).unwrap();
+    assert_eq!(
+        (s.levers.p.host_reimbursement, s.levers.p.control),
+        (0.5, 0.25)
     );
 }

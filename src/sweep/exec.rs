@@ -120,7 +120,7 @@ fn headers(exp: &Experiment) -> Vec<String> {
         ),
         "point,arm,tick,observable,n,mean,sd,ci_low,ci_high".to_string(),
         "point,arm,reference,tick,observable,n,mean_diff,sd_diff,ci_low,ci_high".to_string(),
-        "point,arm,reference,observable,n,mean,ci_low,ci_high,mean_diff,diff_ci_low,diff_ci_high"
+        "point,arm,reference,observable,n,mean,ci_low,ci_high,n_pairs,mean_diff,diff_ci_low,diff_ci_high"
             .to_string(),
         "point,arm,agency,observable,n,mean,sd,ci_low,ci_high".to_string(),
         "point,arm,sender,receiver,n,mean_referrals,mean_dumped_referrals,mean_dumped_cost"
@@ -446,9 +446,10 @@ fn commit_point(
             let (lo, hi) = e.ci95();
             let (dlo, dhi) = if a == reference { (0.0, 0.0) } else { d.ci95() };
             let dmean = if a == reference { 0.0 } else { d.mean() };
+            let pairs = if a == reference { e.n } else { d.n };
             let line = &mut buf[4];
             line.push_str(&format!("{p},{arm},{ref_name},{},{}", o.name, e.n));
-            for v in [e.mean(), lo, hi, dmean, dlo, dhi] {
+            for v in [e.mean(), lo, hi, pairs as f64, dmean, dlo, dhi] {
                 fmt_num(&mut num, v);
                 line.push(',');
                 line.push_str(&num);
@@ -582,13 +583,14 @@ fn csv_quote(s: &str) -> String {
     }
 }
 
-/// Progress on stderr: a bar with rate and ETA on a terminal, a plain line every 5% (or
-/// minute) otherwise.
+/// Progress on stderr: a bar with rate and ETA on a terminal, a plain line every 10%
+/// otherwise. Rates count only the runs done by this invocation.
 struct Progress_ {
     bar: Option<indicatif::ProgressBar>,
     plain: bool,
     total: u64,
     done: AtomicU64,
+    initial: u64,
     last_pct: AtomicU64,
     start: Instant,
 }
@@ -612,6 +614,7 @@ impl Progress_ {
             plain: show && !term,
             total,
             done: AtomicU64::new(done),
+            initial: done,
             last_pct: AtomicU64::new(0),
             start: Instant::now(),
         }
@@ -629,7 +632,7 @@ impl Progress_ {
             let pct = done * 10 / self.total;
             if pct > self.last_pct.swap(pct, Ordering::Relaxed) {
                 let secs = self.start.elapsed().as_secs_f64();
-                let rate = done as f64 / secs.max(1e-9);
+                let rate = (done - self.initial.min(done)) as f64 / secs.max(1e-9);
                 let eta = (self.total - done) as f64 / rate.max(1e-9);
                 eprintln!(
                     "silos sweep: {done}/{} runs ({}%), {rate:.1} runs/s, {secs:.0}s elapsed, eta {eta:.0}s",

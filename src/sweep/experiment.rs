@@ -30,14 +30,13 @@ pub enum ExperimentError {
         value: String,
         allowed: String,
     },
-    #[error("{file}: design point {point} ({settings}), arm {arm:?}: {source}")]
+    #[error("{file}: design point {point} ({settings}), arm {arm:?}: {cause}")]
     Scenario {
         file: String,
         point: usize,
         settings: String,
         arm: String,
-        #[source]
-        source: Box<crate::error::ScenarioError>,
+        cause: Box<crate::error::ScenarioError>,
     },
 }
 
@@ -239,7 +238,7 @@ impl Experiment {
                 point: 0,
                 settings: "base scenario".to_string(),
                 arm: "-".to_string(),
-                source: Box::new(e),
+                cause: Box::new(e),
             }
         })?;
         let ticks = m.ticks.unwrap_or(base.ticks);
@@ -282,15 +281,14 @@ impl Experiment {
                     )
                 })?,
             };
-            let overrides = a
-                .set
-                .iter()
-                .map(|(path, v)| Override {
-                    path: path.clone(),
-                    value: v.clone(),
-                    text: format!("{path}={v}"),
-                })
-                .collect();
+            let mut overrides = Vec::new();
+            for (path, v) in &a.set {
+                flatten(path, v, &mut overrides);
+            }
+            for o in &overrides {
+                check_path(&format!("{f}.set"), &o.path)
+                    .map_err(|why| err(&format!("{f}.set"), &o.path, &why))?;
+            }
             arms.push(Arm {
                 name: a.name.clone(),
                 choice,
@@ -346,6 +344,15 @@ impl Experiment {
                 )
             })?;
             factor_paths = headers.iter().map(|h| h.trim().to_string()).collect();
+            for (i, p) in factor_paths.iter().enumerate() {
+                check_path("experiment.design_csv", p).map_err(|why| {
+                    err(
+                        "experiment.design_csv",
+                        &format!("column {} ({p})", i + 1),
+                        &why,
+                    )
+                })?;
+            }
             factor_names = factor_paths.clone();
             if factor_paths.is_empty() || factor_paths.iter().any(String::is_empty) {
                 return Err(err(
@@ -409,11 +416,26 @@ impl Experiment {
             for (i, fac) in raw.factors.iter().enumerate() {
                 let f = format!("factors[{i}]");
                 let name = fac.name.clone().unwrap_or_else(|| fac.path.clone());
-                if factor_names.contains(&name) {
+                check_path(&format!("{f}.path"), &fac.path)
+                    .map_err(|why| err(&format!("{f}.path"), &fac.path, &why))?;
+                if factor_paths.contains(&fac.path) {
+                    return Err(err(
+                        &format!("{f}.path"),
+                        &fac.path,
+                        "a path no other factor sets",
+                    ));
+                }
+                let reserved = ["point", "run_id", "arm", "replicate", "seed"];
+                if factor_names.contains(&name)
+                    || reserved.contains(&name.as_str())
+                    || crate::metrics::TICK.iter().any(|o| o.name == name)
+                    || name.contains([',', '"', '\n'])
+                    || name.is_empty()
+                {
                     return Err(err(
                         &format!("{f}.name"),
-                        &name,
-                        "a name no other factor has",
+                        &format!("{name:?}"),
+                        "a name without commas or quotes that no other factor, output column or observable has",
                     ));
                 }
                 let given = [fac.values.is_some(), fac.range.is_some(), fac.lhs.is_some()]
@@ -557,7 +579,7 @@ impl Experiment {
                 point: p,
                 settings: self.point_settings(p),
                 arm: self.arms[a].name.clone(),
-                source: Box::new(e),
+                cause: Box::new(e),
             }
         })
     }
@@ -573,6 +595,33 @@ impl Experiment {
             .map(|(n, v)| format!("{n}={v}"))
             .collect::<Vec<_>>()
             .join(", ")
+    }
+}
+
+/// Paths an experiment may not set: the run length and seed come from the experiment.
+fn check_path(_field: &str, path: &str) -> Result<(), String> {
+    match path {
+        "scenario.ticks" => Err("a scenario path other than scenario.ticks (set [experiment] ticks instead)".into()),
+        "scenario.seed" => Err("a scenario path other than scenario.seed (run seeds derive from master_seed, design point and replicate)".into()),
+        _ => Ok(()),
+    }
+}
+
+/// Turn `set` entries into overrides, one per leaf value: `{ levers = { control = 0.5 } }`
+/// and `{ "levers.control" = 0.5 }` both set `levers.control` (and leave the rest of
+/// `[levers]` alone). Arrays are values, not walked.
+fn flatten(path: &str, v: &Value, out: &mut Vec<Override>) {
+    match v {
+        Value::Table(t) if !t.is_empty() => {
+            for (k, x) in t {
+                flatten(&format!("{path}.{k}"), x, out);
+            }
+        }
+        _ => out.push(Override {
+            path: path.to_string(),
+            value: v.clone(),
+            text: format!("{path}={v}"),
+        }),
     }
 }
 

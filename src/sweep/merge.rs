@@ -102,7 +102,6 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize, SweepError> {
     }
     let exp = super::Experiment::from_sweep_dir(&dirs[0]).map_err(|e| err(&dirs[0], e))?;
     let n_points = exp.n_points();
-    fs::create_dir_all(out).map_err(|e| err(out, e))?;
     let mut lengths = Vec::new();
     let mut failures = 0u64;
     for name in SWEEP_FILES {
@@ -152,6 +151,8 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize, SweepError> {
             }
             bytes.extend_from_slice(&r);
         }
+        // Created only now, after points.csv passed the completeness check.
+        fs::create_dir_all(out).map_err(|e| err(out, e))?;
         write_atomic(out, name, &bytes).map_err(|e| err(&out.join(name), e))?;
         lengths.push((name.to_string(), bytes.len() as u64));
     }
