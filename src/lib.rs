@@ -17,6 +17,8 @@ pub mod metrics;
 pub mod model;
 pub mod output;
 pub mod overrides;
+#[cfg(feature = "plots")]
+pub mod plot;
 pub mod rng;
 pub mod scenario;
 pub mod sweep;

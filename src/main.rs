@@ -70,7 +70,7 @@ hash, seed, behaviour, times). `silos columns` explains every column."
         /// Output directory (default: output/<experiment name>/).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Worker threads (default: all cores). Outputs are identical whatever the count.
+        /// Worker threads (default, or 0: all cores). Outputs are identical whatever the count.
         #[arg(long)]
         threads: Option<usize>,
         /// Run a deterministic slice I/N of the design points (0-based I). Defaults to
@@ -78,9 +78,29 @@ hash, seed, behaviour, times). `silos columns` explains every column."
         /// directories with `silos merge`.
         #[arg(long, value_name = "I/N", value_parser = parse_shard)]
         shard: Option<(usize, usize)>,
+        /// Do not draw charts and report.html when the sweep completes.
+        #[arg(long)]
+        no_plots: bool,
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
+    },
+    /// Draw charts (PNG and SVG) and a self-contained report.html from a run's or a sweep's
+    /// output directory.
+    #[command(
+        after_help = "Charts go to DIR/plots/ (NAME.png and NAME.svg), the report to DIR/report.html. \
+From a run: key observables over time, need met by client group and by number of needs, who bears \
+coordination costs against who benefits (free riding), the dumping matrix. From a sweep: each key observable \
+over time with mean and 95% band per arm, paired differences, dose-response (one factor), heatmaps (two \
+factors), distributions across seeds, free riding, dumping and agenda against need. Fonts are embedded: no \
+system fonts needed."
+    )]
+    Plot {
+        /// A run's or a sweep's output directory.
+        dir: PathBuf,
+        /// Charts only, no report.html.
+        #[arg(long)]
+        no_report: bool,
     },
     /// Rerun one run of a finished sweep alone, with its full per-tick output.
     Replay {
@@ -91,6 +111,51 @@ hash, seed, behaviour, times). `silos columns` explains every column."
         /// Output directory (default: DIR/replay-RUN_ID/).
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Run the validation suite: the source studies' stylized facts, judged by pre-registered
+    /// criteria on their experiments (scenarios/validation/).
+    #[command(
+        after_help = "Prints a table (fact, source, tag, experiment, expected direction, measured effect with its 95% interval, verdict) and writes validation.csv, the trajectory behind each fact's chart (charts/), and, in a full run, pom.csv (where in parameter space the behaviour facts hold).\n\n--quick runs 6 replicate seeds per arm (a minute or so) instead of 30, and skips the parameter-space filter. --doc docs/VALIDATION.md writes the report that the repository keeps (from a full run)."
+    )]
+    Validate {
+        /// 6 replicates per arm instead of 30, no parameter-space filter.
+        #[arg(long)]
+        quick: bool,
+        /// Output directory (default: output/validation/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Only these facts (comma-separated ids, e.g. V01,V09).
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
+        /// Replicates per arm (overrides --quick's and the default).
+        #[arg(long)]
+        replicates: Option<u32>,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Read facts and experiments from this folder instead of the embedded copies.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Also write the Markdown report here (charts go beside it in validation/).
+        #[arg(long)]
+        doc: Option<PathBuf>,
+        /// Add the Morris sensitivity results of this file to the report.
+        #[arg(long)]
+        sensitivity: Option<PathBuf>,
+    },
+    /// Morris elementary-effects screening of outcomes against parameters.
+    #[command(
+        after_help = "The file (TOML) has a [sensitivity] table (name, scenario, behaviour, replicates, master_seed, ticks, trajectories, levels, outputs) and [[factors]] with path, from, to (and integer). Writes sensitivity.csv (output, factor, mu_star, mu, sigma, n) and prints it.\n\nExample: silos sensitivity scenarios/sensitivity/headline.toml"
+    )]
+    Sensitivity {
+        /// Sensitivity study file (TOML).
+        file: PathBuf,
+        /// Output directory (default: output/sensitivity-<name>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Worker threads (default: all cores).
+        #[arg(long)]
+        threads: Option<usize>,
     },
     /// Combine the output directories of shards into one sweep's outputs.
     Merge {
@@ -140,6 +205,9 @@ struct RunArgs {
     /// --set mechanisms[0].agenda_rule=equal_votes
     #[arg(long = "set", value_name = "PATH=VALUE", value_parser = parse_set)]
     set: Vec<Override>,
+    /// Do not draw charts and report.html after the run.
+    #[arg(long)]
+    no_plots: bool,
     /// Print nothing but errors.
     #[arg(long, short)]
     quiet: bool,
@@ -164,6 +232,7 @@ fn main() {
             behaviour: BehaviourChoice::Mixed,
             out: None,
             set: Vec::new(),
+            no_plots: false,
             quiet: false,
         }),
         Some(Command::Run(args)) => run(args),
@@ -172,13 +241,15 @@ fn main() {
             columns();
             Ok(())
         }
+        Some(Command::Plot { dir, no_report }) => plot(&dir, !no_report, false).map(|_| ()),
         Some(Command::Sweep {
             experiment,
             out,
             threads,
             shard,
+            no_plots,
             quiet,
-        }) => match sweep(&experiment, out, threads, shard, quiet) {
+        }) => match sweep(&experiment, out, threads, shard, no_plots, quiet) {
             Ok(0) => Ok(()),
             Ok(failures) => {
                 eprintln!(
@@ -190,6 +261,17 @@ fn main() {
         },
         Some(Command::Replay { dir, run_id, out }) => replay(&dir, run_id, out),
         Some(Command::Merge { dirs, out }) => merge(&dirs, &out),
+        Some(Command::Validate {
+            quick,
+            out,
+            only,
+            replicates,
+            threads,
+            dir,
+            doc,
+            sensitivity,
+        }) => validate(quick, out, only, replicates, threads, dir, doc, sensitivity),
+        Some(Command::Sensitivity { file, out, threads }) => sensitivity(&file, out, threads),
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");
@@ -216,11 +298,35 @@ fn shard_from_env(cli: Option<(usize, usize)>) -> Result<Option<(usize, usize)>>
     }
 }
 
+/// Draw a run's or sweep's charts and report; returns the number of charts.
+fn plot(dir: &Path, report: bool, quiet: bool) -> Result<usize> {
+    #[cfg(feature = "plots")]
+    {
+        let opts = silos::plot::PlotOptions {
+            report,
+            ..Default::default()
+        };
+        let r = silos::plot::plot_dir(dir, &opts)?;
+        if !quiet {
+            println!("{r}");
+        }
+        Ok(r.charts.len())
+    }
+    #[cfg(not(feature = "plots"))]
+    {
+        let _ = (dir, report, quiet);
+        bail!(
+            "this silos was built without the `plots` feature; rebuild with default features to draw charts"
+        )
+    }
+}
+
 fn sweep(
     path: &Path,
     out: Option<PathBuf>,
     threads: Option<usize>,
     shard: Option<(usize, usize)>,
+    no_plots: bool,
     quiet: bool,
 ) -> Result<u64> {
     let exp = Experiment::from_path(path)?;
@@ -273,6 +379,16 @@ fn sweep(
             report.threads,
             out.display()
         );
+    }
+    if !no_plots && shard.is_none() && cfg!(feature = "plots") {
+        let n = plot(&out, true, true)?;
+        if !quiet {
+            eprintln!(
+                "silos sweep: drew {n} charts in {} and {}",
+                out.join("plots").display(),
+                out.join("report.html").display()
+            );
+        }
     }
     Ok(report.failures)
 }
@@ -454,6 +570,16 @@ fn run(args: RunArgs) -> Result<()> {
             clock.elapsed().as_secs_f64(),
         );
     }
+    if !args.no_plots && cfg!(feature = "plots") {
+        let n = plot(&out, true, true)?;
+        if !args.quiet {
+            println!(
+                "  drew {n} charts in {} and {}",
+                out.join("plots").display(),
+                out.join("report.html").display()
+            );
+        }
+    }
     Ok(())
 }
 
@@ -542,4 +668,199 @@ fn summary(
         last("budget_gini")
     );
     println!("  wrote {} in {:.2}s", out.display(), secs);
+}
+
+fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
+    let mut b = rayon::ThreadPoolBuilder::new();
+    if let Some(t) = threads {
+        b = b.num_threads(t.max(1));
+    }
+    Ok(b.build()?)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn validate(
+    quick: bool,
+    out: Option<PathBuf>,
+    only: Vec<String>,
+    replicates: Option<u32>,
+    threads: Option<usize>,
+    dir: Option<PathBuf>,
+    doc: Option<PathBuf>,
+    sensitivity_file: Option<PathBuf>,
+) -> Result<()> {
+    use silos::validate;
+    let out = out.unwrap_or_else(|| PathBuf::from("output").join("validation"));
+    let reps = replicates.unwrap_or(if quick { 6 } else { 30 });
+    let clock = Instant::now();
+    eprintln!(
+        "silos validate: {} replicate seeds per arm{}; writing {}",
+        reps,
+        if quick { " (quick)" } else { "" },
+        out.display()
+    );
+    let opts = validate::ValidateOptions {
+        replicates: reps,
+        only,
+        threads,
+        dir: dir.clone(),
+    };
+    let results = validate::run(&opts)?;
+    std::fs::create_dir_all(out.join("charts"))?;
+    output::write_atomic(&out, "validation.csv", validate::csv(&results).as_bytes())?;
+    for r in &results {
+        output::write_atomic(
+            &out.join("charts"),
+            &format!("{}.csv", r.fact.id),
+            validate::trajectory_csv(r).as_bytes(),
+        )?;
+    }
+    let chart_ext = draw_fact_charts(&results, &out.join("charts"), reps);
+    print!("{}", validate::table(&results));
+    let pool = pool(threads)?;
+    let pom = if quick {
+        None
+    } else {
+        eprintln!("silos validate: parameter-space filter (Latin hypercube)...");
+        let facts = validate::load_facts(dir.as_deref())?;
+        let p = validate::pom::run(dir.as_deref(), &facts, 5, &pool)?;
+        output::write_atomic(&out, "pom.csv", p.csv().as_bytes())?;
+        let (each, all) = p.shares();
+        println!(
+            "\nparameter-space filter ({} points): {}; all emergent behaviour facts together {:.0}%",
+            p.points.len(),
+            each.iter()
+                .map(|(id, s)| format!("{id} {:.0}%", s * 100.0))
+                .collect::<Vec<_>>()
+                .join(", "),
+            all * 100.0
+        );
+        Some(p)
+    };
+    let sens = match &sensitivity_file {
+        None => None,
+        Some(f) => {
+            let study = validate::sensitivity::Study::from_path(f)?;
+            let eff = study.run(&pool)?;
+            output::write_atomic(
+                &out,
+                "sensitivity.csv",
+                validate::sensitivity::csv(&eff).as_bytes(),
+            )?;
+            Some(eff)
+        }
+    };
+    let info = validate::RunInfo {
+        version: env!("CARGO_PKG_VERSION").to_string(),
+        date: output::now_rfc3339(),
+        replicates: reps,
+        ticks: 120,
+        quick,
+        charts: "charts".to_string(),
+        chart_ext: chart_ext.clone(),
+    };
+    let report = validate::markdown(&results, &info, pom.as_ref(), sens.as_deref(), None);
+    output::write_atomic(&out, "VALIDATION.md", report.as_bytes())?;
+    if let Some(doc) = doc {
+        let doc_dir = doc.parent().map(Path::to_path_buf).unwrap_or_default();
+        let charts = doc_dir.join("validation");
+        std::fs::create_dir_all(&charts)?;
+        if let Some(ext) = &chart_ext {
+            for r in &results {
+                let name = format!("{}.{ext}", r.fact.id);
+                std::fs::copy(out.join("charts").join(&name), charts.join(&name))?;
+            }
+        }
+        let discussion = std::fs::read_to_string(doc_dir.join("validation-discussion.md")).ok();
+        let info = validate::RunInfo {
+            charts: "validation".to_string(),
+            ..info
+        };
+        let text = validate::markdown(
+            &results,
+            &info,
+            pom.as_ref(),
+            sens.as_deref(),
+            discussion.as_deref(),
+        );
+        output::write_atomic(
+            &doc_dir,
+            &doc.file_name()
+                .map(|f| f.to_string_lossy().to_string())
+                .unwrap_or("VALIDATION.md".into()),
+            text.as_bytes(),
+        )?;
+        eprintln!("silos validate: wrote {}", doc.display());
+    }
+    eprintln!(
+        "silos validate: done in {:.0}s; wrote {}",
+        clock.elapsed().as_secs_f64(),
+        out.display()
+    );
+    Ok(())
+}
+
+/// Draw each fact's chart (arm and reference over time, with 95% bands); returns the image
+/// extension when charts were drawn.
+fn draw_fact_charts(
+    results: &[silos::validate::FactResult],
+    dir: &Path,
+    reps: u32,
+) -> Option<String> {
+    #[cfg(feature = "plots")]
+    {
+        let mut ok = true;
+        for r in results {
+            if let Err(e) = silos::plot::fact_chart(r, dir, reps) {
+                eprintln!("silos validate: chart for {} not drawn: {e}", r.fact.id);
+                ok = false;
+            }
+        }
+        if ok {
+            return Some("png".to_string());
+        }
+        None
+    }
+    #[cfg(not(feature = "plots"))]
+    {
+        let _ = (results, dir, reps);
+        None
+    }
+}
+
+fn sensitivity(file: &Path, out: Option<PathBuf>, threads: Option<usize>) -> Result<()> {
+    use silos::validate::sensitivity;
+    let study = sensitivity::Study::from_path(file)?;
+    let out =
+        out.unwrap_or_else(|| PathBuf::from("output").join(format!("sensitivity-{}", study.name)));
+    let runs = study.trajectories as usize * (study.factors.len() + 1) * study.replicates as usize;
+    eprintln!(
+        "silos sensitivity: {} | {} trajectories x {} points x {} replicates = {runs} runs; writing {}",
+        study.name,
+        study.trajectories,
+        study.factors.len() + 1,
+        study.replicates,
+        out.display()
+    );
+    let clock = Instant::now();
+    let eff = study.run(&pool(threads)?)?;
+    std::fs::create_dir_all(&out)?;
+    let text = sensitivity::csv(&eff);
+    output::write_atomic(&out, "sensitivity.csv", text.as_bytes())?;
+    println!(
+        "{:<20} {:<38} {:>10} {:>10} {:>10}",
+        "output", "factor", "mu*", "mu", "sigma"
+    );
+    for e in &eff {
+        println!(
+            "{:<20} {:<38} {:>10.4} {:>+10.4} {:>10.4}",
+            e.output, e.factor, e.mu_star, e.mu, e.sigma
+        );
+    }
+    eprintln!(
+        "silos sensitivity: done in {:.0}s; wrote {}",
+        clock.elapsed().as_secs_f64(),
+        out.join("sensitivity.csv").display()
+    );
+    Ok(())
 }

@@ -228,6 +228,12 @@ pub const TICK: &[Observable] = &[
         |w| w.tally.all.fell_through as f64
     ),
     obs!(
+        "share_fell_through",
+        "share",
+        "fell_through / arrivals.",
+        |w| ratio(w.tally.all.fell_through as f64, w.tally.all.arrivals as f64)
+    ),
+    obs!(
         "fell_refused",
         "cases",
         "Fell through: declined at first contact or at the hop limit.",

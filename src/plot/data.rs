@@ -1,0 +1,326 @@
+//! Reading and checking the CSV and JSON files of an output directory.
+//!
+//! A [`Table`] is read whole and checked up front: required columns present, every value of
+//! a numeric column a number or `NA`. Drawing therefore never meets a malformed value, and a
+//! malformed file fails before any chart is written.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use super::PlotError;
+
+/// How to read one CSV file.
+pub struct Spec<'a> {
+    /// Columns that must be present.
+    pub required: &'a [&'a str],
+    /// Columns kept as text (names, keys).
+    pub text: &'a [&'a str],
+    /// Every column not in `text` must be numeric. When false, only columns named in
+    /// `numeric` must be; other columns are numeric if every value parses, text otherwise.
+    pub all_numeric: bool,
+    pub numeric: &'a [&'a str],
+}
+
+enum Column {
+    Text(Vec<String>),
+    Num(Vec<f64>),
+}
+
+/// A CSV file read into columns.
+pub struct Table {
+    header: Vec<String>,
+    columns: Vec<Column>,
+    lines: Vec<u64>,
+}
+
+/// Parse a CSV number; `NA`, `NaN` and the empty string are missing (NaN).
+pub fn parse_num(s: &str) -> Option<f64> {
+    let t = s.trim();
+    if t.is_empty() || t.eq_ignore_ascii_case("na") || t.eq_ignore_ascii_case("nan") {
+        return Some(f64::NAN);
+    }
+    t.parse::<f64>().ok()
+}
+
+impl Table {
+    /// Read `path` if it exists (`Ok(None)` if it does not).
+    pub fn read_opt(path: &Path, spec: &Spec) -> Result<Option<Table>, PlotError> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        Table::read(path, spec).map(Some)
+    }
+
+    pub fn read(path: &Path, spec: &Spec) -> Result<Table, PlotError> {
+        let expected = || {
+            let mut cols: Vec<&str> = spec.required.to_vec();
+            cols.push("...");
+            cols.join(",")
+        };
+        let mut rdr = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(false)
+            .from_path(path)
+            .map_err(|e| csv_error(path, e))?;
+        let header: Vec<String> = rdr
+            .headers()
+            .map_err(|e| csv_error(path, e))?
+            .iter()
+            .map(|h| h.trim().to_string())
+            .collect();
+        if header.is_empty() || header.iter().all(|h| h.is_empty()) {
+            return Err(PlotError::Empty {
+                path: path.to_path_buf(),
+                expected: expected(),
+            });
+        }
+        let missing: Vec<String> = spec
+            .required
+            .iter()
+            .filter(|c| !header.iter().any(|h| h == *c))
+            .map(|c| format!("`{c}`"))
+            .collect();
+        if !missing.is_empty() {
+            return Err(PlotError::Header {
+                path: path.to_path_buf(),
+                missing: missing.join(", "),
+                expected: expected(),
+                found: header.join(","),
+            });
+        }
+        for (i, h) in header.iter().enumerate() {
+            if h.is_empty() || header[..i].contains(h) {
+                return Err(PlotError::Header {
+                    path: path.to_path_buf(),
+                    missing: "none".into(),
+                    expected: "distinct, non-empty column names".into(),
+                    found: header.join(","),
+                });
+            }
+        }
+        let mut raw: Vec<Vec<String>> = vec![Vec::new(); header.len()];
+        let mut lines = Vec::new();
+        for rec in rdr.records() {
+            let rec = rec.map_err(|e| csv_error(path, e))?;
+            lines.push(rec.position().map(|p| p.line()).unwrap_or(0));
+            for (c, field) in rec.iter().enumerate() {
+                raw[c].push(field.to_string());
+            }
+        }
+        let mut columns = Vec::with_capacity(header.len());
+        for (c, values) in raw.into_iter().enumerate() {
+            let name = header[c].as_str();
+            if spec.text.contains(&name) {
+                columns.push(Column::Text(values));
+                continue;
+            }
+            let strict = spec.all_numeric || spec.numeric.contains(&name);
+            let mut nums = Vec::with_capacity(values.len());
+            let mut bad = None;
+            for (r, v) in values.iter().enumerate() {
+                match parse_num(v) {
+                    Some(x) => nums.push(x),
+                    None => {
+                        bad = Some(r);
+                        break;
+                    }
+                }
+            }
+            match bad {
+                None => columns.push(Column::Num(nums)),
+                Some(r) if strict => {
+                    return Err(PlotError::Value {
+                        path: path.to_path_buf(),
+                        line: lines[r],
+                        column: name.to_string(),
+                        value: values[r].clone(),
+                        expected: "a number or NA".into(),
+                    });
+                }
+                Some(_) => columns.push(Column::Text(values)),
+            }
+        }
+        Ok(Table {
+            header,
+            columns,
+            lines,
+        })
+    }
+
+    pub fn n_rows(&self) -> usize {
+        self.lines.len()
+    }
+
+    pub fn header(&self) -> &[String] {
+        &self.header
+    }
+
+    /// A numeric column, if present and numeric.
+    pub fn num(&self, name: &str) -> Option<&[f64]> {
+        let i = self.header.iter().position(|h| h == name)?;
+        match &self.columns[i] {
+            Column::Num(v) => Some(v),
+            Column::Text(_) => None,
+        }
+    }
+
+    /// A column as text (numeric columns are formatted back).
+    pub fn text(&self, name: &str) -> Option<Vec<String>> {
+        let i = self.header.iter().position(|h| h == name)?;
+        Some(match &self.columns[i] {
+            Column::Text(v) => v.clone(),
+            Column::Num(v) => v.iter().map(|x| fmt_plain(*x)).collect(),
+        })
+    }
+
+    /// A text column by reference (for the declared text columns).
+    pub fn text_ref(&self, name: &str) -> Option<&[String]> {
+        let i = self.header.iter().position(|h| h == name)?;
+        match &self.columns[i] {
+            Column::Text(v) => Some(v),
+            Column::Num(_) => None,
+        }
+    }
+}
+
+/// Shortest plain form of a number (integers without a decimal point), `NA` for NaN.
+pub fn fmt_plain(x: f64) -> String {
+    if x.is_nan() {
+        "NA".into()
+    } else if x.fract() == 0.0 && x.abs() < 1e15 {
+        format!("{}", x as i64)
+    } else {
+        format!("{x}")
+    }
+}
+
+fn csv_error(path: &Path, e: csv::Error) -> PlotError {
+    let line = e.position().map(|p| p.line()).unwrap_or(0);
+    match e.into_kind() {
+        csv::ErrorKind::Io(source) => PlotError::Read {
+            path: path.to_path_buf(),
+            source,
+        },
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => PlotError::Malformed {
+            path: path.to_path_buf(),
+            line,
+            message: format!("expected {expected_len} fields like the header, found {len}"),
+        },
+        csv::ErrorKind::Utf8 { .. } => PlotError::Malformed {
+            path: path.to_path_buf(),
+            line,
+            message: "not UTF-8 text".into(),
+        },
+        other => PlotError::Malformed {
+            path: path.to_path_buf(),
+            line,
+            message: format!("{other:?}"),
+        },
+    }
+}
+
+/// `manifest.json`, read as JSON (any shape), with typed accessors that fail clearly.
+pub struct Manifest {
+    pub path: PathBuf,
+    pub value: Value,
+}
+
+impl Manifest {
+    pub fn read_opt(path: &Path) -> Result<Option<Manifest>, PlotError> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        let text = std::fs::read_to_string(path).map_err(|source| PlotError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let value: Value = serde_json::from_str(&text).map_err(|source| PlotError::Json {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        if !value.is_object() {
+            return Err(PlotError::Manifest {
+                path: path.to_path_buf(),
+                field: "(top level)".into(),
+                expected: "a JSON object".into(),
+            });
+        }
+        Ok(Some(Manifest {
+            path: path.to_path_buf(),
+            value,
+        }))
+    }
+
+    fn bad(&self, field: &str, expected: &str) -> PlotError {
+        PlotError::Manifest {
+            path: self.path.clone(),
+            field: field.into(),
+            expected: expected.into(),
+        }
+    }
+
+    /// A string or number field as text; absent or null is `Ok(None)`.
+    pub fn scalar(&self, field: &str) -> Result<Option<String>, PlotError> {
+        match self.value.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(Value::Number(n)) => Ok(Some(n.to_string())),
+            Some(Value::Bool(b)) => Ok(Some(b.to_string())),
+            Some(_) => Err(self.bad(field, "a string or a number")),
+        }
+    }
+
+    /// A list-of-strings field; absent or null is `Ok(None)`.
+    pub fn strings(&self, field: &str) -> Result<Option<Vec<String>>, PlotError> {
+        match self.value.get(field) {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(|v| match v {
+                    Value::String(s) => Ok(s.clone()),
+                    _ => Err(self.bad(field, "a list of strings")),
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some),
+            Some(_) => Err(self.bad(field, "a list of strings")),
+        }
+    }
+
+    /// A nested string field such as `scenario.name`.
+    pub fn nested(&self, outer: &str, inner: &str) -> Option<String> {
+        match self.value.get(outer)?.get(inner)? {
+            Value::String(s) => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    }
+}
+
+/// Distinct values in order of first appearance.
+pub fn distinct<'a>(values: impl IntoIterator<Item = &'a String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for v in values {
+        if !out.iter().any(|o| o == v) {
+            out.push(v.clone());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_missing() {
+        assert_eq!(parse_num("1.5"), Some(1.5));
+        assert!(parse_num("NA").unwrap().is_nan());
+        assert!(parse_num("").unwrap().is_nan());
+        assert_eq!(parse_num("abc"), None);
+        assert_eq!(fmt_plain(3.0), "3");
+        assert_eq!(fmt_plain(0.25), "0.25");
+    }
+}
