@@ -124,7 +124,7 @@ impl Behaviour for RaBounded {
     fn join(&self, w: &World, me: usize, m: usize) -> bool {
         w.levers.p.duty_to_cooperate.mandate
             || w.mechanisms[m].is_member(me)
-            || (Self::sees_gap(w, me) && member_share_of_value(w, m) >= w.member_cost(m, me))
+            || (Self::sees_gap(w, me) && member_share_of_value(w, m) >= w.member_staff_cost(m))
     }
 
     /// A fixed heuristic: the fair share.

@@ -133,8 +133,8 @@ impl Behaviour for RaSynoptic {
         w.mechanisms[m].value > w.system_cost(m)
     }
 
-    fn join(&self, w: &World, me: usize, m: usize) -> bool {
-        member_share_of_value(w, m) >= w.member_cost(m, me)
+    fn join(&self, w: &World, _me: usize, m: usize) -> bool {
+        member_share_of_value(w, m) >= w.member_staff_cost(m)
     }
 
     /// The planned fair share: no under-contribution (seed-001-003 extract 1.6.2 (a)).

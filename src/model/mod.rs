@@ -756,6 +756,13 @@ impl World {
     }
 
     /// A member's participation cost in case-equivalents.
+    /// What a member's participation costs the arena: its meeting staff time, in
+    /// case-equivalents (pool contributions stay in the arena and are not a system cost).
+    pub fn member_staff_cost(&self, m: usize) -> f64 {
+        self.params.cost_weight * self.mechanisms[m].member_staff * self.staff_value
+            / self.mean_case_cost
+    }
+
     pub fn member_cost(&self, m: usize, i: usize) -> f64 {
         let mech = &self.mechanisms[m];
         let pool = if mech.kind == MechanismKind::PooledFund {

@@ -542,9 +542,14 @@ impl World {
         let per_case = self.mean_case_need;
         for m in 0..self.mechanisms.len() {
             let Some(h) = self.mechanisms[m].host else {
-                // Untried for a while, a mechanism's reputation drifts back toward its prior.
+                // Untried for a while, a mechanism's reputation drifts back toward its prior,
+                // the system's estimate and each agency's own.
                 let mech = &mut self.mechanisms[m];
                 mech.value += rate * (mech.prior_value - mech.value);
+                let own_prior = mech.prior_value / mech.candidates.len().max(1) as f64;
+                for v in mech.own_value.iter_mut() {
+                    *v += rate * (own_prior - *v);
+                }
                 continue;
             };
             let cost: f64 = (0..n).map(|i| self.tally.mech_cost[m * n + i]).sum();
@@ -1060,7 +1065,8 @@ impl World {
 
         // Credit the need met the mechanism added to the agencies that served the case, each
         // by the need weight of the dimensions it served (within its own remit): the
-        // free-riding picture. The credits sum to what the mechanism added.
+        // free-riding picture. The credits sum to what the mechanism added on the served
+        // share of the case's need.
         if let Some(m) = credited {
             let added = (met - met_knowledge_only).max(0.0) * sev_need;
             if added > 0.0 {
