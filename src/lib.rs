@@ -17,6 +17,7 @@ pub mod metrics;
 pub mod model;
 pub mod output;
 pub mod overrides;
+pub mod patterns;
 #[cfg(feature = "plots")]
 pub mod plot;
 pub mod rng;

@@ -579,6 +579,66 @@ pub const TICK: &[Observable] = &[
         provider_hhi
     ),
     obs!(
+        "motive_pooling",
+        "members",
+        "Members of live mechanisms whose largest motive (Moseley Table 4) is pooling resources (pool paid its casework).",
+        |w| crate::patterns::motive_counts(w)[0] as f64
+    ),
+    obs!(
+        "motive_levering",
+        "members",
+        "Members of live mechanisms whose largest motive (Moseley Table 4) is levering in resources (throughput income on members' referrals).",
+        |w| crate::patterns::motive_counts(w)[1] as f64
+    ),
+    obs!(
+        "motive_rationalising",
+        "members",
+        "Members of live mechanisms whose largest motive (Moseley Table 4) is rationalising funding (contestable income at stake).",
+        |w| crate::patterns::motive_counts(w)[2] as f64
+    ),
+    obs!(
+        "motive_risk",
+        "members",
+        "Members of live mechanisms whose largest motive (Moseley Table 4) is protection against risk (cases not lost on protocol referrals).",
+        |w| crate::patterns::motive_counts(w)[3] as f64
+    ),
+    obs!(
+        "motive_client_needs",
+        "members",
+        "Members of live mechanisms whose largest motive (Moseley Table 4) is client needs (need met the mechanism added).",
+        |w| crate::patterns::motive_counts(w)[4] as f64
+    ),
+    obs!(
+        "challenge_no_lead",
+        "count",
+        "Moseley Table 5 challenge: mechanisms without a host.",
+        |w| crate::patterns::challenge_counts(w)[0] as f64
+    ),
+    obs!(
+        "challenge_free_riding",
+        "count",
+        "Moseley Table 5 challenge: members whose benefit share exceeds their cost share.",
+        |w| crate::patterns::challenge_counts(w)[1] as f64
+    ),
+    obs!(
+        "challenge_conflicting_priorities",
+        "count",
+        "Moseley Table 5 challenge: forum members whose top target group is not the agenda's top.",
+        |w| crate::patterns::challenge_counts(w)[2] as f64
+    ),
+    obs!(
+        "challenge_threat",
+        "count",
+        "Moseley Table 5 challenge: candidates out of threatening mechanisms (threat >= 0.4).",
+        |w| crate::patterns::challenge_counts(w)[3] as f64
+    ),
+    obs!(
+        "challenge_dominance",
+        "count",
+        "Moseley Table 5 challenge: live forums whose agenda leans to the most powerful member.",
+        |w| crate::patterns::challenge_counts(w)[4] as f64
+    ),
+    obs!(
         "shocks",
         "shocks",
         "Media-salience shocks this tick.",

@@ -113,6 +113,8 @@ pub struct Tally {
     pub met: Vec<f64>,
     /// Need of the cases agency i served on (the favourable denominator): `[i * groups + g]`.
     pub served_on: Vec<f64>,
+    /// Referrals from sender s to receiver r this tick: `[s * n + r]`.
+    pub referrals_tick: Vec<u32>,
     /// Cost (money-equivalent) agency i bore for mechanism m this tick: `[m * n + i]`.
     pub mech_cost: Vec<f64>,
     /// Need met mechanism m added within agency i's remit this tick: `[m * n + i]`.
@@ -147,6 +149,7 @@ impl Tally {
             reached: vec![0.0; n * n_groups],
             met: vec![0.0; n * n_groups],
             served_on: vec![0.0; n * n_groups],
+            referrals_tick: vec![0; n * n],
             mech_cost: vec![0.0; n_mechanisms * n],
             mech_benefit: vec![0.0; n_mechanisms * n],
             run: Outcomes::default(),
@@ -175,6 +178,7 @@ impl Tally {
         self.reached.fill(0.0);
         self.met.fill(0.0);
         self.served_on.fill(0.0);
+        self.referrals_tick.fill(0);
         self.mech_cost.fill(0.0);
         self.mech_benefit.fill(0.0);
     }

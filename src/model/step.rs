@@ -845,6 +845,7 @@ impl World {
             }
         }
         t.referrals[s * n + r] += 1;
+        t.referrals_tick[s * n + r] += 1;
         t.agencies[s].referrals_out += 1;
         t.agencies[r].referrals_in += 1;
         if dumped {

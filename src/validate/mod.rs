@@ -127,6 +127,168 @@ pub struct Fact {
 #[serde(deny_unknown_fields)]
 struct FactsFile {
     facts: Vec<Fact>,
+    #[serde(default)]
+    patterns: Vec<Pattern>,
+}
+
+/// A pre-registered ordinal pattern: the model's ranking of some counts against a table's.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Pattern {
+    pub id: String,
+    pub statement: String,
+    pub source: String,
+    pub experiment: String,
+    pub arm: String,
+    /// Observables in the table's order, first = most salient or recurrent.
+    pub observables: Vec<String>,
+}
+
+/// A pattern, measured.
+#[derive(Debug, Clone)]
+pub struct PatternResult {
+    pub pattern: Pattern,
+    /// Totals of each observable over ticks and replicates.
+    pub totals: Vec<f64>,
+    pub tau: f64,
+    pub holds: bool,
+}
+
+/// Load the ordinal patterns (from `dir` if given, else the embedded copy).
+pub fn load_patterns(dir: Option<&Path>) -> Result<Vec<Pattern>, ValidateError> {
+    let (file, text) = read(dir, "facts.toml")?;
+    let parsed: FactsFile = toml::from_str(&text).map_err(|e| ValidateError::Spec {
+        file: file.clone(),
+        message: e.to_string(),
+    })?;
+    for p in &parsed.patterns {
+        for o in &p.observables {
+            if !TICK.iter().any(|t| t.name == o) {
+                return Err(ValidateError::Spec {
+                    file: file.clone(),
+                    message: format!("pattern {}: no observable {o:?}", p.id),
+                });
+            }
+        }
+    }
+    Ok(parsed.patterns)
+}
+
+/// Judge a pattern on an experiment's runs at design point 0.
+pub fn judge_pattern(
+    p: &Pattern,
+    exp: &Experiment,
+    runs: &[Result<RunOutput, String>],
+) -> Result<PatternResult, ValidateError> {
+    let a = exp
+        .arms
+        .iter()
+        .position(|x| x.name == p.arm)
+        .ok_or_else(|| ValidateError::Spec {
+            file: exp.file.clone(),
+            message: format!(
+                "pattern {} names arm {:?}, which this experiment does not have",
+                p.id, p.arm
+            ),
+        })?;
+    let o = TICK.len();
+    let ks: Vec<usize> = p
+        .observables
+        .iter()
+        .map(|n| TICK.iter().position(|t| t.name == n).expect("checked"))
+        .collect();
+    let mut totals = vec![0.0; ks.len()];
+    for rep in 0..exp.replicates as usize {
+        if let Ok(out) = &runs[rep * exp.arms.len() + a] {
+            for t in 0..out.ticks as usize {
+                for (c, &k) in ks.iter().enumerate() {
+                    let v = out.tick_values[t * o + k];
+                    if v.is_finite() {
+                        totals[c] += v;
+                    }
+                }
+            }
+        }
+    }
+    let table: Vec<f64> = (0..ks.len()).rev().map(|x| x as f64).collect();
+    let tau = crate::patterns::kendall_tau(&totals, &table);
+    Ok(PatternResult {
+        pattern: p.clone(),
+        totals,
+        tau,
+        holds: tau > 0.0,
+    })
+}
+
+/// Run the ordinal patterns (each experiment once).
+pub fn run_patterns(opts: &ValidateOptions) -> Result<Vec<PatternResult>, ValidateError> {
+    let patterns = load_patterns(opts.dir.as_deref())?;
+    let mut b = rayon::ThreadPoolBuilder::new();
+    if let Some(t) = opts.threads {
+        b = b.num_threads(t.max(1));
+    }
+    let pool = b.build().map_err(|e| ValidateError::Io {
+        path: "threads".into(),
+        message: e.to_string(),
+    })?;
+    let mut out = Vec::new();
+    let mut names: Vec<&str> = patterns.iter().map(|p| p.experiment.as_str()).collect();
+    names.sort();
+    names.dedup();
+    for name in names {
+        let exp = load_experiment(opts.dir.as_deref(), name, opts.replicates)?;
+        let runs = run_all(&exp, &pool);
+        for p in patterns.iter().filter(|p| p.experiment == name) {
+            out.push(judge_pattern(p, &exp, &runs)?);
+        }
+    }
+    Ok(out)
+}
+
+/// The patterns as text (terminal and report).
+pub fn patterns_text(results: &[PatternResult], markdown: bool) -> String {
+    let mut s = String::new();
+    if markdown {
+        s.push_str("## Ordinal patterns: Moseley's Tables 4 and 5
+
+Each row is one of the table's items, in the table's order (most salient or recurrent first); the count is how often the model's matching measure (`src/patterns.rs`) showed, summed over ticks and replicate seeds in the named arm. The pattern holds when Kendall's tau-b between the model's ranking and the table's order is above 0. These patterns are not counted in the score.\n\n");
+    }
+    for r in results {
+        let p = &r.pattern;
+        if markdown {
+            s.push_str(&format!("**{}** ({}; arm `{}`): {}\n\n| table rank | item | model count | model rank |\n|---|---|---|---|\n", p.id, p.source, p.arm, p.statement));
+        } else {
+            s.push_str(&format!(
+                "{} ({}; arm {}): tau = {:+.2}, {}\n",
+                p.id,
+                p.source,
+                p.arm,
+                r.tau,
+                if r.holds { "holds" } else { "does not hold" }
+            ));
+        }
+        for (k, (o, c)) in p.observables.iter().zip(&r.totals).enumerate() {
+            let rank = 1 + r.totals.iter().filter(|&&x| x > *c).count();
+            if markdown {
+                s.push_str(&format!("| {} | {} | {:.0} | {} |\n", k + 1, o, c, rank));
+            } else {
+                s.push_str(&format!(
+                    "  {}. {:<36} {:>10.0}  (model rank {rank})\n",
+                    k + 1,
+                    o,
+                    c
+                ));
+            }
+        }
+        if markdown {
+            s.push_str(&format!(
+                "\nKendall's tau-b = {:+.2}: **{}**.\n\n",
+                r.tau,
+                if r.holds { "holds" } else { "does not hold" }
+            ));
+        }
+    }
+    s
 }
 
 /// A fact's verdict.
