@@ -717,6 +717,17 @@ fn validate(
     }
     let chart_ext = draw_fact_charts(&results, &out.join("charts"), reps);
     print!("{}", validate::table(&results));
+    let patterns = if opts.only.is_empty() {
+        validate::run_patterns(&opts)?
+    } else {
+        Vec::new()
+    };
+    if !patterns.is_empty() {
+        print!(
+            "\nordinal patterns (not scored):\n{}",
+            validate::patterns_text(&patterns, false)
+        );
+    }
     let pool = pool(threads)?;
     let pom = if quick {
         None
@@ -759,7 +770,14 @@ fn validate(
         charts: "charts".to_string(),
         chart_ext: chart_ext.clone(),
     };
-    let report = validate::markdown(&results, &info, pom.as_ref(), sens.as_deref(), None);
+    let report = validate::markdown(
+        &results,
+        &info,
+        &patterns,
+        pom.as_ref(),
+        sens.as_deref(),
+        None,
+    );
     output::write_atomic(&out, "VALIDATION.md", report.as_bytes())?;
     if let Some(doc) = doc {
         let doc_dir = doc.parent().map(Path::to_path_buf).unwrap_or_default();
@@ -779,6 +797,7 @@ fn validate(
         let text = validate::markdown(
             &results,
             &info,
+            &patterns,
             pom.as_ref(),
             sens.as_deref(),
             discussion.as_deref(),

@@ -82,6 +82,7 @@ fn a_quick_subset_runs_and_reports() {
     let md = validate::markdown(
         &results,
         &info,
+        &[],
         None,
         None,
         Some("## Discussion\n\nhand-written\n"),

@@ -793,6 +793,7 @@ pub struct RunInfo {
 pub fn markdown(
     results: &[FactResult],
     info: &RunInfo,
+    patterns: &[PatternResult],
     pom: Option<&pom::PomResult>,
     sensitivity: Option<&[sensitivity::Effect]>,
     discussion: Option<&str>,
@@ -860,6 +861,9 @@ shows it.\n\n",
         if let Some(ext) = &info.chart_ext {
             s.push_str(&format!("![{}]({}/{}.{ext})\n\n", f.id, info.charts, f.id));
         }
+    }
+    if !patterns.is_empty() {
+        s.push_str(&patterns_text(patterns, true));
     }
     if let Some(p) = pom {
         let (each, all) = p.shares();
