@@ -24,4 +24,5 @@ pub mod rng;
 pub mod scenario;
 pub mod sweep;
 pub mod tally;
+pub mod teach;
 pub mod validate;

@@ -157,6 +157,44 @@ system fonts needed."
         #[arg(long)]
         threads: Option<usize>,
     },
+    /// Classroom lessons: free riding, dumping and agenda capture, run side by side under
+    /// rational administration and bureaucratic politics with the same random draws.
+    #[command(
+        after_help = "Without a lesson name, lists the lessons. Each lesson narrates, period by period, \
+who hosted and who paid, which clients were passed on and to whom, and whose client group topped the \
+agenda, then writes handout.html (one printable page with its charts) and the charts as PNG into --out.\n\n\
+--step pauses after each period (Enter to go on, q to stop) when standard input is a terminal.\n\
+--set pulls a lever; the lesson then also runs its baseline and says what changed, e.g.\n  \
+silos teach free-riding --set levers.host_reimbursement=1\n  \
+silos teach dumping --set 'levers.referral_inspection={ detection = 0.8, charge = 3.0 }'\n  \
+silos teach capture --set levers.forum_rule=equal_votes\n\n\
+Lesson plans: docs/teaching.md. The arenas are scenarios/teaching/*.toml."
+    )]
+    Teach {
+        /// The lesson (free-riding, dumping, capture); omit to list them.
+        lesson: Option<String>,
+        /// Pause after each period (Enter to go on, q to stop). Needs a terminal.
+        #[arg(long)]
+        step: bool,
+        /// Pull a lever or change any field of the lesson's arena (PATH=VALUE, repeatable).
+        #[arg(long = "set", value_name = "PATH=VALUE", value_parser = parse_set)]
+        set: Vec<Override>,
+        /// Output directory (default: output/teach/<lesson>/).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Random seed (default: the lesson's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Months to run (default: the lesson's).
+        #[arg(long)]
+        ticks: Option<u32>,
+        /// Use this arena file (an edited copy of scenarios/teaching/LESSON.toml).
+        #[arg(long)]
+        scenario: Option<PathBuf>,
+        /// Do not draw charts (the handout is then text only).
+        #[arg(long)]
+        no_plots: bool,
+    },
     /// Combine the output directories of shards into one sweep's outputs.
     Merge {
         /// The shards' output directories.
@@ -260,6 +298,16 @@ fn main() {
             Err(e) => Err(e),
         },
         Some(Command::Replay { dir, run_id, out }) => replay(&dir, run_id, out),
+        Some(Command::Teach {
+            lesson,
+            step,
+            set,
+            out,
+            seed,
+            ticks,
+            scenario,
+            no_plots,
+        }) => teach(lesson, step, set, out, seed, ticks, scenario, no_plots),
         Some(Command::Merge { dirs, out }) => merge(&dirs, &out),
         Some(Command::Validate {
             quick,
@@ -881,5 +929,44 @@ fn sensitivity(file: &Path, out: Option<PathBuf>, threads: Option<usize>) -> Res
         clock.elapsed().as_secs_f64(),
         out.join("sensitivity.csv").display()
     );
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+fn teach(
+    lesson: Option<String>,
+    step: bool,
+    set: Vec<Override>,
+    out: Option<PathBuf>,
+    seed: Option<u64>,
+    ticks: Option<u32>,
+    scenario: Option<PathBuf>,
+    no_plots: bool,
+) -> Result<()> {
+    use std::io::IsTerminal;
+    let Some(name) = lesson else {
+        print!("{}", silos::teach::lesson_list());
+        return Ok(());
+    };
+    let stdin = std::io::stdin();
+    let interactive = step && stdin.is_terminal();
+    if step && !interactive {
+        eprintln!(
+            "silos teach: standard input is not a terminal, so the lesson runs straight through"
+        );
+    }
+    let opts = silos::teach::TeachOptions {
+        overrides: set,
+        step: interactive,
+        out_dir: out.unwrap_or_else(|| silos::teach::default_out_dir(&name)),
+        seed,
+        ticks,
+        charts: !no_plots,
+        scenario,
+    };
+    let mut input = stdin.lock();
+    let mut stdout = std::io::stdout();
+    let report = silos::teach::run_lesson(&name, &opts, &mut input, &mut stdout)?;
+    eprintln!("silos teach: handout {}", report.handout.display());
     Ok(())
 }

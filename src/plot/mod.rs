@@ -24,7 +24,7 @@ mod run;
 mod stats;
 mod style;
 mod sweep;
-mod text;
+pub(crate) mod text;
 
 use std::fmt;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,508 @@
+//! Lessons for a classroom: free riding, dumping and agenda capture, shown live.
+//!
+//! Each lesson runs a small named arena (six agencies a class can keep in mind) twice with
+//! the same random draws: every agency following rational administration, then every agency
+//! following bureaucratic politics (`BehaviourChoice::All`). It narrates, quarter by
+//! quarter, what happened in both runs side by side, in plain language with the key
+//! numbers, then closes with what the numbers show in this run. With `--set` overrides (a
+//! lever pulled) it also runs the lesson's baseline (no overrides, same seed) and says what
+//! the lever changed.
+//!
+//! Every number in the narration is computed from the world after each tick, through the
+//! observables that fill the CSV files, and each arm's run is written to
+//! `OUT/ra/` and `OUT/bp/` (`OUT/baseline/ra/`, `OUT/baseline/bp/` with overrides) so the
+//! numbers can be checked against the files. See [`record`] for the three extra files a
+//! lesson writes beside a run's usual ones. Each lesson also writes a one-page handout
+//! (`OUT/handout.html`, charts inlined) and its charts as PNG (`OUT/charts/`), and the
+//! narration as text (`OUT/narration.txt`).
+//!
+//! The arenas are ordinary scenario files in `scenarios/teaching/`, embedded in the binary;
+//! `docs/teaching.md` has a lesson plan for each.
+
+mod handout;
+mod narrate;
+pub mod record;
+
+#[cfg(feature = "plots")]
+mod charts;
+
+use std::borrow::Cow;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+
+use crate::error::{InvariantError, ScenarioError};
+use crate::overrides::Override;
+use crate::scenario::Scenario;
+
+pub use narrate::{index, money, pct};
+pub use record::{AgencySpan, Arm, GroupSpan, Mean, MechSpan, Span};
+
+use narrate::Narrator;
+use record::{ArmRun, Source};
+
+/// What a lesson is about; selects its narration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    FreeRiding,
+    Dumping,
+    Capture,
+}
+
+/// One lesson.
+#[derive(Debug)]
+pub struct Lesson {
+    /// What to type: `silos teach NAME`.
+    pub name: &'static str,
+    pub title: &'static str,
+    /// One line for the list of lessons.
+    pub summary: &'static str,
+    /// The scenario file in the repository (`scenarios/teaching/NAME.toml`).
+    pub file: &'static str,
+    /// The scenario's text, embedded in the binary.
+    pub scenario: &'static str,
+    /// A lever to try, as a `--set` argument, and what it does in a few words.
+    pub lever: &'static str,
+    pub lever_meaning: &'static str,
+    /// What to watch for (read out before the run starts).
+    pub(crate) watch: &'static str,
+    /// Questions for the class (printed on the handout).
+    pub(crate) questions: &'static [&'static str],
+    pub(crate) kind: Kind,
+}
+
+static LESSONS: [Lesson; 3] = [
+    Lesson {
+        name: "free-riding",
+        title: "Free riding: who pays for joining up?",
+        summary: "A case conference and a joint fund help everyone; who hosts them, who pays in, who only takes?",
+        file: "scenarios/teaching/free-riding.toml",
+        scenario: include_str!("../../scenarios/teaching/free-riding.toml"),
+        lever: "levers.host_reimbursement=1",
+        lever_meaning: "the centre reimburses the host's costs",
+        watch: "who hosts the case conference and the joint fund, what share of their cost the \
+host bears, and what share of the benefit comes back to it. Under rational administration \
+the best-placed agency hosts when the arrangement is worth more than it costs the town; \
+under bureaucratic politics each agency weighs its own cost against its own gain, and \
+waits for someone else to step up.",
+        questions: &[
+            "Which agency hosted, and why that one? Would it have hosted if it had only counted its own gain?",
+            "Did the members who paid least get much of the benefit? Is that unfair, or just efficient?",
+            "What would make hosting fairer? Try the lever: the centre reimburses the host. Who gains?",
+        ],
+        kind: Kind::FreeRiding,
+    },
+    Lesson {
+        name: "dumping",
+        title: "Dumping: passing clients on",
+        summary: "People leaving prison and rough sleepers arrive; who keeps them, who passes them on, and to whom?",
+        file: "scenarios/teaching/dumping.toml",
+        scenario: include_str!("../../scenarios/teaching/dumping.toml"),
+        lever: "levers.referral_inspection={ detection = 0.8, charge = 3.0 }",
+        lever_meaning: "referrals are inspected and the sender pays £3k for each dumped one found",
+        watch: "who passes cases on and who ends up with them. A referral counts as dumping \
+when the receiver could meet no more of the person's needs than the sender, or had no room \
+to take them. Rational administrators pass a case on when another agency would serve it \
+better; under bureaucratic politics an agency passes on what does not serve its own \
+targets and budget, to whoever is least able to refuse.",
+        questions: &[
+            "Who received the most dumped referrals? What do they have in common?",
+            "Which clients were passed on most? What happens to a person passed on three times?",
+            "Try the lever: charge the sender for dumping. Does it cut referrals? Does it get more people served? Why, or why not?",
+        ],
+        kind: Kind::Dumping,
+    },
+    Lesson {
+        name: "capture",
+        title: "Agenda capture: whose clients come first?",
+        summary: "A multi-agency forum sets an agenda; does it follow need or the most powerful member's clients?",
+        file: "scenarios/teaching/capture.toml",
+        scenario: include_str!("../../scenarios/teaching/capture.toml"),
+        lever: "levers.forum_rule=equal_votes",
+        lever_meaning: "every forum member gets an equal vote on the agenda",
+        watch: "the forum's agenda against each client group's share of the need. Under rational \
+administration members bid for what the town needs; under bureaucratic politics each bids \
+for its own targets, and the forum weighs bids by power. The agenda pulls members' targets \
+toward the groups on it.",
+        questions: &[
+            "Whose clients topped the agenda? Were they the clients with the most need?",
+            "Who hosted the forum, and what did hosting give them?",
+            "Does an equal vote give an agenda that follows need? Try the lever, then try forum_rule=need_weighted.",
+        ],
+        kind: Kind::Capture,
+    },
+];
+
+/// The lessons, in the order they are listed.
+pub fn lessons() -> &'static [Lesson] {
+    &LESSONS
+}
+
+/// The lesson called `name`.
+pub fn lesson(name: &str) -> Result<&'static Lesson, TeachError> {
+    LESSONS
+        .iter()
+        .find(|l| l.name == name)
+        .ok_or_else(|| TeachError::UnknownLesson {
+            name: name.to_string(),
+            available: LESSONS
+                .iter()
+                .map(|l| l.name)
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+}
+
+/// The list of lessons as `silos teach` prints it.
+pub fn lesson_list() -> String {
+    let mut s = String::from("Lessons (run one with `silos teach LESSON`):\n");
+    let w = LESSONS.iter().map(|l| l.name.len()).max().unwrap_or(0);
+    for l in &LESSONS {
+        s.push_str(&format!(
+            "  {:w$}  {}\n  {:w$}  {}\n",
+            l.name, l.title, "", l.summary
+        ));
+    }
+    s.push_str(
+        "\nOptions:\n  --step          pause after each quarter (Enter to go on, q to stop)\n  \
+--set PATH=V    pull a lever, e.g.",
+    );
+    for (i, l) in LESSONS.iter().enumerate() {
+        let lead = if i == 0 { " " } else { "                  " };
+        s.push_str(&format!(
+            "{lead}silos teach {} --set '{}'\n",
+            l.name, l.lever
+        ));
+    }
+    s.push_str(
+        "  --out DIR       where the runs, charts and handout go (default output/teach/LESSON/)\n  \
+--seed N        other random draws (default: the lesson's own)\n\n\
+The arenas are scenarios/teaching/*.toml; docs/teaching.md has a lesson plan for each.\n",
+    );
+    s
+}
+
+/// Where a lesson writes by default: `output/teach/<lesson>/`.
+pub fn default_out_dir(lesson: &str) -> PathBuf {
+    PathBuf::from("output").join("teach").join(lesson)
+}
+
+/// How to run a lesson.
+#[derive(Debug, Clone)]
+pub struct TeachOptions {
+    /// `--set path=value` overrides applied to the lesson's scenario (a lever pulled). With
+    /// any, the lesson's baseline is run too and the narration compares against it.
+    pub overrides: Vec<Override>,
+    /// Pause after each quarter: read a line from the input; "q" stops. The caller decides
+    /// (e.g. only when stdin is a terminal). At the end of the input the lesson runs on.
+    pub step: bool,
+    /// Output directory; empty means [`default_out_dir`].
+    pub out_dir: PathBuf,
+    /// Seed; `None` uses the lesson scenario's.
+    pub seed: Option<u64>,
+    /// Months to run; `None` uses the lesson scenario's (12 to 24).
+    pub ticks: Option<u32>,
+    /// Draw the charts (PNG) and inline them in the handout. Without the `plots` feature no
+    /// charts are drawn either way.
+    pub charts: bool,
+    /// Read the arena from this file (a teacher's edited copy) instead of the embedded one.
+    pub scenario: Option<PathBuf>,
+}
+
+impl Default for TeachOptions {
+    fn default() -> Self {
+        TeachOptions {
+            overrides: Vec::new(),
+            step: false,
+            out_dir: PathBuf::new(),
+            seed: None,
+            ticks: None,
+            charts: true,
+            scenario: None,
+        }
+    }
+}
+
+/// Why a lesson could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum TeachError {
+    #[error("unknown lesson \"{name}\"; the lessons are: {available}")]
+    UnknownLesson { name: String, available: String },
+    /// The lesson's scenario with the overrides is not valid (the message names the field).
+    #[error(transparent)]
+    Scenario(#[from] ScenarioError),
+    #[error("--ticks must be at least 1")]
+    NoTicks,
+    #[error("the lesson's run broke a model invariant (a bug in silos): {0}")]
+    Invariant(#[from] InvariantError),
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write the narration: {0}")]
+    Output(#[source] std::io::Error),
+    #[error("cannot read the teacher's input: {0}")]
+    Input(#[source] std::io::Error),
+}
+
+/// One arm's record: its output directory and what happened, by period and over the run.
+#[derive(Debug, Clone)]
+pub struct ArmReport {
+    pub arm: Arm,
+    pub dir: PathBuf,
+    /// Every period of the run (all of them, even when the narration stopped early).
+    pub periods: Vec<Span>,
+    pub run: Span,
+}
+
+/// What a lesson did.
+#[derive(Debug, Clone)]
+pub struct LessonReport {
+    pub lesson: &'static str,
+    pub seed: u64,
+    pub ticks: u32,
+    /// Months per narrated period (3: quarters).
+    pub period_ticks: u32,
+    /// Periods narrated (fewer than `ra.periods.len()` after a "q").
+    pub periods_narrated: usize,
+    pub stopped_early: bool,
+    pub out_dir: PathBuf,
+    /// Rational administration and bureaucratic politics, with the overrides.
+    pub ra: ArmReport,
+    pub bp: ArmReport,
+    /// The same two without the overrides, when overrides were given.
+    pub baseline: Option<[ArmReport; 2]>,
+    pub overrides: Vec<String>,
+    /// The narration as written to the output (also saved as `narration.txt`).
+    pub narration: String,
+    pub handout: PathBuf,
+    /// Charts written (PNG).
+    pub charts: Vec<PathBuf>,
+    /// Anything that went wrong without stopping the lesson (a chart not drawn).
+    pub notes: Vec<String>,
+}
+
+/// Months per narrated period.
+pub const PERIOD_TICKS: u32 = 3;
+
+fn io_at(path: &Path) -> impl FnOnce(std::io::Error) -> TeachError + '_ {
+    move |source| TeachError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Run lesson `name`: narrate to `out`, pausing on `input` after each quarter when
+/// `opts.step`, and write the runs, charts and handout into the output directory.
+pub fn run_lesson(
+    name: &str,
+    opts: &TeachOptions,
+    input: &mut dyn BufRead,
+    out: &mut dyn Write,
+) -> Result<LessonReport, TeachError> {
+    let lesson = lesson(name)?;
+    let (text, path): (Cow<'static, str>, String) = match &opts.scenario {
+        None => (
+            Cow::Borrowed(lesson.scenario),
+            format!("<embedded>/{}", lesson.file),
+        ),
+        Some(p) => {
+            let file = p.display().to_string();
+            let t = std::fs::read_to_string(p).map_err(|e| ScenarioError::Io {
+                file: file.clone(),
+                message: e.to_string(),
+            })?;
+            (Cow::Owned(t), file)
+        }
+    };
+    let scenario = Scenario::from_toml_str_with(&text, &path, &opts.overrides)?;
+    let baseline = if opts.overrides.is_empty() {
+        None
+    } else {
+        Some(Scenario::from_toml_str(&text, &path)?)
+    };
+    let seed = opts.seed.unwrap_or(scenario.seed);
+    let ticks = opts.ticks.unwrap_or(scenario.ticks);
+    if ticks == 0 {
+        return Err(TeachError::NoTicks);
+    }
+    let out_dir = if opts.out_dir.as_os_str().is_empty() {
+        default_out_dir(lesson.name)
+    } else {
+        opts.out_dir.clone()
+    };
+    std::fs::create_dir_all(&out_dir).map_err(io_at(&out_dir))?;
+
+    let mut arms = Vec::with_capacity(4);
+    for arm in Arm::BOTH {
+        arms.push(ArmRun::new(&scenario, seed, arm, out_dir.join(arm.dir()))?);
+    }
+    if let Some(b) = &baseline {
+        for arm in Arm::BOTH {
+            let dir = out_dir.join("baseline").join(arm.dir());
+            arms.push(ArmRun::new(b, seed, arm, dir)?);
+        }
+    }
+    let overrides: Vec<String> = opts.overrides.iter().map(|o| o.text.clone()).collect();
+    let ctx = narrate::Context::new(lesson, &arms[0].sim.world, &path, seed, ticks);
+    let mut n = Narrator::new(out);
+    n.intro(&ctx, &overrides)?;
+
+    let n_periods = ticks.div_ceil(PERIOD_TICKS) as usize;
+    let mut step = opts.step;
+    let mut stopped = false;
+    let mut narrated = 0;
+    if step {
+        match n.pause(input, "start")? {
+            Pause::Go => {}
+            Pause::Eof => step = false,
+            Pause::Stop => stopped = true,
+        }
+    }
+    for p in 0..n_periods {
+        let first = p as u32 * PERIOD_TICKS + 1;
+        let last = ((p as u32 + 1) * PERIOD_TICKS).min(ticks);
+        for a in arms.iter_mut() {
+            for _ in first..=last {
+                a.step()?;
+            }
+            a.close_period();
+        }
+        if stopped {
+            continue;
+        }
+        let (ra, bp) = (&arms[0].periods, &arms[1].periods);
+        let prev = (p > 0).then(|| [&ra[p - 1], &bp[p - 1]]);
+        n.period(&ctx, p, [&ra[p], &bp[p]], prev)?;
+        narrated += 1;
+        if step {
+            let next = if p + 1 == n_periods {
+                "summary"
+            } else {
+                "next quarter"
+            };
+            match n.pause(input, next)? {
+                Pause::Go => {}
+                Pause::Eof => step = false,
+                Pause::Stop => stopped = true,
+            }
+        }
+    }
+
+    let none: [String; 0] = [];
+    for (k, a) in arms.iter_mut().enumerate() {
+        a.finish(&Source {
+            lesson: lesson.name,
+            path: &path,
+            text: &text,
+            overrides: if k < 2 { &overrides } else { &none },
+        })?;
+    }
+    let report_of = |a: &ArmRun| ArmReport {
+        arm: a.arm,
+        dir: a.dir.clone(),
+        periods: a.periods.clone(),
+        run: a.run.clone(),
+    };
+    let ra = report_of(&arms[0]);
+    let bp = report_of(&arms[1]);
+    let base = (arms.len() == 4).then(|| [report_of(&arms[2]), report_of(&arms[3])]);
+    let base_spans = base.as_ref().map(|b| [&b[0].run, &b[1].run]);
+    let run_spans = [&ra.run, &bp.run];
+    let last_spans = ra
+        .periods
+        .last()
+        .zip(bp.periods.last())
+        .map(|(a, b)| [a, b]);
+
+    if stopped {
+        n.stopped(narrated, n_periods, &out_dir)?;
+    } else {
+        n.summary(&ctx, run_spans, last_spans, base_spans, &overrides)?;
+    }
+
+    let (charts, notes) = if opts.charts {
+        draw_charts(&ctx, &out_dir, [&ra, &bp], base.as_ref())
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let handout = handout::write(
+        &ctx, &out_dir, run_spans, last_spans, base_spans, &overrides, &charts,
+    )
+    .map_err(io_at(&out_dir.join("handout.html")))?;
+    n.files(&out_dir, &handout, &charts, &notes)?;
+    let narration = n.into_text();
+    crate::output::write_atomic(&out_dir, "narration.txt", narration.as_bytes())
+        .map_err(io_at(&out_dir.join("narration.txt")))?;
+
+    Ok(LessonReport {
+        lesson: lesson.name,
+        seed,
+        ticks,
+        period_ticks: PERIOD_TICKS,
+        periods_narrated: narrated,
+        stopped_early: stopped,
+        out_dir,
+        ra,
+        bp,
+        baseline: base,
+        overrides,
+        narration,
+        handout,
+        charts,
+        notes,
+    })
+}
+
+/// Draw the lesson's charts into `OUT/charts/` and each arm's run charts into its `plots/`;
+/// returns the lesson's chart files and notes on anything not drawn.
+#[cfg(feature = "plots")]
+fn draw_charts(
+    ctx: &narrate::Context,
+    out_dir: &Path,
+    arms: [&ArmReport; 2],
+    base: Option<&[ArmReport; 2]>,
+) -> (Vec<PathBuf>, Vec<String>) {
+    let mut notes = Vec::new();
+    let periods = [&arms[0].periods[..], &arms[1].periods[..]];
+    let base_periods = base.map(|b| [&b[0].periods[..], &b[1].periods[..]]);
+    let charts = match charts::draw(
+        ctx,
+        &out_dir.join("charts"),
+        [&arms[0].run, &arms[1].run],
+        periods,
+        base_periods,
+    ) {
+        Ok(c) => c,
+        Err(e) => {
+            notes.push(format!("charts not drawn: {e}"));
+            Vec::new()
+        }
+    };
+    for a in arms {
+        let po = crate::plot::PlotOptions::default();
+        if let Err(e) = crate::plot::plot_dir(&a.dir, &po) {
+            notes.push(format!("run charts of {} not drawn: {e}", a.dir.display()));
+        }
+    }
+    (charts, notes)
+}
+
+/// Without the `plots` feature no charts are drawn.
+#[cfg(not(feature = "plots"))]
+fn draw_charts(
+    _ctx: &narrate::Context,
+    _out_dir: &Path,
+    _arms: [&ArmReport; 2],
+    _base: Option<&[ArmReport; 2]>,
+) -> (Vec<PathBuf>, Vec<String>) {
+    (Vec::new(), Vec::new())
+}
+
+/// What the teacher said at a pause.
+pub(crate) enum Pause {
+    Go,
+    Stop,
+    /// The input ended: run on without pausing.
+    Eof,
+}
