@@ -441,3 +441,43 @@ fn a_validation_fact_chart_renders() {
     check_png(&c.png);
     check_svg(&c.svg, &c.title);
 }
+
+/// The charts need no system fonts: run the binary with fontconfig pointed at a
+/// configuration that lists no font directory and no data directories, and check the chart's
+/// title was still drawn (an unloadable font leaves the title band blank).
+#[test]
+fn charts_render_without_system_fonts() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("fonts.conf");
+    fs::write(&conf, "<?xml version=\"1.0\"?>\n<!DOCTYPE fontconfig SYSTEM \"fonts.dtd\">\n<fontconfig></fontconfig>\n").unwrap();
+    let out = dir.path().join("run");
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_silos"))
+        .args([
+            "run",
+            "--ticks",
+            "6",
+            "--quiet",
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .env("FONTCONFIG_FILE", &conf)
+        .env("FONTCONFIG_PATH", dir.path())
+        .env("XDG_DATA_HOME", dir.path())
+        .env("XDG_DATA_DIRS", dir.path())
+        .env("HOME", dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    check_png(&out.join("plots").join("time_share_need_met.png"));
+    // And the binary does not link fontconfig or freetype at all (where ldd exists).
+    if let Ok(o) = std::process::Command::new("ldd")
+        .arg(env!("CARGO_BIN_EXE_silos"))
+        .output()
+    {
+        let libs = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            !libs.contains("fontconfig") && !libs.contains("freetype"),
+            "{libs}"
+        );
+    }
+}
