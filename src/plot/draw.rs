@@ -543,7 +543,7 @@ fn axis_descs<DB: DrawingBackend>(
 }
 
 /// A "nice" tick step for a range, about `n` ticks.
-fn nice_step(lo: f64, hi: f64, n: f64) -> f64 {
+pub(crate) fn nice_step(lo: f64, hi: f64, n: f64) -> f64 {
     let raw = ((hi - lo) / n).abs();
     if raw <= 0.0 || !raw.is_finite() {
         return 1.0;

@@ -15,7 +15,7 @@
 //! Text uses DejaVu Sans embedded in the binary, so no system fonts are needed.
 
 mod data;
-mod draw;
+pub(crate) mod draw;
 mod error;
 mod fact;
 mod labels;

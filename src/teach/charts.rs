@@ -93,23 +93,9 @@ fn shorten<DB: DrawingBackend>(
     String::new()
 }
 
-/// A round step for about `n` gridlines up to `hi`.
+/// A round step for about `n` gridlines up to `hi` (the chart module's rule).
 fn nice_step(hi: f64, n: f64) -> f64 {
-    let raw = (hi / n).max(1e-9);
-    let mag = 10f64.powf(raw.log10().floor());
-    let f = raw / mag;
-    let k = if f <= 1.0 {
-        1.0
-    } else if f <= 2.0 {
-        2.0
-    } else if f <= 2.5 {
-        2.5
-    } else if f <= 5.0 {
-        5.0
-    } else {
-        10.0
-    };
-    k * mag
+    crate::plot::draw::nice_step(0.0, hi, n)
 }
 
 fn fmt_tick(v: f64, step: f64) -> String {
