@@ -719,11 +719,7 @@ fn summary(
 }
 
 fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
-    let mut b = rayon::ThreadPoolBuilder::new();
-    if let Some(t) = threads {
-        b = b.num_threads(t.max(1));
-    }
-    Ok(b.build()?)
+    Ok(silos::validate::thread_pool(threads)?)
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -753,7 +749,8 @@ fn validate(
         threads,
         dir: dir.clone(),
     };
-    let results = validate::run(&opts)?;
+    // Ordinal patterns only with the whole suite (they share the behaviour experiment's runs).
+    let (results, patterns) = validate::run_suite(&opts, opts.only.is_empty())?;
     std::fs::create_dir_all(out.join("charts"))?;
     output::write_atomic(&out, "validation.csv", validate::csv(&results).as_bytes())?;
     for r in &results {
@@ -765,11 +762,6 @@ fn validate(
     }
     let chart_ext = draw_fact_charts(&results, &out.join("charts"), reps);
     print!("{}", validate::table(&results));
-    let patterns = if opts.only.is_empty() {
-        validate::run_patterns(&opts)?
-    } else {
-        Vec::new()
-    };
     if !patterns.is_empty() {
         print!(
             "\nordinal patterns (not scored):\n{}",

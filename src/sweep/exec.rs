@@ -349,7 +349,7 @@ fn commit_point(
     buf[0].push_str(&format!("{p}{fsep}{}\n", factor_values.join(",")));
 
     for rep in 0..exp.replicates {
-        let mut outs: Vec<Option<RunOutput>> = Vec::with_capacity(a_n);
+        let mut outs: Vec<Option<(RunOutput, Vec<f64>)>> = Vec::with_capacity(a_n);
         for a in 0..a_n {
             let id = p as u64 * per_point + rep as u64 * a_n as u64 + a as u64;
             let r = exp.run_ref(id);
@@ -375,17 +375,20 @@ fn commit_point(
                     "damaged run file; delete it and rerun to redo this run",
                 )
             })?;
-            runs_row(&mut buf[1], &mut num, exp, r, &factor_values, &out);
-            outs.push(Some(out));
+            // Run means once per run: for runs.csv, the effects and the paired effects.
+            let means = out.run_means();
+            runs_row(&mut buf[1], &mut num, exp, r, &factor_values, &out, &means);
+            outs.push(Some((out, means)));
         }
         for a in 0..a_n {
-            let Some(out) = &outs[a] else { continue };
+            let Some((out, means)) = &outs[a] else {
+                continue;
+            };
             for t in 0..t_n {
                 for k in 0..o_n {
                     summary[(a * t_n + t) * o_n + k].push(out.tick_values[t * o_n + k]);
                 }
             }
-            let means = out.run_means();
             for k in 0..o_n {
                 eff[a * o_n + k].push(means[k]);
             }
@@ -400,7 +403,7 @@ fn commit_point(
             }
             need_share.clone_from(&out.need_share);
             if a != reference
-                && let Some(base) = &outs[reference]
+                && let Some((base, base_means)) = &outs[reference]
             {
                 for t in 0..t_n {
                     for k in 0..o_n {
@@ -409,7 +412,6 @@ fn commit_point(
                             .push(out.tick_values[i] - base.tick_values[i]);
                     }
                 }
-                let base_means = base.run_means();
                 for k in 0..o_n {
                     eff_diff[a * o_n + k].push(means[k] - base_means[k]);
                 }
@@ -532,6 +534,7 @@ fn runs_row(
     r: RunRef,
     factors: &[String],
     out: &RunOutput,
+    means: &[f64],
 ) {
     line.push_str(&format!(
         "{},{},{},{},{}",
@@ -541,7 +544,7 @@ fn runs_row(
         line.push(',');
         line.push_str(f);
     }
-    for v in out.run_means().iter().chain(&out.cumulative) {
+    for v in means.iter().chain(&out.cumulative) {
         fmt_num(num, *v);
         line.push(',');
         line.push_str(num);

@@ -220,31 +220,6 @@ pub fn judge_pattern(
     })
 }
 
-/// Run the ordinal patterns (each experiment once).
-pub fn run_patterns(opts: &ValidateOptions) -> Result<Vec<PatternResult>, ValidateError> {
-    let patterns = load_patterns(opts.dir.as_deref())?;
-    let mut b = rayon::ThreadPoolBuilder::new();
-    if let Some(t) = opts.threads {
-        b = b.num_threads(t.max(1));
-    }
-    let pool = b.build().map_err(|e| ValidateError::Io {
-        path: "threads".into(),
-        message: e.to_string(),
-    })?;
-    let mut out = Vec::new();
-    let mut names: Vec<&str> = patterns.iter().map(|p| p.experiment.as_str()).collect();
-    names.sort();
-    names.dedup();
-    for name in names {
-        let exp = load_experiment(opts.dir.as_deref(), name, opts.replicates)?;
-        let runs = run_all(&exp, &pool);
-        for p in patterns.iter().filter(|p| p.experiment == name) {
-            out.push(judge_pattern(p, &exp, &runs)?);
-        }
-    }
-    Ok(out)
-}
-
 /// The patterns as text (terminal and report).
 pub fn patterns_text(results: &[PatternResult], markdown: bool) -> String {
     let mut s = String::new();
@@ -618,22 +593,34 @@ pub struct ValidateOptions {
 
 /// Run the suite: every experiment the selected facts use, once; then judge each fact.
 pub fn run(opts: &ValidateOptions) -> Result<Vec<FactResult>, ValidateError> {
+    Ok(run_suite(opts, false)?.0)
+}
+
+/// Run the facts and, with `patterns`, the ordinal patterns too: each experiment that any of
+/// them uses runs once, and every fact and pattern on it is judged from the same runs.
+pub fn run_suite(
+    opts: &ValidateOptions,
+    patterns: bool,
+) -> Result<(Vec<FactResult>, Vec<PatternResult>), ValidateError> {
     let facts: Vec<Fact> = load_facts(opts.dir.as_deref())?
         .into_iter()
         .filter(|f| opts.only.is_empty() || opts.only.contains(&f.id))
         .collect();
-    let mut b = rayon::ThreadPoolBuilder::new();
-    if let Some(t) = opts.threads {
-        b = b.num_threads(t.max(1));
-    }
-    let pool = b.build().map_err(|e| ValidateError::Io {
-        path: "threads".into(),
-        message: e.to_string(),
-    })?;
-    let mut experiments: Vec<&str> = facts.iter().map(|f| f.experiment.as_str()).collect();
+    let pats: Vec<Pattern> = if patterns {
+        load_patterns(opts.dir.as_deref())?
+    } else {
+        Vec::new()
+    };
+    let pool = thread_pool(opts.threads)?;
+    let mut experiments: Vec<&str> = facts
+        .iter()
+        .map(|f| f.experiment.as_str())
+        .chain(pats.iter().map(|p| p.experiment.as_str()))
+        .collect();
     experiments.sort();
     experiments.dedup();
     let mut results: Vec<Option<FactResult>> = vec![None; facts.len()];
+    let mut pattern_results: Vec<Option<PatternResult>> = vec![None; pats.len()];
     for name in experiments {
         let exp = load_experiment(opts.dir.as_deref(), name, opts.replicates)?;
         let runs = run_all(&exp, &pool);
@@ -642,11 +629,34 @@ pub fn run(opts: &ValidateOptions) -> Result<Vec<FactResult>, ValidateError> {
                 results[i] = Some(judge(f, &exp, &runs)?);
             }
         }
+        for (i, p) in pats.iter().enumerate() {
+            if p.experiment == name {
+                pattern_results[i] = Some(judge_pattern(p, &exp, &runs)?);
+            }
+        }
     }
-    Ok(results
-        .into_iter()
-        .map(|r| r.expect("every fact judged"))
-        .collect())
+    Ok((
+        results
+            .into_iter()
+            .map(|r| r.expect("every fact judged"))
+            .collect(),
+        pattern_results
+            .into_iter()
+            .map(|r| r.expect("every pattern judged"))
+            .collect(),
+    ))
+}
+
+/// A worker pool with `threads` threads (all cores when `None` or 0).
+pub fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, ValidateError> {
+    let mut b = rayon::ThreadPoolBuilder::new();
+    if let Some(t) = threads.filter(|&t| t > 0) {
+        b = b.num_threads(t);
+    }
+    b.build().map_err(|e| ValidateError::Io {
+        path: "threads".into(),
+        message: e.to_string(),
+    })
 }
 
 /// The validation score: emergent facts that hold, of emergent facts.

@@ -269,13 +269,17 @@ impl Study {
             .map(|o| TICK.iter().position(|t| t.name == o).expect("checked"))
             .collect();
         // y[point][output]: mean over replicates of the run average.
+        let means: Vec<Option<Vec<f64>>> = outs
+            .iter()
+            .map(|o| o.as_ref().ok().map(RunOutput::run_means))
+            .collect();
         let mut y = vec![vec![f64::NAN; ks.len()]; points.len()];
         for (i, row) in y.iter_mut().enumerate() {
             for (c, &k) in ks.iter().enumerate() {
                 let mut acc = Acc::default();
                 for rep in 0..self.replicates as usize {
-                    if let Ok(o) = &outs[i * self.replicates as usize + rep] {
-                        acc.push(o.run_means()[k]);
+                    if let Some(m) = &means[i * self.replicates as usize + rep] {
+                        acc.push(m[k]);
                     }
                 }
                 row[c] = acc.mean();
