@@ -6,10 +6,10 @@ use rand::RngExt;
 
 use crate::behaviour::{self, Behaviour};
 use crate::error::InvariantError;
-use crate::model::World;
+use crate::model::{AgentSetup, Dispositions, World};
 use crate::model::step::{Scratch, Streams};
 use crate::rng::{self, Stream};
-use crate::scenario::{Family, Scenario};
+use crate::scenario::{AgencySpec, Family, Scenario};
 
 /// Which behaviour each agency follows in a run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,15 +38,31 @@ impl BehaviourChoice {
 }
 
 /// Each agency's family. Agencies without their own draw from the population shares on the
-/// population stream; one number is drawn per agency whatever the choice, so overriding the
-/// behaviour moves no other draw.
+/// population stream; the same numbers are drawn whatever the choice (see [`setups`]).
 pub fn assign_families(s: &Scenario, seed: u64, choice: BehaviourChoice) -> Vec<Family> {
+    setups(s, seed, choice).iter().map(|a| a.family).collect()
+}
+
+/// Uniform numbers drawn per agency from the population stream, whatever the choice, the
+/// scenario or the family: family, lambda, altruism, reciprocity, risk aversion, aspiration.
+const DRAWS_PER_AGENCY: usize = 6;
+
+/// Each agency's family, dispositions and search, drawn from the population stream. Six
+/// numbers are drawn per agency in a fixed order whatever the choice, and each disposition
+/// is the quantile of its family's distribution at its own number, so overriding the
+/// behaviour, a distribution or a fixed value moves no other draw. A family with lambda
+/// fixed at 0 therefore gives exactly the dispositions that matter (lambda, aspiration) of
+/// any other family with lambda 0.
+pub fn setups(s: &Scenario, seed: u64, choice: BehaviourChoice) -> Vec<AgentSetup> {
     let mut r = rng::stream(seed, Stream::Population);
     s.agencies
         .iter()
         .map(|a| {
-            let u: f64 = r.random();
-            match choice {
+            let mut u = [0.0f64; DRAWS_PER_AGENCY];
+            for x in u.iter_mut() {
+                *x = r.random();
+            }
+            let family = match choice {
                 BehaviourChoice::All(f) => f,
                 BehaviourChoice::Mixed => a.behaviour.unwrap_or_else(|| {
                     let shares = s
@@ -55,7 +71,7 @@ pub fn assign_families(s: &Scenario, seed: u64, choice: BehaviourChoice) -> Vec<
                     let mut acc = 0.0;
                     for (f, sh) in Family::ALL.iter().zip(shares) {
                         acc += sh;
-                        if u < acc {
+                        if u[0] < acc {
                             return *f;
                         }
                     }
@@ -66,9 +82,41 @@ pub fn assign_families(s: &Scenario, seed: u64, choice: BehaviourChoice) -> Vec<
                         .rev()
                         .find(|(_, s)| *s > 0.0)
                         .map(|(f, _)| *f)
-                        .unwrap_or(Family::RaSynoptic)
+                        .unwrap_or(Family::Ra)
                 }),
+            };
+            setup(s, a, family, &u)
+        })
+        .collect()
+}
+
+fn setup(s: &Scenario, a: &AgencySpec, family: Family, u: &[f64; DRAWS_PER_AGENCY]) -> AgentSetup {
+    let m = s.behaviours.motives(family);
+    AgentSetup {
+        family,
+        disp: Dispositions {
+            lambda: a.lambda.unwrap_or_else(|| m.lambda.quantile(u[1])),
+            altruism: m.altruism.quantile(u[2]),
+            reciprocity: m.reciprocity.quantile(u[3]),
+            risk_aversion: a.risk_aversion.unwrap_or_else(|| m.risk_aversion.quantile(u[4])),
+            aspiration: s.search.aspiration.quantile(u[5]),
+        },
+        search: a.search.unwrap_or(s.search.mode),
+    }
+}
+
+/// Setups for explicitly given families (tests): the same draws as [`setups`].
+pub fn setups_with_families(s: &Scenario, seed: u64, families: &[Family]) -> Vec<AgentSetup> {
+    let mut r = rng::stream(seed, Stream::Population);
+    s.agencies
+        .iter()
+        .zip(families)
+        .map(|(a, &f)| {
+            let mut u = [0.0f64; DRAWS_PER_AGENCY];
+            for x in u.iter_mut() {
+                *x = r.random();
             }
+            setup(s, a, f, &u)
         })
         .collect()
 }
@@ -84,16 +132,20 @@ pub struct Simulation {
 
 impl Simulation {
     pub fn new(s: &Scenario, seed: u64, choice: BehaviourChoice) -> Simulation {
-        let families = assign_families(s, seed, choice);
-        Simulation::with_families(s, seed, &families)
+        Simulation::with_setups(s, seed, &setups(s, seed, choice))
     }
 
     /// A run with each agency's family given explicitly.
     pub fn with_families(s: &Scenario, seed: u64, families: &[Family]) -> Simulation {
-        let world = World::new(s, families);
-        let rules = families
+        Simulation::with_setups(s, seed, &setups_with_families(s, seed, families))
+    }
+
+    /// A run with each agency's family, dispositions and search given.
+    pub fn with_setups(s: &Scenario, seed: u64, setups: &[AgentSetup]) -> Simulation {
+        let world = World::new(s, setups);
+        let rules = setups
             .iter()
-            .map(|&f| behaviour::build(f, &s.behaviours))
+            .map(|a| behaviour::build(a.family, s))
             .collect();
         let streams = Streams::new(seed, s.agencies.len());
         let scratch = Scratch::new(&world);

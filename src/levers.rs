@@ -106,6 +106,74 @@ pub struct ReferralInspection {
     pub cost: f64,
 }
 
+/// Where a targeted price applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PriceOn {
+    /// Paid by the sender of each referral that matches.
+    Referral,
+    /// Paid by the receiver of a referred case when it accepts it (a negative amount is a
+    /// subsidy for taking the case).
+    Acceptance,
+}
+
+impl PriceOn {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PriceOn::Referral => "referral",
+            PriceOn::Acceptance => "acceptance",
+        }
+    }
+}
+
+/// A price the centre sets on a channel (`[[levers.prices]]`): a charge (amount > 0, paid
+/// to the centre) or a subsidy (amount < 0, paid by the centre). Any of `sender`,
+/// `receiver` and `group` left out matches all, so a price can target a sender, a
+/// receiver, a sender x receiver channel, a client group, or any mix (002:593-595).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PriceSpec {
+    pub on: PriceOn,
+    #[serde(default)]
+    pub sender: Option<String>,
+    #[serde(default)]
+    pub receiver: Option<String>,
+    #[serde(default)]
+    pub group: Option<String>,
+    /// k GBP per referral (or acceptance).
+    pub amount: f64,
+}
+
+/// A validated price, names resolved to indices.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Price {
+    pub on: PriceOn,
+    pub sender: Option<usize>,
+    pub receiver: Option<usize>,
+    pub group: Option<usize>,
+    pub amount: f64,
+}
+
+impl Price {
+    pub fn matches(&self, on: PriceOn, sender: usize, receiver: usize, group: usize) -> bool {
+        self.on == on
+            && self.sender.is_none_or(|s| s == sender)
+            && self.receiver.is_none_or(|r| r == receiver)
+            && self.group.is_none_or(|g| g == group)
+    }
+}
+
+/// Peer sanctions inside mechanisms (001:182, 001:201): a member may sanction a fellow
+/// member it resents as a free rider. Off while `fine` is 0.
+#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+#[serde(deny_unknown_fields, default)]
+pub struct Sanctions {
+    /// What a sanction costs the sanctioned, k GBP (lost, not passed to anyone).
+    pub fine: f64,
+    /// What imposing one costs the sanctioner, k GBP.
+    pub cost: f64,
+}
+
 /// The centre steering horizontal work directly (000:1138-1148).
 #[derive(Debug, Clone, Deserialize, PartialEq, Default)]
 #[serde(deny_unknown_fields, default)]
@@ -135,6 +203,9 @@ pub struct LeverParams {
     /// centre reimburses.
     pub host_reimbursement: f64,
     pub referral_inspection: ReferralInspection,
+    /// Targeted charges and subsidies on referral channels.
+    pub prices: Vec<PriceSpec>,
+    pub sanctions: Sanctions,
     pub funding_mode: FundingMode,
     /// Central control tightness, 0..1: extra reporting (staff share x control), a floor on
     /// the effort every agency puts on its targets, a higher chance of detecting gamed
@@ -173,6 +244,8 @@ impl Default for LeverParams {
             duty_to_cooperate: DutyToCooperate::default(),
             host_reimbursement: 0.0,
             referral_inspection: ReferralInspection::default(),
+            prices: Vec::new(),
+            sanctions: Sanctions::default(),
             funding_mode: FundingMode::Formula,
             control: 0.0,
             steer: Steer::default(),
@@ -239,6 +312,8 @@ pub struct Levers {
     pub convene: Vec<usize>,
     /// The agency named to host them, if any.
     pub steer_host: Option<usize>,
+    /// Targeted prices, resolved.
+    pub prices: Vec<Price>,
 }
 
 impl Levers {
@@ -249,7 +324,17 @@ impl Levers {
             centre: CentreParams::default(),
             convene: Vec::new(),
             steer_host: None,
+            prices: Vec::new(),
         }
+    }
+
+    /// The sum of the prices that apply to a referral (or an acceptance) on a channel.
+    pub fn price(&self, on: PriceOn, sender: usize, receiver: usize, group: usize) -> f64 {
+        self.prices
+            .iter()
+            .filter(|p| p.matches(on, sender, receiver, group))
+            .map(|p| p.amount)
+            .sum()
     }
 
     /// Whether the levers apply at `tick`.
@@ -264,6 +349,7 @@ impl Levers {
             centre: self.centre.clone(),
             convene: Vec::new(),
             steer_host: None,
+            prices: Vec::new(),
         }
     }
 

@@ -12,7 +12,7 @@
 //! use silos::scenario::{Family, Scenario};
 //!
 //! let scenario = Scenario::default_scenario();
-//! let mut sim = Simulation::new(&scenario, 42, BehaviourChoice::All(Family::BureaucraticPolitics));
+//! let mut sim = Simulation::new(&scenario, 42, BehaviourChoice::All(Family::Bp));
 //! engine::run(&mut sim, 12, &mut NoObserver).unwrap(); // checks conservation every tick
 //! let run = &sim.world.tally.run;
 //! assert_eq!(run.served + run.partly_served + run.fell_through, run.arrivals);

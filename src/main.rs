@@ -650,7 +650,7 @@ fn summary(
 ) {
     let r = &w.tally.run;
     let f = &w.tally.run_fell;
-    let mut fams = [0usize; 3];
+    let mut fams = [0usize; 2];
     for a in &w.agencies {
         let k = silos::scenario::Family::ALL
             .iter()
@@ -664,11 +664,14 @@ fn summary(
         b.as_str()
     );
     println!(
-        "  agencies: {} (ra {}, ra-bounded {}, bp {})",
+        "  agencies: {} (ra {}, bp {}; bounded search {})",
         w.n_agencies(),
         fams[0],
         fams[1],
-        fams[2]
+        w.agencies
+            .iter()
+            .filter(|a| a.search == silos::scenario::SearchMode::Bounded)
+            .count()
     );
     let share = |x: u64| {
         if r.arrivals > 0 {

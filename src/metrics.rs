@@ -25,16 +25,19 @@ pub struct AgencyObservable {
     pub value: fn(&World, usize) -> f64,
 }
 
-/// A referral counts as dumping when the receiver fits the case no better than the sender (by
-/// remit, as need met if it served alone) or lacks the staff time or money to serve its part
-/// now. Measured the same way whoever sends (002:233, 002:593-595).
+/// A referral counts as dumping when it shifts cost (002:233, 002:634): the sender would have
+/// spent money serving part of the case itself, and the receiver fits the case no better than
+/// the sender (by remit, as need met if it served alone) or lacks the staff time or money to
+/// serve its part now. Measured the same way whoever sends (002:593-595); no rule reads it.
 pub fn is_dumping(w: &World, sender: usize, receiver: usize, case: &Case) -> bool {
-    w.fit(receiver, case) <= w.fit(sender, case) + 1e-9 || !w.capacity(receiver, case)
+    shifted_cost(w, sender, case) > 0.0
+        && (w.fit(receiver, case) <= w.fit(sender, case) + 1e-9 || !w.capacity(receiver, case))
 }
 
-/// Nominal money cost of a case: its need units at the unit cost.
-pub fn case_cost(w: &World, case: &Case) -> f64 {
-    case.total_need * w.params.unit_cost
+/// The money a referral saves its sender: what serving the case's needs within its own remit
+/// would have cost it (the cost shifted, 002:634).
+pub fn shifted_cost(w: &World, sender: usize, case: &Case) -> f64 {
+    w.own_cost(sender, case)
 }
 
 fn ratio(a: f64, b: f64) -> f64 {
@@ -318,7 +321,7 @@ pub const TICK: &[Observable] = &[
     obs!(
         "dumped_cost",
         "k GBP",
-        "Nominal cost of dumped cases.",
+        "Cost shifted by dumped referrals: what serving the case within its own remit would have cost each sender (002:634).",
         |w| w.tally.dumped_cost
     ),
     obs!(
@@ -639,6 +642,24 @@ pub const TICK: &[Observable] = &[
         |w| crate::patterns::challenge_counts(w)[4] as f64
     ),
     obs!(
+        "fixed_shortfall",
+        "k GBP",
+        "Fixed costs agencies could not pay this tick (recorded, never dropped).",
+        |w| w.tally.agencies.iter().map(|a| a.fixed_shortfall).sum()
+    ),
+    obs!(
+        "rationed",
+        "k GBP",
+        "Cost of casework agencies could not afford this tick.",
+        |w| w.tally.agencies.iter().map(|a| a.rationed).sum()
+    ),
+    obs!(
+        "sanctions_imposed",
+        "sanctions",
+        "Peer sanctions imposed this tick.",
+        |w| w.tally.agencies.iter().map(|a| a.sanctions_imposed as f64).sum()
+    ),
+    obs!(
         "shocks",
         "shocks",
         "Media-salience shocks this tick.",
@@ -845,8 +866,86 @@ pub const AGENCY: &[AgencyObservable] = &[
     aobs!(
         "aspiration",
         "share",
-        "Aspiration level (used by bounded rationality).",
+        "Aspiration level (used by bounded search).",
         |w, i| w.agencies[i].rule.aspiration
+    ),
+    aobs!(
+        "lambda",
+        "0..1",
+        "Weight on organisational interest (drawn at the start of the run).",
+        |w, i| w.agencies[i].disp.lambda
+    ),
+    aobs!(
+        "altruism",
+        "weight",
+        "Residual altruism inside organisational interest (drawn).",
+        |w, i| w.agencies[i].disp.altruism
+    ),
+    aobs!(
+        "reciprocity",
+        "weight",
+        "Reciprocity (drawn).",
+        |w, i| w.agencies[i].disp.reciprocity
+    ),
+    aobs!(
+        "risk_aversion",
+        "0..1",
+        "Risk aversion (drawn, or the scenario's).",
+        |w, i| w.agencies[i].disp.risk_aversion
+    ),
+    aobs!(
+        "search_bounded",
+        "0/1",
+        "1 if the agency searches boundedly, 0 if synoptically.",
+        |w, i| (w.agencies[i].search == crate::scenario::SearchMode::Bounded) as u8 as f64
+    ),
+    aobs!(
+        "contribution_ratio",
+        "x fair share",
+        "Pool contribution as a multiple of its fair share (NA if in no live pool).",
+        |w, i| w.tally.agencies[i].contribution_ratio
+    ),
+    aobs!(
+        "fixed_shortfall",
+        "k GBP",
+        "Fixed costs it could not pay.",
+        |w, i| w.tally.agencies[i].fixed_shortfall
+    ),
+    aobs!(
+        "rationed",
+        "k GBP",
+        "Cost of its own casework it could not afford (rationed).",
+        |w, i| w.tally.agencies[i].rationed
+    ),
+    aobs!(
+        "prices_paid",
+        "k GBP",
+        "Targeted charges paid (subsidies received count negative).",
+        |w, i| w.tally.agencies[i].prices_paid
+    ),
+    aobs!(
+        "sanctions_imposed",
+        "sanctions",
+        "Peer sanctions it imposed.",
+        |w, i| w.tally.agencies[i].sanctions_imposed as f64
+    ),
+    aobs!(
+        "sanctions_suffered",
+        "sanctions",
+        "Peer sanctions imposed on it.",
+        |w, i| w.tally.agencies[i].sanctions_suffered as f64
+    ),
+    aobs!(
+        "sanction_fines",
+        "k GBP",
+        "Fines it lost to peer sanctions.",
+        |w, i| w.tally.agencies[i].sanction_fines
+    ),
+    aobs!(
+        "sanction_cost",
+        "k GBP",
+        "What imposing sanctions cost it.",
+        |w, i| w.tally.agencies[i].sanction_cost
     ),
     aobs!(
         "staff_levers",

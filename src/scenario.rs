@@ -26,38 +26,128 @@ pub const MAX_DIMENSIONS: usize = 16;
 /// Highest hop limit (each case carries one pre-drawn loss number per hop).
 pub const MAX_HOPS: usize = 8;
 
-/// The behaviour family of an agency: which decision rule it follows.
+/// The behaviour family of an agency: which motives it holds. Both families choose by the
+/// same procedure from the same options; a family is a set of utility weights and
+/// disposition distributions (`[behaviours.ra]`, `[behaviours.bp]`), nothing more.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, PartialOrd, Ord)]
 pub enum Family {
-    /// Rational-administrative, synoptic (full information, maximises the shared objective).
+    /// Rational administration: the shared objective only (lambda 0 by default).
     #[serde(rename = "ra")]
-    RaSynoptic,
-    /// Rational-administrative, bounded (satisficing with an adaptive aspiration).
-    #[serde(rename = "ra-bounded")]
-    RaBounded,
-    /// Bureaucratic politics (own organisational utility mixed with the shared objective).
+    Ra,
+    /// Bureaucratic politics: organisational interest weighted by lambda against the shared
+    /// objective.
     #[serde(rename = "bp")]
-    BureaucraticPolitics,
+    Bp,
 }
 
 impl Family {
-    pub const ALL: [Family; 3] = [
-        Family::RaSynoptic,
-        Family::RaBounded,
-        Family::BureaucraticPolitics,
-    ];
+    pub const ALL: [Family; 2] = [Family::Ra, Family::Bp];
 
     /// The spelling used in scenario files, on the command line and in CSV output.
     pub fn as_str(self) -> &'static str {
         match self {
-            Family::RaSynoptic => "ra",
-            Family::RaBounded => "ra-bounded",
-            Family::BureaucraticPolitics => "bp",
+            Family::Ra => "ra",
+            Family::Bp => "bp",
         }
     }
 
     pub fn parse(s: &str) -> Option<Family> {
         Family::ALL.into_iter().find(|f| f.as_str() == s)
+    }
+}
+
+/// Why a behaviour name is refused: `ra-bounded` was a family before the choice
+/// architecture was unified; bounded search is now an information setting.
+pub const BOUNDED_MOVED: &str =
+    "\"ra-bounded\" is no longer a family: bounded search is an information setting \
+     (use behaviour \"ra\" with `search.mode = \"bounded\"`, or --set search.mode=bounded)";
+
+/// How an agency searches: every agency that could serve (synoptic) or a few contacts,
+/// satisficing against an aspiration (bounded, 001:32). An axis of information, set per
+/// agency, independent of motives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SearchMode {
+    #[default]
+    Synoptic,
+    Bounded,
+}
+
+impl SearchMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SearchMode::Synoptic => "synoptic",
+            SearchMode::Bounded => "bounded",
+        }
+    }
+}
+
+/// A disposition's distribution over agencies: a number (every agency the same), a uniform
+/// range `{ low, high }`, or a triangular one `{ low, mode, high }`. Drawn once per agency
+/// from the population stream by the inverse of its distribution function, so changing a
+/// distribution moves no other draw.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum Dist {
+    Fixed(f64),
+    Range(DistRange),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DistRange {
+    pub low: f64,
+    pub high: f64,
+    #[serde(default)]
+    pub mode: Option<f64>,
+}
+
+impl Dist {
+    /// The value at quantile `u` (0..1).
+    pub fn quantile(&self, u: f64) -> f64 {
+        match *self {
+            Dist::Fixed(v) => v,
+            Dist::Range(DistRange {
+                low,
+                high,
+                mode: None,
+            }) => low + (high - low) * u,
+            Dist::Range(DistRange {
+                low,
+                high,
+                mode: Some(c),
+            }) => {
+                let w = high - low;
+                if w <= 0.0 {
+                    return low;
+                }
+                let f = (c - low) / w;
+                if u < f {
+                    low + (u * w * (c - low)).sqrt()
+                } else {
+                    high - ((1.0 - u) * w * (high - c)).sqrt()
+                }
+            }
+        }
+    }
+
+    /// The distribution's mean.
+    pub fn mean(&self) -> f64 {
+        match *self {
+            Dist::Fixed(v) => v,
+            Dist::Range(DistRange { low, high, mode }) => match mode {
+                None => 0.5 * (low + high),
+                Some(c) => (low + c + high) / 3.0,
+            },
+        }
+    }
+
+    /// Lowest and highest values it can give.
+    pub fn bounds(&self) -> (f64, f64) {
+        match *self {
+            Dist::Fixed(v) => (v, v),
+            Dist::Range(r) => (r.low, r.high),
+        }
     }
 }
 
@@ -148,6 +238,8 @@ mod raw {
         #[serde(default)]
         pub behaviours: BehaviourParams,
         #[serde(default)]
+        pub search: SearchParams,
+        #[serde(default)]
         pub population: Option<Population>,
         #[serde(default)]
         pub levers: crate::levers::LeverParams,
@@ -228,8 +320,10 @@ mod raw {
         pub political: f64,
         #[serde(default = "half")]
         pub autonomy: f64,
-        #[serde(default = "half")]
-        pub risk_aversion: f64,
+        #[serde(default)]
+        pub risk_aversion: Option<f64>,
+        #[serde(default)]
+        pub search: Option<SearchMode>,
         #[serde(default)]
         pub throughput_pay: f64,
     }
@@ -392,62 +486,51 @@ impl Default for PowerWeights {
     }
 }
 
-/// Parameters of the three decision rules (`[behaviours.*]`).
-#[derive(Debug, Clone, Deserialize, PartialEq, Default)]
+/// The two families' motives (`[behaviours.ra]`, `[behaviours.bp]`): the same fields,
+/// different defaults. Both choose by one procedure (`behaviour/`); see docs/ODD.md 7.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct BehaviourParams {
-    pub ra: RaParams,
-    /// Written `[behaviours.ra-bounded]`, the same spelling as the behaviour's name.
-    #[serde(rename = "ra-bounded")]
-    pub ra_bounded: BoundedParams,
-    pub bp: BpParams,
+    pub ra: Motives,
+    pub bp: Motives,
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct RaParams {
-    /// A synoptic agency keeps a case unless another agency would do better by this margin.
-    pub routing_margin: f64,
-}
-
-impl Default for RaParams {
+impl Default for BehaviourParams {
     fn default() -> Self {
-        RaParams {
-            routing_margin: 0.05,
+        BehaviourParams {
+            ra: Motives::rational_administration(),
+            bp: Motives::bureaucratic_politics(),
         }
     }
 }
 
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
-pub struct BoundedParams {
-    /// Starting aspiration level (need met share thought satisfactory).
-    pub aspiration: f64,
-    /// Speed at which aspiration follows achievement (001:32).
-    pub adapt_rate: f64,
-    /// How many options (contacts, agenda items) a bounded agency considers.
-    pub search: u32,
-    /// Share of case time not earmarked to targets.
-    pub flex: f64,
-}
-
-impl Default for BoundedParams {
-    fn default() -> Self {
-        BoundedParams {
-            aspiration: 0.5,
-            adapt_rate: 0.1,
-            search: 3,
-            flex: 0.5,
+impl BehaviourParams {
+    pub fn motives(&self, f: Family) -> &Motives {
+        match f {
+            Family::Ra => &self.ra,
+            Family::Bp => &self.bp,
         }
     }
 }
 
-/// Bureaucratic-politics utility weights (seed-001-003 extract, section 1.6.1).
+/// A family's motives: the weight on organisational interest (`lambda`) and the weights of
+/// the organisational-interest terms (seed-001-003 extract, section 1.6.1; brief section 3),
+/// plus the distributions from which each agency's dispositions are drawn.
+///
+/// Utility of an option = (1 - lambda) x shared objective + lambda x organisational
+/// interest. With lambda 0 every other field here is multiplied by zero.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
-pub struct BpParams {
-    /// Weight on own organisational utility against the shared objective (0 = RA, 1 = pure BP).
-    pub lambda: f64,
+pub struct Motives {
+    /// Weight on organisational interest against the shared objective (0 = rational
+    /// administration exactly). A distribution over the family's agencies.
+    pub lambda: Dist,
+    /// Residual altruism inside organisational interest (001:160, 001:208).
+    pub altruism: Dist,
+    /// Reciprocity: weight on matching partners' contributions and repaying favours (001:119).
+    pub reciprocity: Dist,
+    /// Risk aversion, for agencies that do not give their own `risk_aversion`.
+    pub risk_aversion: Dist,
     /// Own targets.
     pub target_weight: f64,
     /// Budget protection.
@@ -460,33 +543,109 @@ pub struct BpParams {
     pub autonomy_weight: f64,
     /// Turf and agenda control.
     pub turf_weight: f64,
-    /// Residual altruism inside own utility (001:160, 001:208).
-    pub altruism: f64,
-    /// Reciprocity: weight on favours owed (001:119).
-    pub reciprocity: f64,
-    /// Exponent concentrating effort on measured targets.
+    /// Workload: staff time spent, per mean case's staff time.
+    pub workload_weight: f64,
+    /// Resentment of free-riding partners, weighed by a host deciding to go on.
+    pub resentment_weight: f64,
+    /// Share of case time an agency with lambda 1 ring-fences for its target groups
+    /// (001:226, 003:72); lambda scales it.
+    pub target_commitment: f64,
+    /// Exponent concentrating earmarks and agenda bids on the heaviest targets.
     pub target_focus: f64,
-    /// Share of case time not earmarked to targets.
-    pub flex: f64,
-    /// Steepness of the volunteer's-dilemma logistic.
-    pub host_steepness: f64,
 }
 
-impl Default for BpParams {
-    fn default() -> Self {
-        BpParams {
-            lambda: 0.8,
+impl Motives {
+    /// Rational administration: lambda 0 (the other weights apply only if lambda is raised).
+    pub fn rational_administration() -> Motives {
+        Motives {
+            lambda: Dist::Fixed(0.0),
+            ..Motives::bureaucratic_politics()
+        }
+    }
+
+    /// Bureaucratic politics: organisational interest dominant, with some altruism left
+    /// (001:234-238, 001:160). Every number is assumed; docs/ODD.md gives ranges.
+    pub fn bureaucratic_politics() -> Motives {
+        Motives {
+            lambda: Dist::Range(DistRange {
+                low: 0.5,
+                mode: Some(0.8),
+                high: 1.0,
+            }),
+            altruism: Dist::Range(DistRange {
+                low: 0.0,
+                mode: Some(0.1),
+                high: 0.4,
+            }),
+            reciprocity: Dist::Range(DistRange {
+                low: 0.0,
+                mode: None,
+                high: 1.0,
+            }),
+            risk_aversion: Dist::Range(DistRange {
+                low: 0.2,
+                mode: None,
+                high: 0.8,
+            }),
             target_weight: 1.0,
             budget_weight: 0.6,
             survival_weight: 1.0,
             blame_weight: 0.5,
             autonomy_weight: 0.5,
             turf_weight: 0.5,
-            altruism: 0.2,
-            reciprocity: 0.3,
+            workload_weight: 0.2,
+            resentment_weight: 1.0,
+            target_commitment: 0.6,
             target_focus: 2.0,
-            flex: 0.2,
-            host_steepness: 4.0,
+        }
+    }
+}
+
+impl Default for Motives {
+    fn default() -> Self {
+        Motives::bureaucratic_politics()
+    }
+}
+
+/// `[search]`: the information and search axis, the same for both families.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SearchParams {
+    /// Search of agencies without their own `search`.
+    pub mode: SearchMode,
+    /// Contacts a bounded agency compares per decision (drawn from the agencies that serve
+    /// the need in question), besides fellow members of protocols it belongs to.
+    pub breadth: u32,
+    /// Initial aspiration: the share of a case's need that satisfies a bounded agency.
+    pub aspiration: Dist,
+    /// Speed at which aspiration follows achievement (001:32).
+    pub adapt_rate: f64,
+    /// Spread of the logistic choice between taking on a mechanism role and not (hosting),
+    /// in case-equivalents: 0 would be a strict best reply.
+    pub noise: f64,
+    /// Speed at which beliefs follow what an agency observes.
+    pub belief_rate: f64,
+    /// Prior belief that a partner accepts a referral or agrees to co-serve.
+    pub partner_prior: f64,
+    /// Prior belief that another candidate hosts a mechanism if this one does not.
+    pub others_host_prior: f64,
+    /// Prior value of a mechanism, as a multiple of what it costs the arena: a mechanism
+    /// must prove its worth.
+    pub mechanism_prior: f64,
+}
+
+impl Default for SearchParams {
+    fn default() -> Self {
+        SearchParams {
+            mode: SearchMode::Synoptic,
+            breadth: 3,
+            aspiration: Dist::Fixed(0.5),
+            adapt_rate: 0.1,
+            noise: 0.25,
+            belief_rate: 0.1,
+            partner_prior: 0.7,
+            others_host_prior: 0.5,
+            mechanism_prior: 1.0,
         }
     }
 }
@@ -506,8 +665,10 @@ pub struct Scenario {
     pub model: ModelParams,
     pub power: PowerWeights,
     pub behaviours: BehaviourParams,
+    /// The information and search axis (`[search]`).
+    pub search: SearchParams,
     /// Shares of each family for agencies without their own `behaviour`, in [`Family::ALL`] order.
-    pub population: Option<[f64; 3]>,
+    pub population: Option<[f64; 2]>,
     pub groups: Vec<GroupSpec>,
     pub agencies: Vec<AgencySpec>,
     pub mechanisms: Vec<MechanismSpec>,
@@ -543,7 +704,10 @@ pub struct AgencySpec {
     pub label: String,
     pub level: Level,
     pub behaviour: Option<Family>,
+    /// Fixed lambda for this agency (else drawn from its family's distribution).
     pub lambda: Option<f64>,
+    /// Search for this agency (else `[search].mode`).
+    pub search: Option<SearchMode>,
     pub funder: Funder,
     pub income: f64,
     pub reserves: f64,
@@ -558,7 +722,8 @@ pub struct AgencySpec {
     pub legitimacy: f64,
     pub political: f64,
     pub autonomy: f64,
-    pub risk_aversion: f64,
+    /// Fixed risk aversion for this agency (else drawn from its family's distribution).
+    pub risk_aversion: Option<f64>,
     pub throughput_pay: f64,
 }
 
@@ -754,6 +919,7 @@ impl Validator<'_> {
         self.model(&raw.model)?;
         self.power(&raw.power)?;
         self.behaviours(&raw.behaviours)?;
+        self.search(&raw.search)?;
 
         // Agency names first: groups and mechanisms refer to them.
         if raw.agencies.is_empty() || raw.agencies.len() > MAX_AGENCIES {
@@ -838,7 +1004,11 @@ impl Validator<'_> {
                     self.err(
                         format!("{f}.behaviour"),
                         format!("{b:?}"),
-                        "one of \"ra\", \"ra-bounded\", \"bp\"",
+                        if b == "ra-bounded" {
+                            BOUNDED_MOVED
+                        } else {
+                            "one of \"ra\", \"bp\""
+                        },
                     )
                 })?),
             };
@@ -926,7 +1096,11 @@ impl Validator<'_> {
                 legitimacy: self.unit(&format!("{f}.legitimacy"), a.legitimacy)?,
                 political: self.unit(&format!("{f}.political"), a.political)?,
                 autonomy: self.unit(&format!("{f}.autonomy"), a.autonomy)?,
-                risk_aversion: self.unit(&format!("{f}.risk_aversion"), a.risk_aversion)?,
+                risk_aversion: match a.risk_aversion {
+                    Some(r) => Some(self.unit(&format!("{f}.risk_aversion"), r)?),
+                    None => None,
+                },
+                search: a.search,
                 throughput_pay: self
                     .non_negative(&format!("{f}.throughput_pay"), a.throughput_pay)?,
             });
@@ -951,13 +1125,17 @@ impl Validator<'_> {
         let population = match &raw.population {
             None => None,
             Some(p) => {
-                let mut shares = [0.0; 3];
+                let mut shares = [0.0; 2];
                 for (k, &v) in &p.shares {
                     let Some(fam) = Family::parse(k) else {
                         return Err(self.err(
                             format!("population.shares.{k}"),
                             k,
-                            "one of \"ra\", \"ra-bounded\", \"bp\"",
+                            if k == "ra-bounded" {
+                                BOUNDED_MOVED
+                            } else {
+                                "one of \"ra\", \"bp\""
+                            },
                         ));
                     };
                     let idx = Family::ALL
@@ -976,7 +1154,7 @@ impl Validator<'_> {
             return Err(self.err(
                 format!("agencies[{i}].behaviour"),
                 "missing",
-                "a behaviour (\"ra\", \"ra-bounded\" or \"bp\") for every agency, or a [population] table of shares",
+                "a behaviour (\"ra\" or \"bp\") for every agency, or a [population] table of shares",
             ));
         }
 
@@ -1072,6 +1250,7 @@ impl Validator<'_> {
             &agencies,
             &in_casework,
             &mechanisms,
+            &group_names,
         )?;
 
         Ok(Scenario {
@@ -1083,6 +1262,7 @@ impl Validator<'_> {
             model: raw.model,
             power: raw.power,
             behaviours: raw.behaviours,
+            search: raw.search,
             population,
             groups,
             agencies,
@@ -1098,6 +1278,7 @@ impl Validator<'_> {
         agencies: &[AgencySpec],
         in_casework: &[bool],
         mechanisms: &[MechanismSpec],
+        group_names: &[String],
     ) -> Result<Levers, ScenarioError> {
         self.unit("levers.pooled_budget_share", p.pooled_budget_share)?;
         self.unit("levers.shared_target_weight", p.shared_target_weight)?;
@@ -1183,7 +1364,42 @@ impl Validator<'_> {
             centre: c.clone(),
             convene: Vec::new(),
             steer_host: None,
+            prices: Vec::new(),
         };
+        let agency_names: Vec<String> = agencies.iter().map(|a| a.name.clone()).collect();
+        let lookup = |field: String, v: &Option<String>, names: &[String], what: &str| {
+            match v {
+                None => Ok(None),
+                Some(n) => names.iter().position(|x| x == n).map(Some).ok_or_else(|| {
+                    self.err(field, n, format!("one of the {what}: {}", names.join(", ")))
+                }),
+            }
+        };
+        for (k, pr) in p.prices.iter().enumerate() {
+            let f = format!("levers.prices[{k}]");
+            let amount = self.finite(&format!("{f}.amount"), pr.amount)?;
+            if amount.abs() > 1e6 {
+                return Err(self.err(
+                    format!("{f}.amount"),
+                    amount,
+                    "a number from -1000000 to 1000000 (k GBP)",
+                ));
+            }
+            levers.prices.push(crate::levers::Price {
+                on: pr.on,
+                sender: lookup(format!("{f}.sender"), &pr.sender, &agency_names, "agencies")?,
+                receiver: lookup(
+                    format!("{f}.receiver"),
+                    &pr.receiver,
+                    &agency_names,
+                    "agencies",
+                )?,
+                group: lookup(format!("{f}.group"), &pr.group, group_names, "groups")?,
+                amount,
+            });
+        }
+        self.non_negative("levers.sanctions.fine", p.sanctions.fine)?;
+        self.non_negative("levers.sanctions.cost", p.sanctions.cost)?;
         // Reporting must leave staff time: reporting_share x (cascade^e + control) < 1.
         let mult = levers.reporting_multiplier();
         for (i, a) in agencies.iter().enumerate() {
@@ -1295,34 +1511,87 @@ impl Validator<'_> {
         self.shares_sum_to_one("power", &w)
     }
 
+    fn dist(&self, field: &str, d: &Dist, lo: f64, hi: f64) -> Result<(), ScenarioError> {
+        let allowed = format!(
+            "a number from {lo} to {hi}, or {{ low, high }} or {{ low, mode, high }} within it, low <= mode <= high"
+        );
+        let ok = |v: f64| v.is_finite() && v >= lo && v <= hi;
+        let good = match *d {
+            Dist::Fixed(v) => ok(v),
+            Dist::Range(r) => {
+                ok(r.low)
+                    && ok(r.high)
+                    && r.low <= r.high
+                    && r.mode.is_none_or(|m| ok(m) && r.low <= m && m <= r.high)
+            }
+        };
+        if good {
+            Ok(())
+        } else {
+            let shown = match *d {
+                Dist::Fixed(v) => v.to_string(),
+                Dist::Range(r) => match r.mode {
+                    Some(m) => format!("{{ low = {}, mode = {m}, high = {} }}", r.low, r.high),
+                    None => format!("{{ low = {}, high = {} }}", r.low, r.high),
+                },
+            };
+            Err(self.err(field, shown, allowed))
+        }
+    }
+
     fn behaviours(&self, b: &BehaviourParams) -> Result<(), ScenarioError> {
-        self.non_negative("behaviours.ra.routing_margin", b.ra.routing_margin)?;
-        self.unit("behaviours.ra-bounded.aspiration", b.ra_bounded.aspiration)?;
-        self.unit("behaviours.ra-bounded.adapt_rate", b.ra_bounded.adapt_rate)?;
-        if b.ra_bounded.search == 0 {
-            return Err(self.err("behaviours.ra-bounded.search", 0, "a whole number >= 1"));
+        for (fam, m) in [("ra", &b.ra), ("bp", &b.bp)] {
+            let f = |n: &str| format!("behaviours.{fam}.{n}");
+            self.dist(&f("lambda"), &m.lambda, 0.0, 1.0)?;
+            self.dist(&f("altruism"), &m.altruism, 0.0, 10.0)?;
+            self.dist(&f("reciprocity"), &m.reciprocity, 0.0, 10.0)?;
+            self.dist(&f("risk_aversion"), &m.risk_aversion, 0.0, 1.0)?;
+            for (n, v) in [
+                ("target_weight", m.target_weight),
+                ("budget_weight", m.budget_weight),
+                ("survival_weight", m.survival_weight),
+                ("blame_weight", m.blame_weight),
+                ("autonomy_weight", m.autonomy_weight),
+                ("turf_weight", m.turf_weight),
+                ("workload_weight", m.workload_weight),
+                ("resentment_weight", m.resentment_weight),
+            ] {
+                if !(v.is_finite() && (0.0..=100.0).contains(&v)) {
+                    return Err(self.err(f(n), v, "a number from 0 to 100"));
+                }
+            }
+            self.unit(&f("target_commitment"), m.target_commitment)?;
+            let tf = m.target_focus;
+            if !(tf.is_finite() && (1.0..=10.0).contains(&tf)) {
+                return Err(self.err(f("target_focus"), tf, "a number from 1 to 10"));
+            }
         }
-        self.unit("behaviours.ra-bounded.flex", b.ra_bounded.flex)?;
-        let bp = &b.bp;
-        self.unit("behaviours.bp.lambda", bp.lambda)?;
-        for (n, v) in [
-            ("target_weight", bp.target_weight),
-            ("budget_weight", bp.budget_weight),
-            ("survival_weight", bp.survival_weight),
-            ("blame_weight", bp.blame_weight),
-            ("autonomy_weight", bp.autonomy_weight),
-            ("turf_weight", bp.turf_weight),
-            ("altruism", bp.altruism),
-            ("reciprocity", bp.reciprocity),
-            ("host_steepness", bp.host_steepness),
-        ] {
-            self.non_negative(&format!("behaviours.bp.{n}"), v)?;
+        Ok(())
+    }
+
+    fn search(&self, s: &SearchParams) -> Result<(), ScenarioError> {
+        if s.breadth == 0 || s.breadth > MAX_AGENCIES as u32 {
+            return Err(self.err(
+                "search.breadth",
+                s.breadth,
+                format!("a whole number from 1 to {MAX_AGENCIES}"),
+            ));
         }
-        let tf = self.finite("behaviours.bp.target_focus", bp.target_focus)?;
-        if tf < 1.0 {
-            return Err(self.err("behaviours.bp.target_focus", tf, "a number >= 1"));
+        self.dist("search.aspiration", &s.aspiration, 0.0, 1.0)?;
+        self.unit("search.adapt_rate", s.adapt_rate)?;
+        if !(s.noise.is_finite() && s.noise > 0.0 && s.noise <= 100.0) {
+            return Err(self.err("search.noise", s.noise, "a number above 0, at most 100"));
         }
-        self.unit("behaviours.bp.flex", bp.flex)?;
+        self.unit("search.belief_rate", s.belief_rate)?;
+        self.unit("search.partner_prior", s.partner_prior)?;
+        self.unit("search.others_host_prior", s.others_host_prior)?;
+        if !(s.mechanism_prior.is_finite() && (0.0..=1000.0).contains(&s.mechanism_prior)) {
+            return Err(self.err(
+                "search.mechanism_prior",
+                s.mechanism_prior,
+                "a number from 0 to 1000",
+            ));
+        }
         Ok(())
     }
 }

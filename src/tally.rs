@@ -44,6 +44,11 @@ pub struct FellCounts {
 pub struct AgencyTick {
     pub income: f64,
     pub income_shortfall: f64,
+    /// Fixed costs it could not pay this tick (a shortfall, recorded, never dropped).
+    pub fixed_shortfall: f64,
+    /// Case costs it rationed: the money its own casework would have cost beyond what it
+    /// could pay.
+    pub rationed: f64,
     pub throughput_income: f64,
     pub spend_core: f64,
     pub spend_cases: f64,
@@ -83,6 +88,15 @@ pub struct AgencyTick {
     /// Breaches of a duty to cooperate this tick, and those detected.
     pub breaches: u32,
     pub breaches_detected: u32,
+    /// Charges (positive) or subsidies (negative) from targeted prices, paid this tick.
+    pub prices_paid: f64,
+    /// Peer sanctions imposed on others (their cost to it) and suffered.
+    pub sanctions_imposed: u32,
+    pub sanction_cost: f64,
+    pub sanctions_suffered: u32,
+    pub sanction_fines: f64,
+    /// Pool contribution as a multiple of its fair share (mean over its pools; NaN if none).
+    pub contribution_ratio: f64,
 }
 
 #[derive(Debug, Clone)]
@@ -167,6 +181,9 @@ impl Tally {
         self.groups.fill(Outcomes::default());
         self.by_needs.fill(Outcomes::default());
         self.agencies.fill(AgencyTick::default());
+        for a in &mut self.agencies {
+            a.contribution_ratio = f64::NAN;
+        }
         self.multi_need_cases = 0;
         self.joint_cases = 0;
         self.dumped_cost = 0.0;

@@ -76,9 +76,9 @@ fn switching_the_rule_leaves_the_environment_draws_unchanged() {
             common::fixture(name)
         };
         let choices = [
-            BehaviourChoice::All(Family::RaSynoptic),
+            BehaviourChoice::All(Family::Ra),
             BehaviourChoice::All(Family::RaBounded),
-            BehaviourChoice::All(Family::BureaucraticPolitics),
+            BehaviourChoice::All(Family::Bp),
             BehaviourChoice::Mixed,
         ];
         let mut sims: Vec<Simulation> = choices

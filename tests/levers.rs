@@ -84,7 +84,7 @@ fn host_reimbursement_lowers_the_hosts_net_cost() {
     for r in [0.0, 0.5, 1.0] {
         let s = arena(&[&format!("levers.host_reimbursement={r}")]);
         for seed in SEEDS {
-            each_tick(&s, seed, Family::BureaucraticPolitics, 24, |sim| {
+            each_tick(&s, seed, Family::Bp, 24, |sim| {
                 let w = &sim.world;
                 for (i, t) in w.tally.agencies.iter().enumerate() {
                     let due: f64 = w
@@ -110,7 +110,7 @@ fn referral_inspection_bills_the_sender_and_pays_the_receiver() {
     let s = arena(&["levers.referral_inspection={ detection = 1.0, charge = 3.0, cost = 0.1 }"]);
     let mut detected = 0;
     for seed in SEEDS {
-        each_tick(&s, seed, Family::BureaucraticPolitics, 24, |sim| {
+        each_tick(&s, seed, Family::Bp, 24, |sim| {
             let w = &sim.world;
             let paid: f64 = w.tally.agencies.iter().map(|a| a.charges_paid).sum();
             let received: f64 = w.tally.agencies.iter().map(|a| a.charges_received).sum();
@@ -127,7 +127,7 @@ fn referral_inspection_bills_the_sender_and_pays_the_receiver() {
     assert!(detected > 0, "the test saw dumping to charge");
     // Off: nothing is inspected or charged.
     let s = arena(&[]);
-    each_tick(&s, 1, Family::BureaucraticPolitics, 24, |sim| {
+    each_tick(&s, 1, Family::Bp, 24, |sim| {
         assert_eq!(sim.world.tally.inspections, 0);
         assert!(
             sim.world
@@ -144,7 +144,7 @@ fn pooled_budgets_move_a_share_of_every_members_income_into_the_fund() {
     let s = arena(&["levers.pooled_budget_share=0.05"]);
     let pool = mech(&s, "pool");
     for seed in SEEDS {
-        each_tick(&s, seed, Family::BureaucraticPolitics, 24, |sim| {
+        each_tick(&s, seed, Family::Bp, 24, |sim| {
             let w = &sim.world;
             let m = &w.mechanisms[pool];
             assert!(m.alive(), "a mandated pool is kept hosted");
@@ -187,7 +187,7 @@ fn a_duty_to_cooperate_sanctions_detected_breaches() {
     ]);
     let mut breaches = 0;
     for seed in SEEDS {
-        each_tick(&s, seed, Family::BureaucraticPolitics, 24, |sim| {
+        each_tick(&s, seed, Family::Bp, 24, |sim| {
             let w = &sim.world;
             for a in &w.tally.agencies {
                 assert_eq!(
@@ -206,7 +206,7 @@ fn a_duty_to_cooperate_sanctions_detected_breaches() {
     );
     let s =
         arena(&["levers.duty_to_cooperate={ mandate = true, enforcement = 0.0, sanction = 2.0 }"]);
-    each_tick(&s, 1, Family::BureaucraticPolitics, 24, |sim| {
+    each_tick(&s, 1, Family::Bp, 24, |sim| {
         assert!(
             sim.world
                 .tally
@@ -228,7 +228,7 @@ fn competitive_funding_and_tenders_reallocate_the_contestable_share() {
         let (dc, hostel) = (idx(&s, "day_centre"), idx(&s, "hostel"));
         let base = s.agencies[dc].income + s.agencies[hostel].income;
         for seed in SEEDS {
-            each_tick(&s, seed, Family::BureaucraticPolitics, 24, |sim| {
+            each_tick(&s, seed, Family::Bp, 24, |sim| {
                 let w = &sim.world;
                 let (a, b) = (&w.agencies[dc], &w.agencies[hostel]);
                 assert!(
@@ -263,7 +263,7 @@ fn central_control_and_the_cascade_take_staff_time_and_bind_targets() {
     let extra = 17f64.powf(0.3) + 0.5 - 1.0;
     for seed in SEEDS {
         // Synoptic agencies earmark nothing themselves; control imposes a floor.
-        let mut sim = Simulation::new(&s, seed, BehaviourChoice::All(Family::RaSynoptic));
+        let mut sim = Simulation::new(&s, seed, BehaviourChoice::All(Family::Ra));
         sim.begin_tick_for_inspection();
         let w = &sim.world;
         for (i, a) in w.agencies.iter().enumerate() {
@@ -297,7 +297,7 @@ fn a_central_steer_convenes_names_the_host_and_requires_a_joint_plan() {
         arena(&["levers.steer={ convene = [\"forum\"], host = \"health\", joint_plan = true }"]);
     let (forum, health) = (mech(&s, "forum"), idx(&s, "health"));
     for seed in SEEDS {
-        each_tick(&s, seed, Family::BureaucraticPolitics, 12, |sim| {
+        each_tick(&s, seed, Family::Bp, 12, |sim| {
             let w = &sim.world;
             let m = &w.mechanisms[forum];
             assert_eq!(
@@ -324,7 +324,7 @@ fn forum_rules_set_the_agenda() {
         "levers.forum_rule=need_weighted",
         "levers.steer={ convene = [\"forum\"] }",
     ]);
-    each_tick(&s, 1, Family::BureaucraticPolitics, 6, |sim| {
+    each_tick(&s, 1, Family::Bp, 6, |sim| {
         let w = &sim.world;
         let need: Vec<f64> = w.groups.iter().map(|g| g.need_share).collect();
         assert_eq!(w.mechanisms[forum].agenda, need);
@@ -336,7 +336,7 @@ fn forum_rules_set_the_agenda() {
         "levers.steer={ convene = [\"forum\"], joint_plan = true }",
     ]);
     let mut agendas = Vec::new();
-    each_tick(&s, 1, Family::BureaucraticPolitics, 5, |sim| {
+    each_tick(&s, 1, Family::Bp, 5, |sim| {
         agendas.push(sim.world.mechanisms[forum].agenda.clone())
     });
     assert!(agendas.windows(2).any(|p| p[0] != p[1]), "{agendas:?}");
@@ -350,7 +350,7 @@ fn mandated_information_sharing_makes_every_candidate_a_protocol_member() {
     let s = arena(&["levers.mandate_information_sharing=true"]);
     let p = mech(&s, "protocol");
     for seed in SEEDS {
-        each_tick(&s, seed, Family::BureaucraticPolitics, 12, |sim| {
+        each_tick(&s, seed, Family::Bp, 12, |sim| {
             let m = &sim.world.mechanisms[p];
             assert!(m.alive());
             assert!(m.candidates.iter().all(|&c| m.is_member(c)));
@@ -366,7 +366,7 @@ fn outcome_accountability_leaves_no_favourable_measure_to_report() {
     let outcome = arena(&["model.detection_rate=0", "levers.accountability=outcome"]);
     let mut gamed = 0;
     for seed in SEEDS {
-        each_tick(&output, seed, Family::BureaucraticPolitics, 24, |sim| {
+        each_tick(&output, seed, Family::Bp, 24, |sim| {
             gamed += sim
                 .world
                 .tally
@@ -375,7 +375,7 @@ fn outcome_accountability_leaves_no_favourable_measure_to_report() {
                 .filter(|a| a.reported_attainment > a.true_attainment + 1e-12)
                 .count();
         });
-        each_tick(&outcome, seed, Family::BureaucraticPolitics, 24, |sim| {
+        each_tick(&outcome, seed, Family::Bp, 24, |sim| {
             for a in &sim.world.tally.agencies {
                 assert!(a.reported_attainment == a.true_attainment || a.true_attainment.is_nan());
             }
@@ -393,14 +393,14 @@ fn the_blame_lever_scales_the_cost_of_being_caught() {
     // is reported; at a heavy blame culture the true one is.
     for (blame, expect_favourable) in [(0.0, true), (50.0, false)] {
         let s = arena(&[&format!("levers.blame={blame}")]);
-        let sim = Simulation::new(&s, 1, BehaviourChoice::All(Family::BureaucraticPolitics));
+        let sim = Simulation::new(&s, 1, BehaviourChoice::All(Family::Bp));
         let r = sim.rules()[idx(&s, "housing")].report(&sim.world, idx(&s, "housing"), 0.3, 0.6);
         assert_eq!(r == 0.6, expect_favourable, "blame {blame}: reported {r}");
     }
     // And the legitimacy lost on detection scales with it: with detection certain and blame
     // 0, no agency ever loses legitimacy.
     let s = arena(&["levers.blame=0", "model.detection_rate=1"]);
-    each_tick(&s, 1, Family::BureaucraticPolitics, 24, |sim| {
+    each_tick(&s, 1, Family::Bp, 24, |sim| {
         for a in &sim.world.agencies {
             assert!(a.legitimacy >= a.legitimacy_base - 1e-12);
         }
@@ -411,7 +411,7 @@ fn the_blame_lever_scales_the_cost_of_being_caught() {
 fn initiatives_take_staff_time_and_pull_targets_toward_their_groups() {
     let s = arena(&["levers.initiatives=3", "centre.initiative_weight=0.2"]);
     for seed in SEEDS {
-        let mut sim = Simulation::new(&s, seed, BehaviourChoice::All(Family::RaSynoptic));
+        let mut sim = Simulation::new(&s, seed, BehaviourChoice::All(Family::Ra));
         sim.begin_tick_for_inspection();
         let w = &sim.world;
         assert_eq!(w.initiatives.len(), 3);
@@ -435,7 +435,7 @@ fn initiatives_take_staff_time_and_pull_targets_toward_their_groups() {
     // Initiatives turn over on schedule, from the centre's own stream: the same seed gives
     // the same initiatives whatever the agencies do.
     let mut seen = Vec::new();
-    for family in [Family::RaSynoptic, Family::BureaucraticPolitics] {
+    for family in [Family::Ra, Family::Bp] {
         let mut sim = Simulation::new(&s, 9, BehaviourChoice::All(family));
         engine::run(&mut sim, 30, &mut NoObserver).unwrap();
         seen.push(sim.world.initiatives.clone());
@@ -458,7 +458,7 @@ fn salience_pressure_and_the_funding_cascade_move_targets_down_the_line() {
         .iter()
         .position(|g| g.name == "ex_offenders")
         .unwrap();
-    let mut sim = Simulation::new(&s, 1, BehaviourChoice::All(Family::BureaucraticPolitics));
+    let mut sim = Simulation::new(&s, 1, BehaviourChoice::All(Family::Bp));
     sim.world.groups[ex].salience += 1.0;
     sim.begin_tick_for_inspection();
     let w = &sim.world;
@@ -471,7 +471,7 @@ fn salience_pressure_and_the_funding_cascade_move_targets_down_the_line() {
         "and the cascade carries it to housing"
     );
     // Without the shock there is no pressure, and CLG's targets stay its own.
-    let mut sim = Simulation::new(&s, 1, BehaviourChoice::All(Family::BureaucraticPolitics));
+    let mut sim = Simulation::new(&s, 1, BehaviourChoice::All(Family::Bp));
     sim.begin_tick_for_inspection();
     assert_eq!(sim.world.agencies[clg].effective_targets[ex], 0.0);
 }
@@ -487,7 +487,7 @@ fn levers_apply_only_within_their_window() {
         "levers.active_until=10",
     ]);
     for seed in SEEDS {
-        each_tick(&s, seed, Family::RaSynoptic, 16, |sim| {
+        each_tick(&s, seed, Family::Ra, 16, |sim| {
             let w = &sim.world;
             let inside = (5..=10).contains(&w.tick);
             let paid: f64 = w.tally.agencies.iter().map(|a| a.reimbursed).sum();

@@ -60,9 +60,9 @@ fn bp_refers_a_case_outside_its_targets_that_ra_serves() {
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     // The hostel fits a housing-only case perfectly, but offenders are not in its targets.
     for (family, expect_accept) in [
-        (Family::RaSynoptic, true),
+        (Family::Ra, true),
         (Family::RaBounded, true),
-        (Family::BureaucraticPolitics, false),
+        (Family::Bp, false),
     ] {
         let fams = [family; 4];
         let sim = fresh(&s, &fams);
@@ -96,7 +96,7 @@ fn bp_refers_a_case_outside_its_targets_that_ra_serves() {
 #[test]
 fn synoptic_routing_picks_the_best_matched_agency_with_capacity() {
     let s = common::fixture("routing.toml");
-    let mut sim = fresh(&s, &[Family::RaSynoptic; 4]);
+    let mut sim = fresh(&s, &[Family::Ra; 4]);
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     let (advice, rsl, hostel) = (
         agency(&sim.world, "advice"),
@@ -104,7 +104,7 @@ fn synoptic_routing_picks_the_best_matched_agency_with_capacity() {
         agency(&sim.world, "hostel"),
     );
     let c = case(&sim.world, "offenders", "advice", &[("housing", 1.0)]);
-    let rule = behaviour::build(Family::RaSynoptic, &s.behaviours);
+    let rule = behaviour::build(Family::Ra, &s.behaviours);
     assert_eq!(
         rule.triage(&sim.world, advice, &view(&c), &mut rng),
         Triage::Refer(hostel)
@@ -141,7 +141,7 @@ fn a_statutory_duty_means_the_case_is_accepted_whatever_the_rule() {
         let mut sim = Simulation::new(
             s,
             8,
-            silos::engine::BehaviourChoice::All(Family::BureaucraticPolitics),
+            silos::engine::BehaviourChoice::All(Family::Bp),
         );
         let (mut entered, mut led) = (0u64, 0u64);
         for _ in 0..12 {
@@ -169,7 +169,7 @@ fn a_statutory_duty_means_the_case_is_accepted_whatever_the_rule() {
 #[test]
 fn power_weighted_agendas_favour_the_most_powerful_member() {
     let s = common::fixture("small.toml");
-    let mut sim = Simulation::with_families(&s, 1, &[Family::BureaucraticPolitics; 4]);
+    let mut sim = Simulation::with_families(&s, 1, &[Family::Bp; 4]);
     let w = &mut sim.world;
     let m = w.mechanisms.iter().position(|m| m.name == "forum").unwrap();
     let ex = w
@@ -182,7 +182,7 @@ fn power_weighted_agendas_favour_the_most_powerful_member() {
     w.mechanisms[m].host = Some(housing);
     w.mechanisms[m].members = 0b1111;
     let rules: Vec<_> = (0..4)
-        .map(|_| behaviour::build(Family::BureaucraticPolitics, &s.behaviours))
+        .map(|_| behaviour::build(Family::Bp, &s.behaviours))
         .collect();
     let mut scratch = silos::model::step::Scratch::new(w);
 
@@ -228,7 +228,7 @@ fn without_reimbursement_bp_agencies_host_less_than_ra_ones() {
     let s = common::fixture("hosting.toml");
     let polls = 400;
     let mut hosted = [0u32; 2];
-    for (k, family) in [Family::RaSynoptic, Family::BureaucraticPolitics]
+    for (k, family) in [Family::Ra, Family::Bp]
         .into_iter()
         .enumerate()
     {
@@ -268,7 +268,7 @@ fn behaviour_share(w: &World) -> f64 {
 #[test]
 fn multi_need_cases_served_jointly_get_more_need_met_than_unjoined() {
     let s = common::fixture("small.toml");
-    let mut sim = fresh(&s, &[Family::RaSynoptic; 4]);
+    let mut sim = fresh(&s, &[Family::Ra; 4]);
     let w = &mut sim.world;
     let (housing, probation) = (agency(w, "housing"), agency(w, "probation"));
     let c = case(
@@ -361,14 +361,14 @@ fn bounded_aspiration_follows_achievement() {
 #[test]
 fn bp_contributions_respond_to_partners_contributions() {
     let s = common::fixture("small.toml");
-    let mut sim = Simulation::with_families(&s, 1, &[Family::BureaucraticPolitics; 4]);
+    let mut sim = Simulation::with_families(&s, 1, &[Family::Bp; 4]);
     let w = &mut sim.world;
     let m = w.mechanisms.iter().position(|m| m.name == "pool").unwrap();
     let (housing, health) = (agency(w, "housing"), agency(w, "health"));
     w.mechanisms[m].host = Some(housing);
     w.mechanisms[m].members = (1u128 << housing) | (1u128 << health);
-    let bp = behaviour::build(Family::BureaucraticPolitics, &s.behaviours);
-    let ra = behaviour::build(Family::RaSynoptic, &s.behaviours);
+    let bp = behaviour::build(Family::Bp, &s.behaviours);
+    let ra = behaviour::build(Family::Ra, &s.behaviours);
     let fair = w.mechanisms[m].pool_share * w.agencies[housing].income;
     w.mechanisms[m].contrib_ratio[health] = 1.0;
     let after_full = bp.contribution(w, housing, m);

@@ -31,7 +31,7 @@ fn overrides_reach_nested_named_and_indexed_fields() {
     assert_eq!(s.model.hop_limit, 1);
     assert_ne!(base.model.hop_limit, 1);
     assert_eq!(s.agencies[1].income, 99.5);
-    assert_eq!(s.agencies[3].behaviour, Some(Family::BureaucraticPolitics));
+    assert_eq!(s.agencies[3].behaviour, Some(Family::Bp));
     assert_eq!(s.mechanisms[0].agenda_rule, AgendaRule::EqualVotes);
     assert_eq!(s.ticks, 7);
     assert_eq!(s.behaviours.bp.lambda, 0.25);

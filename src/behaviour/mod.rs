@@ -1,4 +1,20 @@
-//! Decision rules. A behaviour family is one implementation of [`Behaviour`].
+//! Decisions. Every agency, whatever its family, decides through one choice architecture:
+//! the same options, the same information, the same procedure. Families differ only in the
+//! weights of their utility and in dispositions (brief section 3).
+//!
+//! # Layout: theory in one place, procedure in another
+//!
+//! - [`options`]: what each option would bring, valued twice: for the **shared objective**
+//!   `W` (severity-weighted need met across the system, less what it costs the arena) and
+//!   for the agency's **organisational interest** `O` (own targets, budget and survival,
+//!   turf, blame, autonomy, workload, charges; residual altruism as a share of `W`).
+//! - [`motives`]: how a family weighs them, `U = (1 - lambda) W + lambda O`. With lambda 0
+//!   the organisational terms are multiplied by zero: rational administration exactly.
+//! - [`choice`]: the procedure: which options an agency looks at (synoptic: every agency
+//!   that could serve; bounded: a few contacts and its protocol partners, satisficing against
+//!   an aspiration) and how it picks among them. Search is set per agency, not per family.
+//! - Beliefs (about partners and mechanisms, [`crate::model::Beliefs`]) are learned by the
+//!   engine from what each agency observes (`model/learning.rs`); rules read them.
 //!
 //! # The contract
 //!
@@ -7,26 +23,26 @@
 //! decision; the step code (`model/step.rs`) applies it, checks it against what the world
 //! allows (money, staff time, statutory duties) and records what happened. A rule never
 //! mutates the world, another agency, or any other stream, and it never reports its own
-//! outcomes: observables are measured from outside (`metrics.rs`), the same way for every
-//! family, so no family scores well by definition.
+//! outcomes: observables are measured from outside (`metrics.rs`). A rule never reads an
+//! observable's definition (what counts as dumping, capture or free riding) nor another
+//! agency's power: power acts through institutions (forum rules, funding, duties) and
+//! through what others do.
 //!
 //! Why the engine applies decisions: one place enforces conservation of cases, money and
-//! staff time, and families can be swapped or mixed in one arena without the engine knowing
-//! which is which. The engine never branches on a family; [`build`] is the only place a
-//! family name maps to code.
+//! staff time, and rules can be swapped or mixed in one arena (a classroom player's choices
+//! can stand in for a rule) without the engine knowing which is which. [`build`] is the
+//! only place a family maps to its motives; the engine never branches on a family.
 
-mod bounded;
-mod bp;
-mod ra;
+mod choice;
+pub mod motives;
+pub mod options;
 
-pub use bounded::RaBounded;
-pub use bp::BureaucraticPolitics;
-pub use ra::RaSynoptic;
+pub use choice::Deliberator;
 
 use rand_chacha::ChaCha8Rng;
 
 use crate::model::{Case, RuleState, World};
-use crate::scenario::{BehaviourParams, Family};
+use crate::scenario::{Family, MAX_DIMENSIONS, Scenario};
 
 /// What an agency holding a case does with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -62,57 +78,71 @@ impl CaseView<'_> {
     }
 }
 
+/// A lead's question: who, if anyone, to ask to serve dimension `dim` of its case, given
+/// who serves what so far (`server`, `NONE` = nobody) and at what level (`level`).
+#[derive(Debug, Clone, Copy)]
+pub struct PartnerQuery<'a> {
+    pub case: &'a Case,
+    pub dim: usize,
+    pub server: &'a [u8; MAX_DIMENSIONS],
+    pub level: &'a [f64; MAX_DIMENSIONS],
+}
+
+/// A request to serve dimension `dim` of `lead`'s case.
+#[derive(Debug, Clone, Copy)]
+pub struct ServeRequest<'a> {
+    pub case: &'a Case,
+    pub lead: usize,
+    pub dim: usize,
+    /// How much the case's need met (0..1) would rise if the request is met, by the one
+    /// need-met function (computed by the engine, the same for every agency asked).
+    pub gain: f64,
+    /// Whether a pooled fund both belong to would pay the money cost.
+    pub pool_pays: bool,
+}
+
 /// A decision rule. See the module docs for the contract.
 pub trait Behaviour: Send + Sync {
     /// The family, for labelling output only.
     fn family(&self) -> Family;
 
-    /// (f) Effort across targets: write into `out` the share of this tick's case time to
-    /// earmark for each client group (sum at most 1); the rest stays flexible, open to any
-    /// case and to joint work.
+    /// Effort across targets: write into `out` the share of this tick's case time to
+    /// earmark for each client group (sum at most 1); the rest stays open to any case and
+    /// to joint work.
     fn effort(&self, w: &World, me: usize, out: &mut [f64]);
 
-    /// (c) Accept, refer or decline a case this agency holds.
+    /// Keep, refer or decline a case this agency holds.
     fn triage(&self, w: &World, me: usize, case: &CaseView, rng: &mut ChaCha8Rng) -> Triage;
 
-    /// For a need on dimension `dim` of a case it leads but does not cover itself, which
-    /// partner to ask to serve it, if any (joint work).
+    /// For a need of a case it leads but does not cover itself, which partner to ask, if any.
     fn choose_partner(
         &self,
         w: &World,
         me: usize,
-        case: &CaseView,
-        dim: usize,
+        q: &PartnerQuery,
         rng: &mut ChaCha8Rng,
     ) -> Option<usize>;
 
-    /// (a) Asked by `lead` to serve dimension `dim` of its case, whether to put in the work
-    /// (a contribution to cross-cutting work). `pool_pays` says whether a pooled fund would
-    /// pay the money cost.
-    fn co_serve(
-        &self,
-        w: &World,
-        me: usize,
-        lead: usize,
-        case: &CaseView,
-        dim: usize,
-        pool_pays: bool,
-    ) -> bool;
+    /// Asked to serve a need on a partner's case, whether to put in the work.
+    fn co_serve(&self, w: &World, me: usize, req: &ServeRequest) -> bool;
 
-    /// (b) Offer to host mechanism `m`, which has no host.
+    /// Offer to host mechanism `m`, which has no host.
     fn volunteer_to_host(&self, w: &World, me: usize, m: usize, rng: &mut ChaCha8Rng) -> bool;
 
-    /// (b) Go on hosting mechanism `m`, which this agency hosts.
+    /// Go on hosting mechanism `m`, which this agency hosts.
     fn keep_hosting(&self, w: &World, me: usize, m: usize) -> bool;
 
-    /// (d) Be a member of mechanism `m` this tick (join, stay, or leave).
+    /// Be a member of mechanism `m` this tick (join, stay, or leave).
     fn join(&self, w: &World, me: usize, m: usize) -> bool;
 
-    /// (a) Money to pay into pooled fund `m` this tick.
+    /// Money to pay into pooled fund `m` this tick (any amount from zero up).
     fn contribution(&self, w: &World, me: usize, m: usize) -> f64;
 
-    /// (e) Bid over client groups for forum `m`'s agenda: write non-negative weights into
-    /// `out` (the forum normalises them).
+    /// Whether to sanction fellow member `target` of mechanism `m` (when sanctions are on).
+    fn sanction(&self, w: &World, me: usize, m: usize, target: usize) -> bool;
+
+    /// Bid over client groups for forum `m`'s agenda: write non-negative weights into `out`
+    /// (the forum's rule turns bids into an agenda).
     fn agenda_bid(&self, w: &World, me: usize, m: usize, out: &mut [f64]);
 
     /// The target attainment to report, given the true figure and the favourable one
@@ -123,13 +153,14 @@ pub trait Behaviour: Send + Sync {
     fn learn(&self, state: &mut RuleState);
 }
 
-/// The rule object for a family. The one place a family name maps to code.
-pub fn build(family: Family, params: &BehaviourParams) -> Box<dyn Behaviour> {
-    match family {
-        Family::RaSynoptic => Box::new(RaSynoptic::new(params.ra.clone())),
-        Family::RaBounded => Box::new(RaBounded::new(params.ra_bounded.clone())),
-        Family::BureaucraticPolitics => Box::new(BureaucraticPolitics::new(params.bp.clone())),
-    }
+/// The rule object for an agency of `family`: the one choice procedure with that family's
+/// motives. The one place a family maps to anything.
+pub fn build(family: Family, s: &Scenario) -> Box<dyn Behaviour> {
+    Box::new(Deliberator::new(
+        family,
+        s.behaviours.motives(family).clone(),
+        s.search.clone(),
+    ))
 }
 
 /// Logistic function.
@@ -145,17 +176,6 @@ pub(crate) fn normalise(v: &mut [f64]) {
     }
 }
 
-/// The system's value of mechanism `m` per candidate: an equal share of what it adds.
-pub(crate) fn member_share_of_value(w: &World, m: usize) -> f64 {
-    let mech = &w.mechanisms[m];
-    mech.value / mech.candidates.len().max(1) as f64
-}
-
-/// What agency `me` expects mechanism `m` to add within its own remit per tick.
-pub(crate) fn own_value(w: &World, me: usize, m: usize) -> f64 {
-    w.mechanisms[m].own_value[me]
-}
-
 /// How much of the case's need weight lies on dimension `d`.
 pub(crate) fn need_weight(case: &Case, d: usize) -> f64 {
     if case.total_need > 0.0 {
@@ -165,9 +185,9 @@ pub(crate) fn need_weight(case: &Case, d: usize) -> f64 {
     }
 }
 
-/// Whether `j` could serve dimension `d` of a case for `lead` now (remit, flexible staff
-/// time for the work plus joint overhead).
-pub(crate) fn partner_can(w: &World, j: usize, d: usize, case: &Case) -> bool {
+/// Whether `j` could serve dimension `d` of a case now (remit, open staff time for the work
+/// plus joint overhead).
+pub fn partner_can(w: &World, j: usize, d: usize, case: &Case) -> bool {
     w.quality(j, d) > 0.0
         && w.agencies[j].flex + 1e-9 >= w.dim_staff(case.needs[d] as f64) + w.params.joint_overhead
 }

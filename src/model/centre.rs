@@ -185,7 +185,7 @@ impl World {
     /// Inspect a referral from `s` to `r` at hop `hop` (002:593-595): the centre pays the
     /// inspection; a referral that counts as dumping is detected with the lever's chance
     /// (using the case's pre-drawn number for that hop), and the sender pays the receiver
-    /// the charge.
+    /// the charge. Returns the charge paid.
     pub(super) fn inspect_referral(
         &mut self,
         case: &Case,
@@ -193,11 +193,11 @@ impl World {
         s: usize,
         r: usize,
         dumped: bool,
-    ) {
+    ) -> f64 {
         let ri = &self.levers.p.referral_inspection;
         let (detection, charge, cost) = (ri.detection, ri.charge, ri.cost);
         if detection <= 0.0 && cost <= 0.0 {
-            return;
+            return 0.0;
         }
         self.tally.inspections += 1;
         self.tally.inspection_cost +=
@@ -210,7 +210,9 @@ impl World {
                 .transfer(Account::Agency(s), Account::Agency(r), charge);
             self.tally.agencies[s].charges_paid += paid;
             self.tally.agencies[r].charges_received += paid;
+            return paid;
         }
+        0.0
     }
 
     /// The centre's hand on targets, after forum agendas: the most powerful central

@@ -19,9 +19,11 @@ pub enum Sink {
     Coordination = 3,
     /// What the centre spends running levers (inspection, enforcement).
     Levers = 4,
+    /// Peer sanctions: the fine and the sanctioner's cost, both lost.
+    Sanctions = 5,
 }
 
-pub const N_SINKS: usize = 5;
+pub const N_SINKS: usize = 6;
 
 /// An account in the ledger.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

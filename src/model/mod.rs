@@ -6,6 +6,7 @@
 //! only the step code mutates it.
 
 mod centre;
+mod learning;
 mod ledger;
 pub mod step;
 
@@ -14,7 +15,29 @@ pub use step::{CaseStatus, FellReason};
 
 use crate::scenario::{
     AgendaRule, Family, Funder, Level, MAX_DIMENSIONS, MAX_HOPS, MechanismKind, Scenario,
+    SearchMode,
 };
+
+/// An agency's dispositions, drawn once per run from its family's distributions (or fixed
+/// by the scenario for that agency). Written to `agencies.csv`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Dispositions {
+    /// Weight on organisational interest against the shared objective.
+    pub lambda: f64,
+    pub altruism: f64,
+    pub reciprocity: f64,
+    pub risk_aversion: f64,
+    /// Initial aspiration (bounded search).
+    pub aspiration: f64,
+}
+
+/// What the engine decides about an agency before the run: family, dispositions, search.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AgentSetup {
+    pub family: Family,
+    pub disp: Dispositions,
+    pub search: SearchMode,
+}
 use crate::tally::Tally;
 
 /// One agency's state.
@@ -24,8 +47,10 @@ pub struct Agency {
     pub label: String,
     pub level: Level,
     pub family: Family,
-    /// Weight on own organisational utility (used by the bureaucratic-politics rule).
-    pub lambda: f64,
+    /// Dispositions drawn at the start of the run.
+    pub disp: Dispositions,
+    /// How it searches (synoptic or bounded).
+    pub search: SearchMode,
     pub funder: Funder,
     /// Income this tick (changes only in funding rounds).
     pub income: f64,
@@ -50,7 +75,6 @@ pub struct Agency {
     pub political_base: f64,
     pub political: f64,
     pub autonomy: f64,
-    pub risk_aversion: f64,
     pub throughput_pay: f64,
     /// Whether the agency takes part in casework: it serves some dimension (remit at or above
     /// the floor) or is a first point of contact for some group. Others (policy departments)
@@ -73,6 +97,57 @@ pub struct RuleState {
     pub aspiration: f64,
     /// Need met on the cases that reached this agency last tick, as a share (NaN if none).
     pub achieved: f64,
+}
+
+/// What agencies believe about each other and about need, learned from what they observe
+/// (docs/ODD.md 7.3). Rules read beliefs, never the quantities they estimate.
+#[derive(Debug, Clone)]
+pub struct Beliefs {
+    pub n: usize,
+    pub n_groups: usize,
+    /// accept[i * n + j]: i's belief that j accepts a case i refers to it.
+    pub accept: Vec<f64>,
+    /// reliable[i * n + j]: i's belief that j agrees when asked to serve on i's case.
+    pub reliable: Vec<f64>,
+    /// charge[i * n + j]: i's expected charge (k GBP) per referral to j, learned from the
+    /// inspection charges it has paid.
+    pub charge: Vec<f64>,
+    /// need[i * G + g]: i's belief about group g's share of need.
+    pub need: Vec<f64>,
+}
+
+impl Beliefs {
+    pub fn new(n: usize, n_groups: usize, prior: f64) -> Beliefs {
+        Beliefs {
+            n,
+            n_groups,
+            accept: vec![prior; n * n],
+            reliable: vec![prior; n * n],
+            charge: vec![0.0; n * n],
+            need: vec![0.0; n * n_groups],
+        }
+    }
+
+    pub fn accept(&self, i: usize, j: usize) -> f64 {
+        self.accept[i * self.n + j]
+    }
+
+    pub fn reliable(&self, i: usize, j: usize) -> f64 {
+        self.reliable[i * self.n + j]
+    }
+
+    pub fn charge(&self, i: usize, j: usize) -> f64 {
+        self.charge[i * self.n + j]
+    }
+
+    pub fn need(&self, i: usize, g: usize) -> f64 {
+        self.need[i * self.n_groups + g]
+    }
+
+    /// Move belief `b` toward observation `x` at rate `r`.
+    pub fn learn(b: &mut f64, x: f64, r: f64) {
+        *b += r * (x - *b);
+    }
 }
 
 /// A client group.
@@ -121,16 +196,24 @@ pub struct Mechanism {
     pub depth: f64,
     /// Agenda weights over groups (forums), sum 1 once set.
     pub agenda: Vec<f64>,
-    /// Agencies' shared estimate of the need met the mechanism adds per tick, in
-    /// case-equivalents: a structural prior at the start, then learned from what it added
-    /// while alive (see ODD).
+    /// What the mechanism added last tick, measured (need met in case-equivalents). For
+    /// output only: no rule reads it; agencies act on their beliefs below.
     pub value: f64,
-    /// The structural prior of `value` (what the mechanism could add if every multi-need
-    /// case at its candidates were joined); estimates drift back to it while unhosted.
+    /// The prior of every agency's belief about `value`: `search.mechanism_prior` times what
+    /// the mechanism costs the arena. Beliefs drift back to it while the mechanism is
+    /// unhosted.
     pub prior_value: f64,
-    /// Each agency's estimate of the need met the mechanism adds within its own remit per
-    /// tick, in case-equivalents: a prior share of `value`, then learned while a member.
+    /// Each agency's belief about what the mechanism adds to the arena per tick.
+    pub value_belief: Vec<f64>,
+    /// Each agency's belief about what the mechanism adds within its own work per tick
+    /// (prior: an equal share of the prior value), learned while a member.
     pub own_value: Vec<f64>,
+    /// Each candidate's belief that another candidate would host if it did not.
+    pub others_host: Vec<f64>,
+    /// Each member's belief about its partners' contribution ratio (pooled funds).
+    pub contrib_belief: Vec<f64>,
+    /// Each agency's belief about the sanctions it risks per unit of contribution withheld.
+    pub sanction_belief: Vec<f64>,
     /// Last tick: each agency's pool contribution as a share of its fair share (pooled funds).
     pub contrib_ratio: Vec<f64>,
     /// Last tick: pool money spent on each agency's cases.
@@ -191,6 +274,23 @@ pub struct World {
     pub favours: Vec<f64>,
     /// knowledge[i * n + j]: shared knowledge and culture of i and j, 0..1, symmetric.
     pub knowledge: Vec<f64>,
+    /// Beliefs agencies hold about each other and about need (see [`Beliefs`]).
+    pub beliefs: Beliefs,
+    /// The information and search settings (`[search]`).
+    pub search: crate::scenario::SearchParams,
+    /// servers[d]: agencies in casework that serve dimension `d` themselves (quality > 0),
+    /// in index order. The triage and partner searches look here, not at every agency.
+    pub servers: Vec<Vec<usize>>,
+    /// server_mask[d]: the same as a bit set.
+    pub server_mask: Vec<u128>,
+    /// known[i]: agencies that share a live protocol with `i` this tick (bit set): what
+    /// information sharing lets a bounded agency see besides its contacts.
+    pub known: Vec<u128>,
+    /// reach[j * D + d]: the best service on dimension `d` agency `j` could get from a
+    /// partner this tick (quality x the join penalty), refreshed each tick.
+    pub reach: Vec<f64>,
+    /// reach_join[j * D + d]: how joined-up `j` is with that best partner.
+    pub reach_join: Vec<f64>,
     /// Expected money cost of a case, for putting costs on the scale of need met.
     pub mean_case_cost: f64,
     /// Expected need units of a case (converts need met to case-equivalents).
@@ -214,7 +314,7 @@ pub struct World {
 
 impl World {
     /// Build the initial world from a scenario with each agency's family already decided.
-    pub fn new(s: &Scenario, families: &[Family]) -> World {
+    pub fn new(s: &Scenario, setups: &[AgentSetup]) -> World {
         let n = s.agencies.len();
         let n_groups = s.groups.len();
         let p = &s.model;
@@ -279,16 +379,17 @@ impl World {
         let agencies: Vec<Agency> = s
             .agencies
             .iter()
-            .zip(families)
+            .zip(setups)
             .enumerate()
-            .map(|(i, (a, &family))| Agency {
+            .map(|(i, (a, setup))| Agency {
                 serves_cases: a.remit.iter().any(|&r| r >= p.remit_floor && r > 0.0)
                     || s.groups.iter().any(|g| g.entry[i] > 0.0),
                 name: a.name.clone(),
                 label: a.label.clone(),
                 level: a.level,
-                family,
-                lambda: a.lambda.unwrap_or(s.behaviours.bp.lambda),
+                family: setup.family,
+                disp: setup.disp,
+                search: setup.search,
                 funder: a.funder,
                 income: a.income,
                 base_income: a.income,
@@ -306,13 +407,12 @@ impl World {
                 political_base: a.political,
                 political: a.political,
                 autonomy: a.autonomy,
-                risk_aversion: a.risk_aversion,
                 throughput_pay: a.throughput_pay,
                 power: 0.0,
                 earmark: vec![0.0; n_groups],
                 flex: 0.0,
                 rule: RuleState {
-                    aspiration: s.behaviours.ra_bounded.aspiration,
+                    aspiration: setup.disp.aspiration,
                     achieved: f64::NAN,
                 },
             })
@@ -329,17 +429,6 @@ impl World {
                 } else {
                     None
                 };
-                // Expected multi-need cases per tick presenting at candidates, weighted by
-                // severity, times what joining recovers (the fragmentation penalty).
-                let value = p.fragmentation_penalty
-                    * groups
-                        .iter()
-                        .zip(&s.groups)
-                        .map(|(g, gs)| {
-                            let cover: f64 = m.candidates.iter().map(|&c| gs.entry[c]).sum();
-                            g.severity * g.arrivals * g.multi_need_prob * cover
-                        })
-                        .sum::<f64>();
                 Mechanism {
                     name: m.name.clone(),
                     kind: m.kind,
@@ -359,9 +448,14 @@ impl World {
                     members: 0,
                     depth: m.initial_depth,
                     agenda: groups.iter().map(|g| g.need_share).collect(),
-                    value,
-                    prior_value: value,
-                    own_value: vec![value / m.candidates.len().max(1) as f64; n],
+                    // Priors are set once the world's scales are known (below).
+                    value: 0.0,
+                    prior_value: 0.0,
+                    value_belief: vec![0.0; n],
+                    own_value: vec![0.0; n],
+                    others_host: vec![s.search.others_host_prior; n],
+                    contrib_belief: vec![1.0; n],
+                    sanction_belief: vec![0.0; n],
                     contrib_ratio: vec![1.0; n],
                     pool_paid: vec![0.0; n],
                     vacancy: 0,
@@ -407,6 +501,13 @@ impl World {
             resentment: vec![0.0; n * n],
             favours: vec![0.0; n * n],
             knowledge: vec![0.0; n * n],
+            beliefs: Beliefs::new(n, n_groups, s.search.partner_prior),
+            search: s.search.clone(),
+            servers: Vec::new(),
+            server_mask: Vec::new(),
+            known: vec![0; n],
+            reach: vec![0.0; n * s.dimensions.len()],
+            reach_join: vec![0.0; n * s.dimensions.len()],
             mean_case_cost,
             mean_case_need: mean_need.max(1e-9),
             staff_value,
@@ -424,6 +525,34 @@ impl World {
         w.set_centre_targets();
         for a in &mut w.agencies {
             a.effective_targets.copy_from_slice(&a.targets);
+        }
+        w.servers = (0..w.dims.len())
+            .map(|d| {
+                (0..n)
+                    .filter(|&j| w.referrable(j) && w.quality(j, d) > 0.0)
+                    .collect()
+            })
+            .collect();
+        w.server_mask = w
+            .servers
+            .iter()
+            .map(|v| v.iter().fold(0u128, |m, &j| m | (1u128 << j)))
+            .collect();
+        // Every agency starts believing need is shared as expected.
+        for i in 0..n {
+            for g in 0..n_groups {
+                w.beliefs.need[i * n_groups + g] = w.groups[g].need_share;
+            }
+        }
+        // A mechanism's prior value: what it costs the arena, times the prior multiple. It
+        // must prove its worth (brief section 3).
+        for m in 0..w.mechanisms.len() {
+            let prior = s.search.mechanism_prior * w.system_cost(m);
+            let k = w.mechanisms[m].candidates.len().max(1) as f64;
+            let mech = &mut w.mechanisms[m];
+            mech.prior_value = prior;
+            mech.value_belief.fill(prior);
+            mech.own_value.fill(prior / k);
         }
         w.update_power();
         w
@@ -481,23 +610,120 @@ impl World {
         if r >= self.params.remit_floor { r } else { 0.0 }
     }
 
-    /// Need met by combining per-dimension service levels `s` with the case's need weights:
-    /// a blend of the weighted mean and the minimum (complementarity, 003:30, 002:624).
+    /// Need met (0..1) by combining per-dimension service levels `s` with the case's need
+    /// weights `w_d` (need on `d` over the case's total): a blend of the weighted mean and a
+    /// complementarity term, `1 - max_d (w_d / w_max) (1 - s_d)`, the shortfall on the worst
+    /// served need, counted by its size against the largest need (003:30, 002:624). With
+    /// equal needs the term is the minimum service level; a small need left unserved hurts
+    /// less than a large one. This is the one need-met function: the engine scores cases
+    /// with it and every rule values its options with it.
     pub fn combine(&self, case: &Case, s: &[f64]) -> f64 {
         let c = self.params.complementarity;
         let mut mean = 0.0;
-        let mut min = f64::INFINITY;
+        let mut w_max = 0.0f64;
+        let mut worst = 0.0f64;
+        let mut any = false;
         for (d, &need) in case.needs.iter().enumerate().take(self.dims.len()) {
             if need > 0.0 {
+                any = true;
                 let w = need as f64 / case.total_need;
                 mean += w * s[d];
-                min = min.min(s[d]);
+                w_max = w_max.max(w);
+                worst = worst.max(w * (1.0 - s[d]));
             }
         }
-        if !min.is_finite() {
+        if !any || w_max <= 0.0 {
             return 0.0;
         }
-        (1.0 - c) * mean + c * min
+        (1.0 - c) * mean + c * (1.0 - worst / w_max)
+    }
+
+    /// Refresh the per-tick caches the searches read: who shares a live protocol with whom
+    /// (`known`), and the best partner service each agency could reach on each dimension
+    /// (`reach`). Called once a tick after the mechanisms phase.
+    pub fn refresh_caches(&mut self) {
+        let n = self.n_agencies();
+        self.known.fill(0);
+        for m in &self.mechanisms {
+            if m.kind == MechanismKind::Protocol && m.alive() {
+                for i in 0..n {
+                    if m.is_member(i) {
+                        self.known[i] |= m.members & !(1u128 << i);
+                    }
+                }
+            }
+        }
+        let n_dims = self.dims.len();
+        let frag = self.params.fragmentation_penalty;
+        for j in 0..n {
+            for d in 0..n_dims {
+                let (mut best, mut best_join) = (0.0f64, 0.0);
+                for &p in &self.servers[d] {
+                    if p == j {
+                        continue;
+                    }
+                    let (jm, _) = self.mechanism_join(j, p, usize::MAX);
+                    let join = 1.0 - (1.0 - jm) * (1.0 - self.knowledge(j, p));
+                    let v = self.quality(p, d) * (1.0 - frag * (1.0 - join));
+                    if v > best {
+                        best = v;
+                        best_join = join;
+                    }
+                }
+                self.reach[j * n_dims + d] = best;
+                self.reach_join[j * n_dims + d] = best_join;
+            }
+        }
+    }
+
+    /// What agency `j` could achieve as lead on a case (need met, 0..1) and what serving it
+    /// would cost the arena (k GBP): its own dimensions as far as its time and money go, the
+    /// others through the best partner it could reach, with every dimension's service cut by
+    /// the fragmentation penalty when partners are involved (the same function the engine
+    /// scores cases with). Partner costs are priced at the lead's own edge-of-remit rate.
+    pub fn expected_lead(&self, j: usize, case: &Case) -> (f64, f64) {
+        let n_dims = self.dims.len();
+        let own_t = self.own_staff(j, case);
+        let own_c = self.own_cost(j, case);
+        let mut frac = 1.0f64;
+        if own_t > 0.0 {
+            frac = frac.min(self.time_for(j, case.group) / own_t);
+        }
+        if own_c > 0.0 {
+            frac = frac.min(self.reserves(j).max(0.0) / own_c);
+        }
+        let frac = frac.clamp(0.0, 1.0);
+        let frag = self.params.fragmentation_penalty;
+        let mut s = [0.0f64; MAX_DIMENSIONS];
+        let (mut partner_dims, mut join_sum) = (0.0, 0.0);
+        let mut cost = own_c * frac;
+        for d in 0..n_dims {
+            let need = case.needs[d] as f64;
+            if need <= 0.0 {
+                continue;
+            }
+            let q = self.quality(j, d);
+            if q > 0.0 {
+                s[d] = q * frac;
+            } else {
+                let r = self.reach[j * n_dims + d];
+                if r > 0.0 {
+                    s[d] = r;
+                    partner_dims += 1.0;
+                    join_sum += self.reach_join[j * n_dims + d];
+                    cost += self.dim_cost(j, d, need);
+                }
+            }
+        }
+        if partner_dims > 0.0 {
+            let jbar = (join_sum / partner_dims).clamp(0.0, 1.0);
+            for d in 0..n_dims {
+                if case.needs[d] > 0.0 && self.quality(j, d) > 0.0 {
+                    s[d] *= 1.0 - frag * (1.0 - jbar);
+                }
+            }
+        }
+        (self.combine(case, &s), cost)
     }
 
     /// Share of the case's need weight agency `j` covers, quality-weighted (an output
@@ -573,14 +799,6 @@ impl World {
                 .can_pay(Account::Agency(j), self.own_cost(j, case))
     }
 
-    /// The shared objective's value of agency `j` taking the case: severity-weighted need met
-    /// less its cost on the same scale (brief section 3; seed-001-003 extract 1.6.1, W).
-    pub fn shared_value(&self, j: usize, case: &Case) -> f64 {
-        let g = &self.groups[case.group];
-        g.severity * self.fit(j, case)
-            - self.params.cost_weight * self.own_cost(j, case) / self.mean_case_cost
-    }
-
     /// How strongly mechanisms join agencies `i` and `j` for a case of group `g`, 0..1, and
     /// the mechanism contributing most (the one credited with the gain).
     pub fn mechanism_join(&self, i: usize, j: usize, g: usize) -> (f64, Option<usize>) {
@@ -593,8 +811,12 @@ impl World {
             }
             let strength = match m.kind {
                 MechanismKind::Protocol => m.depth,
-                // A forum joins its members' work on the groups on its agenda.
-                MechanismKind::Forum => m.depth * (m.agenda[g] * n_groups).min(1.0),
+                // A forum joins its members' work on the groups on its agenda (for no group
+                // in particular, `g` = usize::MAX, at the agenda's average weight).
+                MechanismKind::Forum => match m.agenda.get(g) {
+                    Some(a) => m.depth * (a * n_groups).min(1.0),
+                    None => m.depth,
+                },
                 // Money is a trigger, not a bond (002:911): half strength.
                 MechanismKind::PooledFund => 0.5 * m.depth,
             };

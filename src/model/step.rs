@@ -20,7 +20,9 @@ use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
 use super::{Account, Case, World};
-use crate::behaviour::{Behaviour, CaseView, Triage};
+use crate::behaviour::{Behaviour, CaseView, PartnerQuery, ServeRequest, Triage};
+use crate::levers::PriceOn;
+use crate::model::Beliefs;
 use crate::error::InvariantError;
 use crate::levers::Accountability;
 use crate::model::Sink;
@@ -147,6 +149,7 @@ impl World {
         self.open_staff_time();
         self.lever_staff();
         self.mechanisms(rules, streams, scratch);
+        self.refresh_caches();
         self.effective_targets();
         self.effort(rules, scratch);
     }
@@ -159,7 +162,9 @@ impl World {
         streams: &mut Streams,
     ) -> Result<(), InvariantError> {
         self.mechanism_outcomes();
+        self.sanctions(rules);
         self.outcomes(rules, &mut streams.inspection);
+        self.learn_beliefs();
         self.relations();
         for i in 0..self.n_agencies() {
             let mut st = self.agencies[i].rule;
@@ -221,6 +226,8 @@ impl World {
             t.income = paid;
             t.income_shortfall = income - paid;
             t.spend_core = spent;
+            // What it could not pay is recorded, never silently dropped.
+            t.fixed_shortfall = fixed - spent;
         }
     }
 
@@ -440,7 +447,10 @@ impl World {
                     .ledger
                     .transfer(Account::Agency(i), Account::Pool(pool), want);
                 let fair = self.mechanisms[m].pool_share * self.agencies[i].income;
-                self.mechanisms[m].contrib_ratio[i] = if fair > 0.0 { paid / fair } else { 1.0 };
+                let ratio = if fair > 0.0 { paid / fair } else { 1.0 };
+                self.mechanisms[m].contrib_ratio[i] = ratio;
+                let t = &mut self.tally.agencies[i].contribution_ratio;
+                *t = if t.is_nan() { ratio } else { 0.5 * (*t + ratio) };
                 self.tally.agencies[i].spend_pool += paid;
                 self.tally.mech_cost[m * n + i] += paid;
                 // Pooled budgets: a share of every member's income moves into the fund
@@ -532,46 +542,96 @@ impl World {
         self.mechanisms[m].agenda.copy_from_slice(&sc.agenda);
     }
 
-    /// After casework: the host resents members whose share of the need met the mechanism
-    /// added exceeds their share of its cost: free riders (001:182, 001:201). Then every
-    /// agency's estimate of the mechanism's value moves toward what it added this tick.
+    /// After casework: members who bore more of a mechanism's cost than they got of its
+    /// benefit resent those whose share of the benefit exceeds their share of the cost: free
+    /// riders (001:182, 001:201). The mechanism's measured value (for output) follows what
+    /// it added; agencies' beliefs are updated in `learn_beliefs`.
     fn mechanism_outcomes(&mut self) {
         let n = self.n_agencies();
         let step = self.params.trust_step;
-        let rate = self.params.value_learning;
         let per_case = self.mean_case_need;
         for m in 0..self.mechanisms.len() {
-            let Some(h) = self.mechanisms[m].host else {
-                // Untried for a while, a mechanism's reputation drifts back toward its prior,
-                // the system's estimate and each agency's own.
-                let mech = &mut self.mechanisms[m];
-                mech.value += rate * (mech.prior_value - mech.value);
-                let own_prior = mech.prior_value / mech.candidates.len().max(1) as f64;
-                for v in mech.own_value.iter_mut() {
-                    *v += rate * (own_prior - *v);
-                }
+            if !self.mechanisms[m].alive() {
+                self.mechanisms[m].value = 0.0;
                 continue;
-            };
+            }
             let cost: f64 = (0..n).map(|i| self.tally.mech_cost[m * n + i]).sum();
             let benefit: f64 = (0..n).map(|i| self.tally.mech_benefit[m * n + i]).sum();
             if self.mechanisms[m].n_members() >= 2 && cost > 0.0 && benefit > 0.0 {
-                for j in 0..n {
-                    if j == h || !self.mechanisms[m].is_member(j) {
+                for i in 0..n {
+                    if !self.mechanisms[m].is_member(i) {
                         continue;
                     }
-                    let gap = (self.tally.mech_benefit[m * n + j] / benefit
-                        - self.tally.mech_cost[m * n + j] / cost)
-                        .max(0.0);
-                    self.resentment[h * n + j] += step * gap;
-                    self.trust[h * n + j] = (self.trust[h * n + j] - step * gap).max(-1.0);
+                    let net_i = self.tally.mech_cost[m * n + i] / cost
+                        - self.tally.mech_benefit[m * n + i] / benefit;
+                    if net_i <= 0.0 {
+                        continue;
+                    }
+                    for j in 0..n {
+                        if j == i || !self.mechanisms[m].is_member(j) {
+                            continue;
+                        }
+                        let gap = (self.tally.mech_benefit[m * n + j] / benefit
+                            - self.tally.mech_cost[m * n + j] / cost)
+                            .max(0.0);
+                        self.resentment[i * n + j] += step * gap;
+                        self.trust[i * n + j] = (self.trust[i * n + j] - step * gap).max(-1.0);
+                    }
                 }
             }
-            let mech = &mut self.mechanisms[m];
-            mech.value += rate * (benefit / per_case - mech.value);
+            self.mechanisms[m].value = benefit / per_case;
+        }
+    }
+
+    /// Peer sanctions (levers.sanctions; 001:182, 001:201): each member of a live mechanism
+    /// may sanction a fellow member it resents. The fine and the sanctioner's cost are lost.
+    /// Every member then updates its belief about the sanctions it risks in that mechanism
+    /// (fines suffered this tick; zero when sanctions are off, so the belief fades after the
+    /// lever ends).
+    fn sanctions(&mut self, rules: &[Box<dyn Behaviour>]) {
+        let n = self.n_agencies();
+        let (fine, cost) = (self.levers.p.sanctions.fine, self.levers.p.sanctions.cost);
+        let rate = self.search.belief_rate;
+        for m in 0..self.mechanisms.len() {
+            if !self.mechanisms[m].alive() {
+                continue;
+            }
+            if fine > 0.0 {
+                for i in 0..n {
+                    if !self.mechanisms[m].is_member(i) {
+                        continue;
+                    }
+                    for j in 0..n {
+                        if j == i
+                            || !self.mechanisms[m].is_member(j)
+                            || self.resentment[i * n + j] <= 0.0
+                            || !rules[i].sanction(self, i, m, j)
+                        {
+                            continue;
+                        }
+                        let c = self.ledger.transfer(
+                            Account::Agency(i),
+                            Account::Sink(Sink::Sanctions),
+                            cost,
+                        );
+                        let f = self.ledger.transfer(
+                            Account::Agency(j),
+                            Account::Sink(Sink::Sanctions),
+                            fine,
+                        );
+                        let ti = &mut self.tally.agencies[i];
+                        ti.sanctions_imposed += 1;
+                        ti.sanction_cost += c;
+                        let tj = &mut self.tally.agencies[j];
+                        tj.sanctions_suffered += 1;
+                        tj.sanction_fines += f;
+                    }
+                }
+            }
             for j in 0..n {
-                if mech.is_member(j) {
-                    let own = self.tally.mech_benefit[m * n + j] / per_case;
-                    mech.own_value[j] += rate * (own - mech.own_value[j]);
+                if self.mechanisms[m].is_member(j) {
+                    let got = self.tally.agencies[j].sanction_fines;
+                    Beliefs::learn(&mut self.mechanisms[m].sanction_belief[j], got, rate);
                 }
             }
         }
@@ -778,13 +838,19 @@ impl World {
                     if let Some(f) = from {
                         self.favours[holder * n + f] += 1.0;
                         self.bump_trust(f, holder, 1.0);
+                        let r = self.search.belief_rate;
+                        Beliefs::learn(&mut self.beliefs.accept[f * n + holder], 1.0, r);
+                        let price = self.levers.price(PriceOn::Acceptance, f, holder, g);
+                        self.pay_price(holder, price);
                     }
-                    self.serve(case, holder, held, hops, rules, streams);
+                    self.serve(case, holder, rules, streams);
                     return;
                 }
                 Triage::Refer(j) => {
                     hops += 1;
                     self.record_referral(case, (hops - 1) as usize, holder, j);
+                    let price = self.levers.price(PriceOn::Referral, holder, j, g);
+                    self.pay_price(holder, price);
                     let p = self.params.referral_loss * (1.0 - self.protocol_depth(holder, j));
                     if (case.loss_u[(hops - 1) as usize] as f64) < p {
                         self.record_status(case, CaseStatus::FellThrough(FellReason::Lost), 0.0);
@@ -809,6 +875,8 @@ impl World {
                         self.tally.by_needs[case.n_needs as usize].bounces += 1;
                         self.tally.agencies[holder].declined_referrals += 1;
                         self.bump_trust(prev, holder, -1.0);
+                        let r = self.search.belief_rate;
+                        Beliefs::learn(&mut self.beliefs.accept[prev * n + holder], 0.0, r);
                         holder = prev;
                         from = None;
                     }
@@ -821,6 +889,24 @@ impl World {
         }
     }
 
+    /// A targeted price: a charge (positive) paid by `i` to the centre, or a subsidy
+    /// (negative) paid by the centre to `i`. A charge it cannot pay in full is paid as far
+    /// as it can; the rest is recorded as unpaid in `prices_paid`'s shortfall (never
+    /// silently dropped: the tally holds what was paid).
+    fn pay_price(&mut self, i: usize, amount: f64) {
+        if amount > 0.0 {
+            let paid = self
+                .ledger
+                .transfer(Account::Agency(i), Account::Centre, amount);
+            self.tally.agencies[i].prices_paid += paid;
+        } else if amount < 0.0 {
+            let got = self
+                .ledger
+                .transfer(Account::Centre, Account::Agency(i), -amount);
+            self.tally.agencies[i].prices_paid -= got;
+        }
+    }
+
     fn bump_trust(&mut self, i: usize, j: usize, sign: f64) {
         let n = self.n_agencies();
         let t = &mut self.trust[i * n + j];
@@ -830,8 +916,11 @@ impl World {
     fn record_referral(&mut self, case: &Case, hop: usize, s: usize, r: usize) {
         let n = self.n_agencies();
         let dumped = crate::metrics::is_dumping(self, s, r, case);
-        self.inspect_referral(case, hop, s, r, dumped);
-        let cost = crate::metrics::case_cost(self, case);
+        let charged = self.inspect_referral(case, hop, s, r, dumped);
+        // The sender learns what referring on this channel costs it.
+        let rate = self.search.belief_rate;
+        Beliefs::learn(&mut self.beliefs.charge[s * n + r], charged, rate);
+        let cost = crate::metrics::shifted_cost(self, s, case);
         let t = &mut self.tally;
         for o in [
             &mut t.all,
@@ -937,8 +1026,6 @@ impl World {
         &mut self,
         case: &Case,
         lead: usize,
-        held: u128,
-        hops: u32,
         rules: &[Box<dyn Behaviour>],
         streams: &mut Streams,
     ) {
@@ -972,6 +1059,10 @@ impl World {
             let cost = self.dim_cost(lead, d, need);
             let avail_t = self.time_for(lead, g);
             let money = self.reserves(lead);
+            if money < cost {
+                // Money binds: the agency rations its own work (recorded).
+                self.tally.agencies[lead].rationed += cost - money.max(0.0);
+            }
             let frac = (avail_t / want_t).min(money / cost).clamp(0.0, 1.0);
             if frac <= 0.0 {
                 continue;
@@ -991,20 +1082,18 @@ impl World {
 
         // Needs outside its remit: joint work with partners, if the lead seeks it and the
         // partner agrees (contribution to cross-cutting work).
-        let cv = CaseView {
-            case,
-            held,
-            from: None,
-            hops,
-            can_refer: false,
-        };
         for d in 0..n_dims {
             let need = case.needs[d] as f64;
             if need <= 0.0 || server[d] != NONE {
                 continue;
             }
-            let Some(p) =
-                rules[lead].choose_partner(self, lead, &cv, d, &mut streams.agencies[lead])
+            let q = PartnerQuery {
+                case,
+                dim: d,
+                server: &server,
+                level: &s,
+            };
+            let Some(p) = rules[lead].choose_partner(self, lead, &q, &mut streams.agencies[lead])
             else {
                 continue;
             };
@@ -1013,7 +1102,27 @@ impl World {
             }
             let cost = self.dim_cost(p, d, need);
             let pool = self.pool_covering(lead, p, cost);
-            if !rules[p].co_serve(self, p, lead, &cv, d, pool.is_some()) {
+            // What the partner's work would add to the case, by the one need-met function.
+            let base = self.joined_need_met(case, lead, &server, &s).met;
+            let (mut server2, mut s2) = (server, s);
+            server2[d] = p as u8;
+            s2[d] = self.quality(p, d);
+            let gain = self.joined_need_met(case, lead, &server2, &s2).met - base;
+            let req = ServeRequest {
+                case,
+                lead,
+                dim: d,
+                gain,
+                pool_pays: pool.is_some(),
+            };
+            let agreed = rules[p].co_serve(self, p, &req);
+            let r = self.search.belief_rate;
+            Beliefs::learn(
+                &mut self.beliefs.reliable[lead * n + p],
+                if agreed { 1.0 } else { 0.0 },
+                r,
+            );
+            if !agreed {
                 // Under a duty to cooperate, refusing a partner's request is a breach.
                 if self.levers.p.duty_to_cooperate.mandate {
                     self.breach(p, &mut streams.enforcement);

@@ -27,9 +27,9 @@ use super::TeachError;
 /// Which decision rule every agency of an arm follows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Arm {
-    /// Rational administration: `BehaviourChoice::All(Family::RaSynoptic)`.
+    /// Rational administration: `BehaviourChoice::All(Family::Ra)`.
     Ra,
-    /// Bureaucratic politics: `BehaviourChoice::All(Family::BureaucraticPolitics)`.
+    /// Bureaucratic politics: `BehaviourChoice::All(Family::Bp)`.
     Bp,
 }
 
@@ -53,8 +53,8 @@ impl Arm {
 
     pub fn choice(self) -> BehaviourChoice {
         BehaviourChoice::All(match self {
-            Arm::Ra => Family::RaSynoptic,
-            Arm::Bp => Family::BureaucraticPolitics,
+            Arm::Ra => Family::Ra,
+            Arm::Bp => Family::Bp,
         })
     }
 }
