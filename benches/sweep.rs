@@ -18,7 +18,8 @@ name = "ra"
 behaviour = "ra"
 [[arms]]
 name = "ra-bounded"
-behaviour = "ra-bounded"
+behaviour = "ra"
+set = { "search.mode" = "bounded" }
 [[arms]]
 name = "bp"
 behaviour = "bp"

@@ -6,8 +6,8 @@ use rand::RngExt;
 
 use crate::behaviour::{self, Behaviour};
 use crate::error::InvariantError;
-use crate::model::{AgentSetup, Dispositions, World};
 use crate::model::step::{Scratch, Streams};
+use crate::model::{AgentSetup, Dispositions, World};
 use crate::rng::{self, Stream};
 use crate::scenario::{AgencySpec, Family, Scenario};
 
@@ -98,7 +98,9 @@ fn setup(s: &Scenario, a: &AgencySpec, family: Family, u: &[f64; DRAWS_PER_AGENC
             lambda: a.lambda.unwrap_or_else(|| m.lambda.quantile(u[1])),
             altruism: m.altruism.quantile(u[2]),
             reciprocity: m.reciprocity.quantile(u[3]),
-            risk_aversion: a.risk_aversion.unwrap_or_else(|| m.risk_aversion.quantile(u[4])),
+            risk_aversion: a
+                .risk_aversion
+                .unwrap_or_else(|| m.risk_aversion.quantile(u[4])),
             aspiration: s.search.aspiration.quantile(u[5]),
         },
         search: a.search.unwrap_or(s.search.mode),

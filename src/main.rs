@@ -230,8 +230,10 @@ struct RunArgs {
     /// Number of ticks (months) to run (default: the scenario's `scenario.ticks`).
     #[arg(long)]
     ticks: Option<u32>,
-    /// Behaviour of every agency: ra (rational-administrative, synoptic), ra-bounded
-    /// (satisficing), bp (bureaucratic politics), or mixed (keep the scenario's own).
+    /// Motives of every agency: ra (rational administration: the shared objective only), bp
+    /// (bureaucratic politics: organisational interest weighted by lambda), or mixed (keep
+    /// the scenario's own). Both choose by the same procedure; search (synoptic or bounded)
+    /// is a separate setting: --set search.mode=bounded.
     #[arg(long, default_value = "mixed", value_parser = parse_behaviour)]
     behaviour: BehaviourChoice,
     /// Output directory (default: output/<scenario name>/). Existing run files there are replaced.
@@ -256,8 +258,16 @@ fn parse_set(s: &str) -> Result<Override, String> {
 }
 
 fn parse_behaviour(s: &str) -> Result<BehaviourChoice, String> {
-    BehaviourChoice::parse(s)
-        .ok_or_else(|| format!("unknown behaviour {s:?}; allowed: ra, ra-bounded, bp, mixed"))
+    BehaviourChoice::parse(s).ok_or_else(|| {
+        if s == "ra-bounded" {
+            format!(
+                "unknown behaviour {s:?}; allowed: ra, bp, mixed ({})",
+                silos::scenario::BOUNDED_MOVED
+            )
+        } else {
+            format!("unknown behaviour {s:?}; allowed: ra, bp, mixed")
+        }
+    })
 }
 
 fn main() {

@@ -657,7 +657,12 @@ pub const TICK: &[Observable] = &[
         "sanctions_imposed",
         "sanctions",
         "Peer sanctions imposed this tick.",
-        |w| w.tally.agencies.iter().map(|a| a.sanctions_imposed as f64).sum()
+        |w| w
+            .tally
+            .agencies
+            .iter()
+            .map(|a| a.sanctions_imposed as f64)
+            .sum()
     ),
     obs!(
         "shocks",
@@ -881,12 +886,10 @@ pub const AGENCY: &[AgencyObservable] = &[
         "Residual altruism inside organisational interest (drawn).",
         |w, i| w.agencies[i].disp.altruism
     ),
-    aobs!(
-        "reciprocity",
-        "weight",
-        "Reciprocity (drawn).",
-        |w, i| w.agencies[i].disp.reciprocity
-    ),
+    aobs!("reciprocity", "weight", "Reciprocity (drawn).", |w, i| w
+        .agencies[i]
+        .disp
+        .reciprocity),
     aobs!(
         "risk_aversion",
         "0..1",

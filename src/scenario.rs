@@ -58,8 +58,7 @@ impl Family {
 
 /// Why a behaviour name is refused: `ra-bounded` was a family before the choice
 /// architecture was unified; bounded search is now an information setting.
-pub const BOUNDED_MOVED: &str =
-    "\"ra-bounded\" is no longer a family: bounded search is an information setting \
+pub const BOUNDED_MOVED: &str = "\"ra-bounded\" is no longer a family: bounded search is an information setting \
      (use behaviour \"ra\" with `search.mode = \"bounded\"`, or --set search.mode=bounded)";
 
 /// How an agency searches: every agency that could serve (synoptic) or a few contacts,
@@ -1367,13 +1366,11 @@ impl Validator<'_> {
             prices: Vec::new(),
         };
         let agency_names: Vec<String> = agencies.iter().map(|a| a.name.clone()).collect();
-        let lookup = |field: String, v: &Option<String>, names: &[String], what: &str| {
-            match v {
-                None => Ok(None),
-                Some(n) => names.iter().position(|x| x == n).map(Some).ok_or_else(|| {
-                    self.err(field, n, format!("one of the {what}: {}", names.join(", ")))
-                }),
-            }
+        let lookup = |field: String, v: &Option<String>, names: &[String], what: &str| match v {
+            None => Ok(None),
+            Some(n) => names.iter().position(|x| x == n).map(Some).ok_or_else(|| {
+                self.err(field, n, format!("one of the {what}: {}", names.join(", ")))
+            }),
         };
         for (k, pr) in p.prices.iter().enumerate() {
             let f = format!("levers.prices[{k}]");

@@ -42,7 +42,7 @@ static GLOBAL: Counting = Counting;
 #[test]
 fn stepping_allocates_nothing() {
     let s = Scenario::default_scenario();
-    for choice in ["ra", "ra-bounded", "bp", "mixed"] {
+    for choice in ["ra", "bp", "mixed"] {
         let start = count();
         let mut sim = Simulation::new(&s, 11, BehaviourChoice::parse(choice).unwrap());
         sim.step().unwrap();

@@ -87,7 +87,7 @@ fn a_bad_scenario_gets_a_clear_error_and_a_nonzero_exit() {
     }
     let out = silos(&["run", "--behaviour", "selfish"]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("ra, ra-bounded, bp, mixed"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ra, bp, mixed"));
 }
 
 #[test]

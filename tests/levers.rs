@@ -197,7 +197,14 @@ fn a_duty_to_cooperate_sanctions_detected_breaches() {
                 assert!(a.sanctions <= 2.0 * a.breaches_detected as f64 + 1e-9);
                 breaches += a.breaches;
             }
-            assert!(w.tally.enforcement_cost > 0.0);
+            // Checking costs the centre for every candidate of every live mechanism.
+            let checked: usize = w
+                .mechanisms
+                .iter()
+                .filter(|m| m.alive())
+                .map(|m| m.candidates.len() - 1)
+                .sum();
+            assert!((w.tally.enforcement_cost - 0.05 * checked as f64).abs() < 1e-6);
         });
     }
     assert!(

@@ -34,7 +34,7 @@ fn overrides_reach_nested_named_and_indexed_fields() {
     assert_eq!(s.agencies[3].behaviour, Some(Family::Bp));
     assert_eq!(s.mechanisms[0].agenda_rule, AgendaRule::EqualVotes);
     assert_eq!(s.ticks, 7);
-    assert_eq!(s.behaviours.bp.lambda, 0.25);
+    assert_eq!(s.behaviours.bp.lambda, silos::scenario::Dist::Fixed(0.25));
     // Everything else unchanged.
     assert_eq!(s.agencies[0].income, base.agencies[0].income);
     assert_eq!(s.groups.len(), base.groups.len());

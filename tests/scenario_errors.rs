@@ -176,7 +176,12 @@ fn references_to_missing_things_are_rejected_with_what_exists() {
     expect_error(
         "behaviour = \"bp\"",
         "behaviour = \"selfish\"",
-        &["agencies[0].behaviour", "ra-bounded"],
+        &["agencies[0].behaviour", "\"ra\", \"bp\""],
+    );
+    expect_error(
+        "behaviour = \"bp\"",
+        "behaviour = \"ra-bounded\"",
+        &["agencies[0].behaviour", "search.mode"],
     );
 }
 

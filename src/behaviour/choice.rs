@@ -188,9 +188,7 @@ impl Behaviour for Deliberator {
         let v = options::serve(w, me, &wg, req);
         let money = w.dim_cost(me, req.dim, req.case.needs[req.dim] as f64);
         wg.u(v.shared, v.own) >= 0.0
-            && (req.pool_pays
-                || w.ledger
-                    .can_pay(crate::model::Account::Agency(me), money))
+            && (req.pool_pays || w.ledger.can_pay(crate::model::Account::Agency(me), money))
     }
 
     /// Volunteer with probability logistic(U(host) / noise): a noisy best reply.

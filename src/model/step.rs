@@ -21,10 +21,10 @@ use rand_chacha::ChaCha8Rng;
 
 use super::{Account, Case, World};
 use crate::behaviour::{Behaviour, CaseView, PartnerQuery, ServeRequest, Triage};
-use crate::levers::PriceOn;
-use crate::model::Beliefs;
 use crate::error::InvariantError;
 use crate::levers::Accountability;
+use crate::levers::PriceOn;
+use crate::model::Beliefs;
 use crate::model::Sink;
 use crate::rng::{self, Stream, poisson};
 use crate::scenario::{AgendaRule, Funder, MAX_DIMENSIONS, MAX_HOPS, MechanismKind};
@@ -450,7 +450,11 @@ impl World {
                 let ratio = if fair > 0.0 { paid / fair } else { 1.0 };
                 self.mechanisms[m].contrib_ratio[i] = ratio;
                 let t = &mut self.tally.agencies[i].contribution_ratio;
-                *t = if t.is_nan() { ratio } else { 0.5 * (*t + ratio) };
+                *t = if t.is_nan() {
+                    ratio
+                } else {
+                    0.5 * (*t + ratio)
+                };
                 self.tally.agencies[i].spend_pool += paid;
                 self.tally.mech_cost[m * n + i] += paid;
                 // Pooled budgets: a share of every member's income moves into the fund

@@ -277,7 +277,7 @@ impl Experiment {
                     err(
                         &format!("{f}.behaviour"),
                         &format!("{b:?}"),
-                        "one of \"ra\", \"ra-bounded\", \"bp\", \"mixed\"",
+                        "one of \"ra\", \"bp\", \"mixed\" (bounded search: set = { \"search.mode\" = \"bounded\" })",
                     )
                 })?,
             };

@@ -126,7 +126,7 @@ impl Study {
             .map_err(|e| bad(e.to_string()))?;
         let choice = BehaviourChoice::parse(&m.behaviour).ok_or_else(|| {
             bad(format!(
-                "field `sensitivity.behaviour` has value {:?}; allowed: ra, ra-bounded, bp, mixed",
+                "field `sensitivity.behaviour` has value {:?}; allowed: ra, bp, mixed",
                 m.behaviour
             ))
         })?;
