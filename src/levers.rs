@@ -37,6 +37,31 @@ impl FundingMode {
     }
 }
 
+/// How the centre sets agencies' annual budgets (002:344-348, 002:450).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum BudgetRule {
+    /// By formula: the scenario's incomes, whatever agencies bid.
+    #[default]
+    Formula,
+    /// Bargaining: the envelope is shared in proportion to each bid weighted by the
+    /// bidder's standing with the centre (legitimacy and political capital).
+    Bargaining,
+    /// Competition: shared in proportion to each bid weighted by the performance the bidder
+    /// reported over the year (so reports matter, 003:72).
+    Competition,
+}
+
+impl BudgetRule {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BudgetRule::Formula => "formula",
+            BudgetRule::Bargaining => "bargaining",
+            BudgetRule::Competition => "competition",
+        }
+    }
+}
+
 /// What targets count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "snake_case")]
@@ -207,6 +232,8 @@ pub struct LeverParams {
     pub prices: Vec<PriceSpec>,
     pub sanctions: Sanctions,
     pub funding_mode: FundingMode,
+    /// How annual budgets of centre-funded agencies in casework are set from their bids.
+    pub budget_rule: BudgetRule,
     /// Central control tightness, 0..1: extra reporting (staff share x control), a floor on
     /// the effort every agency puts on its targets, a higher chance of detecting gamed
     /// reports, and a heavier weight on targets in own utility (000:1125-1126, 003:72).
@@ -247,6 +274,7 @@ impl Default for LeverParams {
             prices: Vec::new(),
             sanctions: Sanctions::default(),
             funding_mode: FundingMode::Formula,
+            budget_rule: BudgetRule::Formula,
             control: 0.0,
             steer: Steer::default(),
             forum_rule: ForumRule::Scenario,

@@ -73,6 +73,51 @@ pub fn gini(values: impl Iterator<Item = f64> + Clone) -> f64 {
 
 /// Agenda capture of forum `m`: total-variation distance between its agenda weights and the
 /// groups' need shares, 0 (agenda follows need) to 1.
+/// A contributor type, read from outside by the strategy method (Fischbacher, Gachter and
+/// Fehr 2001): the contribution ratio an agency would choose if it believed its partners paid
+/// nothing (`x0`) and if it believed they paid their fair share (`x1`), all else as it is this
+/// tick. Unconditional: `x0 >= 0.5`. Free rider: `x1 < 0.25` (and not unconditional).
+/// Conditional: `x1 - x0 >= 0.25` (and neither). Other: the rest. Types are not assigned:
+/// they follow from each agency's drawn dispositions and its situation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContributorType {
+    Unconditional,
+    Conditional,
+    FreeRider,
+    Other,
+}
+
+/// The response of agency `i` to believed partner contributions 0 and 1 in the first pooled
+/// fund it is a candidate of (None if it is a candidate of none).
+pub fn contribution_responses(w: &World, i: usize) -> Option<(f64, f64)> {
+    let m = w.mechanisms.iter().position(|m| {
+        m.kind == crate::scenario::MechanismKind::PooledFund && m.candidates.contains(&i)
+    })?;
+    let motives = w.behaviours.motives(w.agencies[i].family);
+    let wg = crate::behaviour::motives::Weigh::new(motives, w, i);
+    let f = |rho| crate::behaviour::options::contribution_response(w, i, m, &wg, rho);
+    Some((f(0.0), f(1.0)))
+}
+
+pub fn contributor_type(w: &World, i: usize) -> Option<ContributorType> {
+    let (x0, x1) = contribution_responses(w, i)?;
+    Some(if x0 >= 0.5 {
+        ContributorType::Unconditional
+    } else if x1 < 0.25 {
+        ContributorType::FreeRider
+    } else if x1 - x0 >= 0.25 {
+        ContributorType::Conditional
+    } else {
+        ContributorType::Other
+    })
+}
+
+fn count_type(w: &World, t: ContributorType) -> f64 {
+    (0..w.n_agencies())
+        .filter(|&i| contributor_type(w, i) == Some(t))
+        .count() as f64
+}
+
 pub fn capture(w: &World, m: usize) -> f64 {
     0.5 * w.mechanisms[m]
         .agenda
@@ -665,6 +710,24 @@ pub const TICK: &[Observable] = &[
             .sum()
     ),
     obs!(
+        "unconditional_contributors",
+        "agencies",
+        "Pooled-fund candidates that would pay at least half their fair share believing partners paid nothing (strategy method; see ContributorType).",
+        |w| count_type(w, ContributorType::Unconditional)
+    ),
+    obs!(
+        "conditional_contributors",
+        "agencies",
+        "Pooled-fund candidates whose contribution rises by at least a quarter of the fair share when they believe partners pay theirs.",
+        |w| count_type(w, ContributorType::Conditional)
+    ),
+    obs!(
+        "free_riders",
+        "agencies",
+        "Pooled-fund candidates that would pay under a quarter of their fair share even believing partners paid theirs.",
+        |w| count_type(w, ContributorType::FreeRider)
+    ),
+    obs!(
         "shocks",
         "shocks",
         "Media-salience shocks this tick.",
@@ -903,10 +966,34 @@ pub const AGENCY: &[AgencyObservable] = &[
         |w, i| (w.agencies[i].search == crate::scenario::SearchMode::Bounded) as u8 as f64
     ),
     aobs!(
+        "contribute_if_none",
+        "x fair share",
+        "Strategy method: the pool contribution it would choose believing partners paid nothing (NA if no pooled-fund candidate).",
+        |w, i| contribution_responses(w, i).map_or(f64::NAN, |r| r.0)
+    ),
+    aobs!(
+        "contribute_if_all",
+        "x fair share",
+        "Strategy method: the pool contribution it would choose believing partners paid their fair share (NA if no pooled-fund candidate).",
+        |w, i| contribution_responses(w, i).map_or(f64::NAN, |r| r.1)
+    ),
+    aobs!(
         "contribution_ratio",
         "x fair share",
         "Pool contribution as a multiple of its fair share (NA if in no live pool).",
         |w, i| w.tally.agencies[i].contribution_ratio
+    ),
+    aobs!(
+        "budget",
+        "k GBP",
+        "Monthly budget from the centre's last budget round (the formula budget unless levers.budget_rule says otherwise).",
+        |w, i| w.agencies[i].budget
+    ),
+    aobs!(
+        "budget_bid",
+        "x formula budget",
+        "Its budget bid in this tick's budget round (0 in other ticks).",
+        |w, i| w.tally.agencies[i].budget_bid
     ),
     aobs!(
         "fixed_shortfall",

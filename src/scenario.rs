@@ -576,10 +576,14 @@ impl Motives {
                 mode: Some(0.1),
                 high: 0.4,
             }),
+            // On the scale of the budget weight per unit of a fair share (see
+            // `options::contribution_response`): wide enough that free riders, conditional
+            // and unconditional contributors can all arise from the draws, as in public-goods
+            // experiments (Fischbacher, Gachter and Fehr 2001). Assumed.
             reciprocity: Dist::Range(DistRange {
                 low: 0.0,
-                mode: None,
-                high: 1.0,
+                mode: Some(1.0),
+                high: 6.0,
             }),
             risk_aversion: Dist::Range(DistRange {
                 low: 0.2,

@@ -95,6 +95,8 @@ pub struct AgencyTick {
     pub sanction_cost: f64,
     pub sanctions_suffered: u32,
     pub sanction_fines: f64,
+    /// Its budget bid this tick (a multiple of its formula budget; 0 outside budget rounds).
+    pub budget_bid: f64,
     /// Pool contribution as a multiple of its fair share (mean over its pools; NaN if none).
     pub contribution_ratio: f64,
 }

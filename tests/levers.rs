@@ -52,6 +52,9 @@ fn defaults_change_nothing() {
         "levers.host_reimbursement=0",
         "levers.referral_inspection={ detection = 0, charge = 0, cost = 0 }",
         "levers.funding_mode=formula",
+        "levers.budget_rule=formula",
+        "levers.prices=[]",
+        "levers.sanctions={ fine = 0, cost = 0 }",
         "levers.control=0",
         "levers.steer={ convene = [], joint_plan = false }",
         "levers.forum_rule=scenario",
@@ -525,4 +528,45 @@ fn levers_apply_only_within_their_window() {
         err.contains("levers.active_until") && err.contains(">= levers.active_from"),
         "{err}"
     );
+}
+
+/// Budget rounds: every 12 ticks centre-funded agencies in casework bid, and the centre
+/// shares their formula envelope by the rule. The envelope is conserved; under bargaining a
+/// bidder's standing moves money toward it; under the formula rule nothing changes. Seeds
+/// 1-5, 25 ticks (three rounds).
+#[test]
+fn budget_rounds_share_a_fixed_envelope_by_bids() {
+    for rule in ["bargaining", "competition"] {
+        let s = arena(&[&format!("levers.budget_rule={rule}")]);
+        let n = s.agencies.len();
+        let envelope: f64 = s.agencies.iter().map(|a| a.income).sum();
+        for seed in SEEDS {
+            let mut moved = false;
+            each_tick(&s, seed, Family::Bp, 25, |sim| {
+                let w = &sim.world;
+                let total: f64 = w.agencies.iter().map(|a| a.budget).sum();
+                assert!(
+                    (total - envelope).abs() < 1e-6 * envelope,
+                    "{rule}: {total} vs {envelope}"
+                );
+                if w.tick == 1 || w.tick == 13 {
+                    assert!(
+                        (0..n)
+                            .filter(|&i| w.agencies[i].serves_cases)
+                            .all(|i| w.tally.agencies[i].budget_bid > 0.0),
+                        "every agency in casework bids"
+                    );
+                }
+                moved |= w
+                    .agencies
+                    .iter()
+                    .any(|a| (a.budget - a.base_income).abs() > 1e-9);
+            });
+            assert!(moved, "{rule} seed {seed}: bids moved some budget");
+        }
+    }
+    let s = arena(&[]);
+    each_tick(&s, 1, Family::Bp, 25, |sim| {
+        assert!(sim.world.agencies.iter().all(|a| a.budget == a.base_income));
+    });
 }

@@ -224,6 +224,10 @@ impl Behaviour for Deliberator {
         wg.u(v.shared, v.own) > 0.0
     }
 
+    fn budget_bid(&self, w: &World, me: usize) -> f64 {
+        options::budget_bid(w, me, &self.weigh(w, me))
+    }
+
     /// Bid (1 - lambda) x its belief about need shares + lambda x its targets' weights
     /// (each viewing its own client group as most important, 001:115).
     fn agenda_bid(&self, w: &World, me: usize, _m: usize, out: &mut [f64]) {

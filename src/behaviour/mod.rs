@@ -141,6 +141,9 @@ pub trait Behaviour: Send + Sync {
     /// Whether to sanction fellow member `target` of mechanism `m` (when sanctions are on).
     fn sanction(&self, w: &World, me: usize, m: usize, target: usize) -> bool;
 
+    /// Its annual budget bid, as a multiple of its formula budget.
+    fn budget_bid(&self, w: &World, me: usize) -> f64;
+
     /// Bid over client groups for forum `m`'s agenda: write non-negative weights into `out`
     /// (the forum's rule turns bids into an agenda).
     fn agenda_bid(&self, w: &World, me: usize, m: usize, out: &mut [f64]);

@@ -322,6 +322,13 @@ pub fn member(w: &World, me: usize, m: usize, wg: &Weigh) -> Value {
 /// and sigma the sanctions it expects per unit withheld. The optimum is closed-form; a
 /// contribution can be zero.
 pub fn contribution_ratio(w: &World, me: usize, m: usize, wg: &Weigh) -> f64 {
+    contribution_response(w, me, m, wg, w.mechanisms[m].contrib_belief[me])
+}
+
+/// The contribution ratio the agency would choose if it believed partners paid `rho` times
+/// their fair share, all else as it is: its response function, read by the strategy method
+/// (Fischbacher, Gachter and Fehr 2001) to classify contributor types from outside.
+pub fn contribution_response(w: &World, me: usize, m: usize, wg: &Weigh, rho: f64) -> f64 {
     let lam = wg.lambda;
     if lam == 0.0 {
         return 1.0;
@@ -336,7 +343,6 @@ pub fn contribution_ratio(w: &World, me: usize, m: usize, wg: &Weigh) -> f64 {
     let beta = wg.budget * (1.0 - use_share) / cw;
     let sigma = wg.budget * mech.sanction_belief[me] / (cw * fair);
     let r = wg.reciprocity;
-    let rho = mech.contrib_belief[me];
     let alt = wg.altruism;
     // d/dx of (1 - lam) W + lam (O + alt W) = 0.
     let a = (1.0 - lam) + lam * alt;
@@ -354,6 +360,28 @@ pub fn contribution_ratio(w: &World, me: usize, m: usize, wg: &Weigh) -> f64 {
 
 /// Most a member pays into a pool in a tick, as a multiple of its fair share.
 pub const MAX_CONTRIBUTION: f64 = 2.0;
+
+/// The annual budget bid as a multiple `b` of the formula budget that maximises utility.
+/// What its work needs, `need`: one, plus the casework it could not afford over the year as
+/// a share of its income, less reserves beyond three months' income spread over a year.
+/// W = -(b - need)^2 / 2 (the envelope is fixed: asking for more than it needs takes money
+/// from work elsewhere); O = budget_weight x b - (b - need)^2 / 2 (a bigger budget is an
+/// organisational interest, 001:52-57; padding beyond need costs credibility). The optimum
+/// is `need + lambda x budget_weight`: an agency that weighs only the shared objective bids
+/// what it needs.
+pub fn budget_bid(w: &World, me: usize, wg: &Weigh) -> f64 {
+    let a = &w.agencies[me];
+    let y = &a.year;
+    let monthly = a.budget.max(1e-9);
+    let short = if y.income > 0.0 {
+        y.rationed / y.income
+    } else {
+        0.0
+    };
+    let idle = (w.reserves(me) - 3.0 * monthly).max(0.0) / (12.0 * monthly);
+    let need = (1.0 + short - idle).clamp(0.0, 2.0);
+    (need + wg.lambda * wg.m.budget_weight).clamp(0.0, 2.0)
+}
 
 /// Sanctioning fellow member `j` of a mechanism. W: the fine and the sanctioner's cost are
 /// lost to the arena. O: the sanctioner's resentment of `j` as a free rider, weighed by its

@@ -6,8 +6,9 @@
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
-use super::{Account, Case, Sink, World};
-use crate::levers::FundingMode;
+use super::{Account, Case, Sink, World, YearTally};
+use crate::behaviour::Behaviour;
+use crate::levers::{BudgetRule, FundingMode};
 use crate::scenario::{Funder, Level};
 
 impl World {
@@ -71,7 +72,7 @@ impl World {
                 if !in_contest(self, i) {
                     continue;
                 }
-                pot += c * self.agencies[i].base_income;
+                pot += c * self.agencies[i].budget;
                 let score = self.bid_score(i, mean_staff);
                 score_sum += score;
                 if best.is_none_or(|(_, s)| score > s) {
@@ -89,7 +90,85 @@ impl World {
                     _ => 0.0,
                 };
                 let a = &mut self.agencies[i];
-                a.income = (1.0 - c) * a.base_income + award;
+                a.income = (1.0 - c) * a.budget + award;
+            }
+        }
+    }
+
+    /// The annual budget round (levers.budget_rule; 002:344-348, 002:450): at ticks 1, 13,
+    /// 25, ... every agency in casework bids a multiple of its formula budget (its rule's
+    /// choice), and its funder (the centre or a funding agency) shares the envelope (the sum
+    /// of its fundees' scenario incomes) in proportion to bid x formula budget x a weight:
+    /// the bidder's standing (bargaining) or its reported performance over the year
+    /// (competition). Under the formula rule budgets are the scenario's incomes.
+    pub(super) fn budget_round(&mut self, rules: &[Box<dyn Behaviour>]) {
+        let rule = self.levers.p.budget_rule;
+        if !(self.tick - 1).is_multiple_of(12) {
+            return;
+        }
+        let n = self.n_agencies();
+        if rule == BudgetRule::Formula {
+            for a in &mut self.agencies {
+                a.budget = a.base_income;
+                a.year = YearTally::default();
+            }
+            return;
+        }
+        // Each funder (the centre, or an agency that funds others) runs its own round among
+        // the agencies in casework it funds.
+        for first in 0..n {
+            if !self.agencies[first].serves_cases {
+                continue;
+            }
+            let funder = self.agencies[first].funder;
+            if (0..first)
+                .any(|j| self.agencies[j].serves_cases && self.agencies[j].funder == funder)
+            {
+                continue;
+            }
+            let in_round =
+                |w: &World, i: usize| w.agencies[i].serves_cases && w.agencies[i].funder == funder;
+            let (mut envelope, mut total) = (0.0, 0.0);
+            for i in 0..n {
+                if !in_round(self, i) {
+                    continue;
+                }
+                let bid = rules[i].budget_bid(self, i);
+                let bid = if bid.is_finite() {
+                    bid.clamp(0.0, 2.0)
+                } else {
+                    1.0
+                };
+                let a = &self.agencies[i];
+                let weight = match rule {
+                    BudgetRule::Bargaining => 0.5 * (a.legitimacy + a.political),
+                    BudgetRule::Competition => {
+                        if a.year.reported_n > 0 {
+                            a.year.reported / a.year.reported_n as f64
+                        } else {
+                            0.5
+                        }
+                    }
+                    BudgetRule::Formula => 1.0,
+                };
+                envelope += a.base_income;
+                let claim = bid * a.base_income * weight.max(0.0);
+                self.tally.agencies[i].budget_bid = bid;
+                self.agencies[i].budget = claim;
+                total += claim;
+            }
+            for i in 0..n {
+                if !in_round(self, i) {
+                    continue;
+                }
+                let a = &mut self.agencies[i];
+                a.budget = if total > 0.0 {
+                    envelope * a.budget / total
+                } else {
+                    a.base_income
+                };
+                a.income = a.budget;
+                a.year = YearTally::default();
             }
         }
     }

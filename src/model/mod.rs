@@ -56,6 +56,11 @@ pub struct Agency {
     pub income: f64,
     /// Income as the scenario gives it.
     pub base_income: f64,
+    /// Monthly budget the centre allocated in the last budget round (the scenario's income
+    /// under the formula rule). Funding rounds put part of it out to bid.
+    pub budget: f64,
+    /// What the agency saw over the budget year so far (reset at each budget round).
+    pub year: YearTally,
     pub fixed_costs: f64,
     pub staff: f64,
     pub reporting_share: f64,
@@ -88,6 +93,18 @@ pub struct Agency {
     pub flex: f64,
     /// State private to the agency's decision rule.
     pub rule: RuleState,
+}
+
+/// An agency's running totals over the budget year, which its budget bid looks back on.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct YearTally {
+    pub ticks: u32,
+    pub income: f64,
+    /// Casework it could not afford.
+    pub rationed: f64,
+    /// Sum of the attainment it reported (over ticks with a figure).
+    pub reported: f64,
+    pub reported_n: u32,
 }
 
 /// State a decision rule keeps between ticks. Only the agency's own rule changes it.
@@ -278,6 +295,8 @@ pub struct World {
     pub beliefs: Beliefs,
     /// The information and search settings (`[search]`).
     pub search: crate::scenario::SearchParams,
+    /// The families' motives (for observables that read an agency's response function).
+    pub behaviours: crate::scenario::BehaviourParams,
     /// servers[d]: agencies in casework that serve dimension `d` themselves (quality > 0),
     /// in index order. The triage and partner searches look here, not at every agency.
     pub servers: Vec<Vec<usize>>,
@@ -393,6 +412,8 @@ impl World {
                 funder: a.funder,
                 income: a.income,
                 base_income: a.income,
+                budget: a.income,
+                year: YearTally::default(),
                 fixed_costs: a.fixed_costs,
                 staff: a.staff,
                 reporting_share: a.reporting_share,
@@ -503,6 +524,7 @@ impl World {
             knowledge: vec![0.0; n * n],
             beliefs: Beliefs::new(n, n_groups, s.search.partner_prior),
             search: s.search.clone(),
+            behaviours: s.behaviours.clone(),
             servers: Vec::new(),
             server_mask: Vec::new(),
             known: vec![0; n],

@@ -144,6 +144,7 @@ impl World {
         self.schedule_levers();
         self.shocks(&mut streams.shocks);
         self.initiatives_update(&mut streams.centre);
+        self.budget_round(rules);
         self.funding_round();
         self.funding();
         self.open_staff_time();
@@ -215,7 +216,7 @@ impl World {
             // Outside funding rounds (formula funding, or after a funding lever ends) income
             // is the scenario's.
             let formula = self.levers.p.funding_mode == crate::levers::FundingMode::Formula;
-            let income = if formula { a.base_income } else { a.income };
+            let income = if formula { a.budget } else { a.income };
             let fixed = a.fixed_costs;
             let paid = self.ledger.transfer(from, Account::Agency(i), income);
             let spent = self
@@ -1288,6 +1289,14 @@ impl World {
             let t = &mut self.tally.agencies[i];
             t.true_attainment = true_att;
             t.reported_attainment = reported;
+            let y = &mut self.agencies[i].year;
+            y.ticks += 1;
+            y.income += t.income;
+            y.rationed += t.rationed;
+            if reported.is_finite() {
+                y.reported += reported;
+                y.reported_n += 1;
+            }
             t.gaming_detected = detected;
             self.agencies[i].rule.achieved = if reached_all > 0.0 {
                 (met_all / reached_all).min(1.0)
