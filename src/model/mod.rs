@@ -620,10 +620,6 @@ impl World {
         self.knowledge[i * self.n_agencies() + j]
     }
 
-    /// Highest power in the arena.
-    pub fn max_power(&self) -> f64 {
-        self.agencies.iter().map(|a| a.power).fold(0.0, f64::max)
-    }
 
     /// Quality with which agency `j` serves dimension `d` on its own: its remit if at least
     /// the remit floor, else 0 (it does not do that work).

@@ -2,14 +2,17 @@
 //!
 //! 0. the levers' window (levers in or out of force);
 //! 1. shocks (media salience) and central initiatives;
-//! 2. funding round (if any), funding and fixed costs;
+//! 2. budget round and funding round (if any), funding and fixed costs (a shortfall is
+//!    recorded);
 //! 3. staff time (reporting first, then what levers take);
-//! 4. mechanisms (hosting, membership, costs, pooled contributions, agendas, depth);
+//! 4. mechanisms (hosting, membership, costs, pooled contributions, agendas, depth), then the
+//!    per-tick caches the searches read (`World::refresh_caches`);
 //! 5. effort (earmarks by target);
 //! 6. cases arrive and are triaged, referred, bounced, served (alone or jointly) or fall
-//!    through;
-//! 7. mechanisms' outcomes (resentment, learned value); outcomes scored and inspected;
-//! 8. relations, aspiration and power updated;
+//!    through; beliefs about partners are updated as referrals and requests happen;
+//! 7. mechanisms' outcomes (resentment, measured value), peer sanctions; outcomes scored and
+//!    inspected;
+//! 8. beliefs learned (`learning.rs`), relations, aspiration and power updated;
 //! 9. invariants checked.
 //!
 //! Mechanism decisions come before casework so that this tick's membership and agenda apply
