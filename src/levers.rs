@@ -232,7 +232,8 @@ pub struct LeverParams {
     pub prices: Vec<PriceSpec>,
     pub sanctions: Sanctions,
     pub funding_mode: FundingMode,
-    /// How annual budgets of centre-funded agencies in casework are set from their bids.
+    /// How annual budgets of agencies in casework are set from their bids (each funder, the
+    /// centre or a funding agency, runs the round among the agencies it funds).
     pub budget_rule: BudgetRule,
     /// Central control tightness, 0..1: extra reporting (staff share x control), a floor on
     /// the effort every agency puts on its targets, a higher chance of detecting gamed

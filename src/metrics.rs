@@ -547,6 +547,7 @@ pub const TICK: &[Observable] = &[
             + w.ledger.sink(Sink::PooledCases)
             + w.ledger.sink(Sink::Coordination)
             + w.ledger.sink(Sink::Levers)
+            + w.ledger.sink(Sink::Sanctions)
     ),
     obs!(
         "lever_money",

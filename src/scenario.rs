@@ -490,8 +490,65 @@ impl Default for PowerWeights {
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct BehaviourParams {
+    /// A partial table keeps the family's own defaults for the fields it leaves out.
+    #[serde(deserialize_with = "ra_motives")]
     pub ra: Motives,
+    #[serde(deserialize_with = "bp_motives")]
     pub bp: Motives,
+}
+
+fn ra_motives<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Motives, D::Error> {
+    Ok(MotivesPatch::deserialize(d)?.onto(Motives::rational_administration()))
+}
+
+fn bp_motives<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Motives, D::Error> {
+    Ok(MotivesPatch::deserialize(d)?.onto(Motives::bureaucratic_politics()))
+}
+
+/// A `[behaviours.*]` table as written: every field optional, laid over the family's
+/// defaults.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct MotivesPatch {
+    lambda: Option<Dist>,
+    altruism: Option<Dist>,
+    reciprocity: Option<Dist>,
+    risk_aversion: Option<Dist>,
+    target_weight: Option<f64>,
+    budget_weight: Option<f64>,
+    survival_weight: Option<f64>,
+    blame_weight: Option<f64>,
+    autonomy_weight: Option<f64>,
+    turf_weight: Option<f64>,
+    workload_weight: Option<f64>,
+    resentment_weight: Option<f64>,
+    target_commitment: Option<f64>,
+    target_focus: Option<f64>,
+}
+
+impl MotivesPatch {
+    fn onto(self, mut m: Motives) -> Motives {
+        macro_rules! lay {
+            ($($f:ident),*) => { $( if let Some(v) = self.$f { m.$f = v; } )* };
+        }
+        lay!(
+            lambda,
+            altruism,
+            reciprocity,
+            risk_aversion,
+            target_weight,
+            budget_weight,
+            survival_weight,
+            blame_weight,
+            autonomy_weight,
+            turf_weight,
+            workload_weight,
+            resentment_weight,
+            target_commitment,
+            target_focus
+        );
+        m
+    }
 }
 
 impl Default for BehaviourParams {
@@ -518,8 +575,7 @@ impl BehaviourParams {
 ///
 /// Utility of an option = (1 - lambda) x shared objective + lambda x organisational
 /// interest. With lambda 0 every other field here is multiplied by zero.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields, default)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Motives {
     /// Weight on organisational interest against the shared objective (0 = rational
     /// administration exactly). A distribution over the family's agencies.
@@ -601,12 +657,6 @@ impl Motives {
             target_commitment: 0.6,
             target_focus: 2.0,
         }
-    }
-}
-
-impl Default for Motives {
-    fn default() -> Self {
-        Motives::bureaucratic_politics()
     }
 }
 

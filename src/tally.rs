@@ -99,6 +99,8 @@ pub struct AgencyTick {
     pub budget_bid: f64,
     /// Pool contribution as a multiple of its fair share (mean over its pools; NaN if none).
     pub contribution_ratio: f64,
+    /// Live pools it was asked to pay into this tick.
+    pub pools: u32,
 }
 
 #[derive(Debug, Clone)]

@@ -711,3 +711,38 @@ fn bounded_aspiration_follows_achievement() {
     rule.learn(&mut st);
     assert_eq!(st.aspiration, 0.5, "no cases, no update");
 }
+
+/// Information sharing changes what agencies know: members of a live protocol pool their
+/// beliefs about other agencies each tick (a step toward the members' mean, at the belief
+/// rate times the protocol's depth). Beliefs about a central department, which no referral
+/// ever reaches, move only this way. Mandated sharing keeps the protocol live; 24 ticks.
+#[test]
+fn a_live_protocol_pools_its_members_beliefs() {
+    let text = std::fs::read_to_string(common::fixture_path("levers.toml")).unwrap();
+    let s = Scenario::from_toml_str_with(
+        &text,
+        "levers.toml",
+        &[silos::overrides::Override::parse("levers.mandate_information_sharing=true").unwrap()],
+    )
+    .unwrap();
+    let mut sim = Simulation::new(&s, 1, BehaviourChoice::All(Family::Bp));
+    let w = &mut sim.world;
+    let n = w.n_agencies();
+    let p = mech(w, "protocol");
+    let members: Vec<usize> = w.mechanisms[p].candidates.clone();
+    let clg = agency(w, "clg");
+    for (k, &i) in members.iter().enumerate() {
+        w.beliefs.accept[i * n + clg] = if k == 0 { 0.0 } else { 1.0 };
+    }
+    let spread = |w: &World| {
+        let v: Vec<f64> = members.iter().map(|&i| w.beliefs.accept(i, clg)).collect();
+        v.iter().cloned().fold(f64::MIN, f64::max) - v.iter().cloned().fold(f64::MAX, f64::min)
+    };
+    assert_eq!(spread(&sim.world), 1.0);
+    for _ in 0..24 {
+        sim.step().unwrap();
+        assert!(sim.world.mechanisms[p].alive(), "mandated protocol is live");
+    }
+    let after = spread(&sim.world);
+    assert!(after < 0.95, "members' beliefs converged: spread {after}");
+}

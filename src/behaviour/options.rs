@@ -88,15 +88,14 @@ pub fn refer(w: &World, me: usize, j: usize, wg: &Weigh, cv: &CaseView, keep: Va
     let case = cv.case;
     let a = w.beliefs.accept(me, j);
     let loss = w.params.referral_loss * (1.0 - w.protocol_depth(me, j));
-    let there = Value::new((1.0 - loss) * lead_shared(w, j, case), {
-        if wg.lambda == 0.0 {
-            0.0
-        } else {
-            let price = w.levers.price(PriceOn::Referral, me, j, case.group);
-            -wg.money(w, price + w.beliefs.charge(me, j))
-        }
-    });
-    Value::mix(a, there, keep)
+    let there = Value::new((1.0 - loss) * lead_shared(w, j, case), 0.0);
+    let mut v = Value::mix(a, there, keep);
+    // Prices and inspection charges fall on the referral itself, accepted or not.
+    if wg.lambda != 0.0 {
+        let price = w.levers.price(PriceOn::Referral, me, j, case.group);
+        v.own -= wg.money(w, price + w.beliefs.charge(me, j));
+    }
+    v
 }
 
 /// Declining a case. Refused at first contact (or at the hop limit) it falls through: worth
@@ -143,9 +142,7 @@ pub fn ask_partner(w: &World, me: usize, p: usize, wg: &Weigh, q: &PartnerQuery)
         return Value::new(shared, 0.0);
     }
     let credit = if outcome_accountability(w) { gain } else { 0.0 };
-    let own = r * wg.target(w, me, g) * credit
-        - r * wg.money(w, overhead * w.staff_value)
-        - r * wg.work(w, overhead);
+    let own = r * wg.target(w, me, g) * credit - r * wg.money(w, overhead * w.staff_value);
     Value::new(shared, own)
 }
 
@@ -180,31 +177,22 @@ pub fn serve(w: &World, me: usize, wg: &Weigh, req: &ServeRequest) -> Value {
     Value::new(shared, own)
 }
 
-/// Control a host gains over a forum's agenda: its weight under the forum's own rule (a rule
-/// of the forum, not of the agent).
+/// Turf a forum offers an agency: how far the forum's current agenda (public, observed)
+/// already serves its own targets, on the scale where an agenda spread like its targets over
+/// equal groups scores 1. Read from what the forum did, never from who is powerful; a forum
+/// whose rule ignores bids (need-weighted) offers none.
 fn agenda_control(w: &World, me: usize, m: usize) -> f64 {
     let mech = &w.mechanisms[m];
-    if mech.kind != MechanismKind::Forum {
+    if mech.kind != MechanismKind::Forum || w.agenda_rule(m) == AgendaRule::NeedWeighted {
         return 0.0;
     }
-    match w.agenda_rule(m) {
-        AgendaRule::NeedWeighted => 0.0,
-        AgendaRule::EqualVotes | AgendaRule::RotatingChair => {
-            1.0 / mech.candidates.len().max(1) as f64
-        }
-        AgendaRule::PowerWeighted => {
-            let total: f64 = mech
-                .candidates
-                .iter()
-                .map(|&c| w.agencies[c].power.powf(mech.gamma))
-                .sum();
-            if total > 0.0 {
-                w.agencies[me].power.powf(mech.gamma) / total
-            } else {
-                0.0
-            }
-        }
-    }
+    let ng = w.n_groups() as f64;
+    mech.agenda
+        .iter()
+        .zip(&w.agencies[me].targets)
+        .map(|(a, t)| a * t)
+        .sum::<f64>()
+        * ng
 }
 
 /// Hosting mechanism `m` against leaving it to others (the volunteer's dilemma, 001:182,
@@ -233,7 +221,6 @@ pub fn host(w: &World, me: usize, m: usize, wg: &Weigh) -> Value {
     let own = (1.0 - q) * wg.m.target_weight * mech.own_value[me]
         + wg.m.turf_weight * agenda_control(w, me, m)
         - wg.budget * w.host_cost_to_host(m) / w.params.cost_weight.max(1e-12)
-        - wg.work(w, mech.host_staff)
         - wg.m.resentment_weight * resent;
     Value::new(shared, own)
 }
@@ -305,7 +292,6 @@ pub fn member(w: &World, me: usize, m: usize, wg: &Weigh) -> Value {
     let cost = w.member_cost(m, me) / w.params.cost_weight.max(1e-12);
     let own = wg.m.target_weight * share * agenda.max(0.5) + risk + referrals + pooling
         - wg.budget * cost
-        - wg.work(w, mech.member_staff)
         - rivalry
         - threat
         + wg.money(w, w.expected_sanction() * w.mean_case_cost);
@@ -367,8 +353,8 @@ pub const MAX_CONTRIBUTION: f64 = 2.0;
 /// W = -(b - need)^2 / 2 (the envelope is fixed: asking for more than it needs takes money
 /// from work elsewhere); O = budget_weight x b - (b - need)^2 / 2 (a bigger budget is an
 /// organisational interest, 001:52-57; padding beyond need costs credibility). The optimum
-/// is `need + lambda x budget_weight`: an agency that weighs only the shared objective bids
-/// what it needs.
+/// is `need + lambda x budget_weight / (1 + lambda x altruism)`: an agency that weighs only the
+/// shared objective bids what it needs.
 pub fn budget_bid(w: &World, me: usize, wg: &Weigh) -> f64 {
     let a = &w.agencies[me];
     let y = &a.year;
@@ -380,7 +366,8 @@ pub fn budget_bid(w: &World, me: usize, wg: &Weigh) -> f64 {
     };
     let idle = (w.reserves(me) - 3.0 * monthly).max(0.0) / (12.0 * monthly);
     let need = (1.0 + short - idle).clamp(0.0, 2.0);
-    (need + wg.lambda * wg.m.budget_weight).clamp(0.0, 2.0)
+    let lam = wg.lambda;
+    (need + lam * wg.m.budget_weight / (1.0 + lam * wg.altruism)).clamp(0.0, 2.0)
 }
 
 /// Sanctioning fellow member `j` of a mechanism. W: the fine and the sanctioner's cost are

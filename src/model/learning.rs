@@ -1,5 +1,6 @@
-//! Beliefs and how they are learned (docs/ODD.md 7.3). Each agency updates what it believes
-//! from what it observes, at `search.belief_rate`, the same way whatever its family:
+//! Beliefs and how they are learned (docs/ODD.md 7.14). Each agency updates what it believes
+//! from what it observes, at `search.belief_rate` (mechanism values at
+//! `model.value_learning`), the same way whatever its family:
 //!
 //! - **partners**: whether a receiver accepts its referrals and whether a partner agrees to
 //!   co-serve (updated as each referral and request happens, in `step.rs`), and the

@@ -117,7 +117,7 @@ pub struct RuleState {
 }
 
 /// What agencies believe about each other and about need, learned from what they observe
-/// (docs/ODD.md 7.3). Rules read beliefs, never the quantities they estimate.
+/// (docs/ODD.md 7.14). Rules read beliefs, never the quantities they estimate.
 #[derive(Debug, Clone)]
 pub struct Beliefs {
     pub n: usize,
@@ -229,8 +229,10 @@ pub struct Mechanism {
     pub others_host: Vec<f64>,
     /// Each member's belief about its partners' contribution ratio (pooled funds).
     pub contrib_belief: Vec<f64>,
-    /// Each agency's belief about the sanctions it risks per unit of contribution withheld.
+    /// Each agency's belief about the sanctions (k GBP a tick) it risks in this mechanism.
     pub sanction_belief: Vec<f64>,
+    /// Fines each member suffered in this mechanism this tick (scratch, reset each tick).
+    pub fined: Vec<f64>,
     /// Last tick: each agency's pool contribution as a share of its fair share (pooled funds).
     pub contrib_ratio: Vec<f64>,
     /// Last tick: pool money spent on each agency's cases.
@@ -477,6 +479,7 @@ impl World {
                     others_host: vec![s.search.others_host_prior; n],
                     contrib_belief: vec![1.0; n],
                     sanction_belief: vec![0.0; n],
+                    fined: vec![0.0; n],
                     contrib_ratio: vec![1.0; n],
                     pool_paid: vec![0.0; n],
                     vacancy: 0,
@@ -619,7 +622,6 @@ impl World {
     pub fn knowledge(&self, i: usize, j: usize) -> f64 {
         self.knowledge[i * self.n_agencies() + j]
     }
-
 
     /// Quality with which agency `j` serves dimension `d` on its own: its remit if at least
     /// the remit floor, else 0 (it does not do that work).

@@ -453,11 +453,13 @@ impl World {
                 let fair = self.mechanisms[m].pool_share * self.agencies[i].income;
                 let ratio = if fair > 0.0 { paid / fair } else { 1.0 };
                 self.mechanisms[m].contrib_ratio[i] = ratio;
-                let t = &mut self.tally.agencies[i].contribution_ratio;
-                *t = if t.is_nan() {
+                // The mean over the pools it pays into this tick.
+                let t = &mut self.tally.agencies[i];
+                t.pools += 1;
+                t.contribution_ratio = if t.pools == 1 {
                     ratio
                 } else {
-                    0.5 * (*t + ratio)
+                    t.contribution_ratio + (ratio - t.contribution_ratio) / t.pools as f64
                 };
                 self.tally.agencies[i].spend_pool += paid;
                 self.tally.mech_cost[m * n + i] += paid;
@@ -601,6 +603,7 @@ impl World {
         let (fine, cost) = (self.levers.p.sanctions.fine, self.levers.p.sanctions.cost);
         let rate = self.search.belief_rate;
         for m in 0..self.mechanisms.len() {
+            self.mechanisms[m].fined.fill(0.0);
             if !self.mechanisms[m].alive() {
                 continue;
             }
@@ -633,13 +636,14 @@ impl World {
                         let tj = &mut self.tally.agencies[j];
                         tj.sanctions_suffered += 1;
                         tj.sanction_fines += f;
+                        self.mechanisms[m].fined[j] += f;
                     }
                 }
             }
             for j in 0..n {
                 if self.mechanisms[m].is_member(j) {
-                    let got = self.tally.agencies[j].sanction_fines;
-                    Beliefs::learn(&mut self.mechanisms[m].sanction_belief[j], got, rate);
+                    let mech = &mut self.mechanisms[m];
+                    Beliefs::learn(&mut mech.sanction_belief[j], mech.fined[j], rate);
                 }
             }
         }
