@@ -690,8 +690,14 @@ pub const TICK: &[Observable] = &[
     obs!(
         "fixed_shortfall",
         "k GBP",
-        "Fixed costs agencies could not pay this tick (recorded, never dropped).",
+        "Fixed costs agencies could not pay from their own money this tick (deficits, lent by the centre).",
         |w| w.tally.agencies.iter().map(|a| a.fixed_shortfall).sum()
+    ),
+    obs!(
+        "debt",
+        "k GBP",
+        "What agencies owe the centre for past deficits.",
+        |w| w.agencies.iter().map(|a| a.debt).sum()
     ),
     obs!(
         "rationed",
@@ -999,8 +1005,20 @@ pub const AGENCY: &[AgencyObservable] = &[
     aobs!(
         "fixed_shortfall",
         "k GBP",
-        "Fixed costs it could not pay.",
+        "Fixed costs it could not pay from its own money this tick (a deficit: the centre lends the rest).",
         |w, i| w.tally.agencies[i].fixed_shortfall
+    ),
+    aobs!(
+        "debt",
+        "k GBP",
+        "What it owes the centre for past deficits, at the end of the tick.",
+        |w, i| w.agencies[i].debt
+    ),
+    aobs!(
+        "debt_repaid",
+        "k GBP",
+        "Debt repaid to the centre this tick.",
+        |w, i| w.tally.agencies[i].debt_repaid
     ),
     aobs!(
         "rationed",

@@ -44,8 +44,11 @@ pub struct FellCounts {
 pub struct AgencyTick {
     pub income: f64,
     pub income_shortfall: f64,
-    /// Fixed costs it could not pay this tick (a shortfall, recorded, never dropped).
+    /// Fixed costs it could not pay this tick from its own money: a deficit, covered by a
+    /// loan from the centre and added to its debt.
     pub fixed_shortfall: f64,
+    /// Debt repaid to the centre this tick.
+    pub debt_repaid: f64,
     /// Case costs it rationed: the money its own casework would have cost beyond what it
     /// could pay.
     pub rationed: f64,

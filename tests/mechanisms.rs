@@ -746,3 +746,40 @@ fn a_live_protocol_pools_its_members_beliefs() {
     let after = spread(&sim.world);
     assert!(after < 0.95, "members' beliefs converged: spread {after}");
 }
+
+/// Money binds without anything lost: an agency whose fixed costs exceed what it holds runs a
+/// deficit (the centre lends the rest, recorded as debt), and repays it first once its income
+/// allows. Fixed costs are always paid in full to the sink; the books balance every tick.
+#[test]
+fn a_deficit_is_lent_recorded_and_repaid() {
+    let mut s = common::fixture("small.toml");
+    let h = s
+        .agencies
+        .iter()
+        .position(|a| a.name == "day_centre")
+        .unwrap();
+    s.agencies[h].reserves = 0.0;
+    s.agencies[h].fixed_costs = s.agencies[h].income + 5.0;
+    let mut sim = Simulation::new(&s, 1, BehaviourChoice::Mixed);
+    let mut core_expected = 0.0;
+    for _ in 0..3 {
+        sim.step().unwrap();
+        core_expected += s.agencies.iter().map(|a| a.fixed_costs).sum::<f64>();
+        let t = &sim.world.tally.agencies[h];
+        assert!(
+            t.fixed_shortfall >= 5.0 - 1e-9,
+            "shortfall {}",
+            t.fixed_shortfall
+        );
+    }
+    let w = &sim.world;
+    assert!((w.ledger.sink(Sink::Core) - core_expected).abs() < 1e-6);
+    let debt = w.agencies[h].debt;
+    assert!(debt >= 15.0 - 1e-6, "debt {debt}");
+    // Income rises above fixed costs: the debt is repaid first.
+    sim.world.agencies[h].fixed_costs = 0.0;
+    sim.step().unwrap();
+    let w = &sim.world;
+    assert!(w.tally.agencies[h].debt_repaid > 0.0);
+    assert!(w.agencies[h].debt < debt);
+}

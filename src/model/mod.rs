@@ -61,6 +61,9 @@ pub struct Agency {
     pub budget: f64,
     /// What the agency saw over the budget year so far (reset at each budget round).
     pub year: YearTally,
+    /// What it owes the centre for fixed costs it could not pay (deficits), repaid first out
+    /// of later income.
+    pub debt: f64,
     pub fixed_costs: f64,
     pub staff: f64,
     pub reporting_share: f64,
@@ -416,6 +419,7 @@ impl World {
                 base_income: a.income,
                 budget: a.income,
                 year: YearTally::default(),
+                debt: 0.0,
                 fixed_costs: a.fixed_costs,
                 staff: a.staff,
                 reporting_share: a.reporting_share,
@@ -595,15 +599,15 @@ impl World {
         self.ledger.balance(Account::Agency(i))
     }
 
-    /// How close an agency is to not covering its fixed costs: 0 when reserves cover a year
-    /// of fixed costs, rising to 1 as reserves run out.
+    /// How close an agency is to not covering its fixed costs: 0 when reserves (less any
+    /// debt) cover a year of fixed costs, rising to 1 as they run out.
     pub fn survival_pressure(&self, i: usize) -> f64 {
         let a = &self.agencies[i];
         let cushion = 12.0 * a.fixed_costs;
         if cushion <= 0.0 {
             0.0
         } else {
-            (1.0 - self.reserves(i) / cushion).clamp(0.0, 1.0)
+            (1.0 - (self.reserves(i) - a.debt) / cushion).clamp(0.0, 1.0)
         }
     }
 

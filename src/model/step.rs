@@ -222,16 +222,35 @@ impl World {
             let income = if formula { a.budget } else { a.income };
             let fixed = a.fixed_costs;
             let paid = self.ledger.transfer(from, Account::Agency(i), income);
+            // Debt from earlier deficits is repaid first, out of what it holds.
+            let owed = self.agencies[i].debt;
+            let repaid = if owed > 0.0 {
+                self.ledger
+                    .transfer(Account::Agency(i), Account::Centre, owed)
+            } else {
+                0.0
+            };
             let spent = self
                 .ledger
                 .transfer(Account::Agency(i), Account::Sink(Sink::Core), fixed);
-            self.agencies[i].income = income;
+            // Fixed costs it cannot pay are not dropped: it runs a deficit, the centre covering
+            // the rest as a loan that the agency owes (recorded as `debt`).
+            let short = (fixed - spent).max(0.0);
+            let lent = if short > 0.0 {
+                self.ledger
+                    .transfer(Account::Centre, Account::Sink(Sink::Core), short)
+            } else {
+                0.0
+            };
+            let a = &mut self.agencies[i];
+            a.income = income;
+            a.debt = (a.debt - repaid + lent).max(0.0);
             let t = &mut self.tally.agencies[i];
             t.income = paid;
             t.income_shortfall = income - paid;
-            t.spend_core = spent;
-            // What it could not pay is recorded, never silently dropped.
-            t.fixed_shortfall = fixed - spent;
+            t.spend_core = spent + lent;
+            t.fixed_shortfall = short;
+            t.debt_repaid = repaid;
         }
     }
 
