@@ -248,6 +248,7 @@ fn partner_choice_sees_the_fragmentation_penalty_on_the_leads_own_needs() {
         dim: od,
         server: &server,
         level: &level,
+        base: w.joined_need_met(&small, housing, &server, &level).met,
     };
     assert_eq!(rule.choose_partner(w, housing, &q, &mut rng), None);
     // Two equal needs: the partner is worth asking.
@@ -262,6 +263,7 @@ fn partner_choice_sees_the_fragmentation_penalty_on_the_leads_own_needs() {
         dim: od,
         server: &server,
         level: &level,
+        base: w.joined_need_met(&even, housing, &server, &level).met,
     };
     assert_eq!(
         rule.choose_partner(w, housing, &q, &mut rng),

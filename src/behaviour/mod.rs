@@ -86,6 +86,8 @@ pub struct PartnerQuery<'a> {
     pub dim: usize,
     pub server: &'a [u8; MAX_DIMENSIONS],
     pub level: &'a [f64; MAX_DIMENSIONS],
+    /// Need met on the case as it stands (`World::joined_need_met` of `server`, `level`).
+    pub base: f64,
 }
 
 /// A request to serve dimension `dim` of `lead`'s case.

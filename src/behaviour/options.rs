@@ -123,7 +123,7 @@ pub fn decline(w: &World, me: usize, wg: &Weigh, cv: &CaseView) -> Value {
 pub fn ask_partner(w: &World, me: usize, p: usize, wg: &Weigh, q: &PartnerQuery) -> Value {
     let case = q.case;
     let g = case.group;
-    let base = w.joined_need_met(case, me, q.server, q.level).met;
+    let base = q.base;
     let mut server = *q.server;
     let mut level = *q.level;
     server[q.dim] = p as u8;

@@ -707,47 +707,55 @@ impl World {
     /// scores cases with). Partner costs are priced at the lead's own edge-of-remit rate.
     pub fn expected_lead(&self, j: usize, case: &Case) -> (f64, f64) {
         let n_dims = self.dims.len();
-        let own_t = self.own_staff(j, case);
-        let own_c = self.own_cost(j, case);
-        let mut frac = 1.0f64;
-        if own_t > 0.0 {
-            frac = frac.min(self.time_for(j, case.group) / own_t);
-        }
-        if own_c > 0.0 {
-            frac = frac.min(self.reserves(j).max(0.0) / own_c);
-        }
-        let frac = frac.clamp(0.0, 1.0);
-        let frag = self.params.fragmentation_penalty;
+        let a = &self.agencies[j];
+        let floor = self.params.remit_floor;
+        let (unit_cost, unit_staff) = (self.params.unit_cost, self.params.unit_staff);
+        let reach = &self.reach[j * n_dims..(j + 1) * n_dims];
+        let reach_join = &self.reach_join[j * n_dims..(j + 1) * n_dims];
+        // One pass: own service levels, own staff and cost, partners' service and cost.
         let mut s = [0.0f64; MAX_DIMENSIONS];
+        let mut own = [false; MAX_DIMENSIONS];
+        let (mut own_t, mut own_c, mut partner_c) = (0.0, 0.0, 0.0);
         let (mut partner_dims, mut join_sum) = (0.0, 0.0);
-        let mut cost = own_c * frac;
         for d in 0..n_dims {
             let need = case.needs[d] as f64;
             if need <= 0.0 {
                 continue;
             }
-            let q = self.quality(j, d);
-            if q > 0.0 {
-                s[d] = q * frac;
-            } else {
-                let r = self.reach[j * n_dims + d];
-                if r > 0.0 {
-                    s[d] = r;
-                    partner_dims += 1.0;
-                    join_sum += self.reach_join[j * n_dims + d];
-                    cost += self.dim_cost(j, d, need);
-                }
+            let r = a.remit[d];
+            let edge = need * unit_cost * (2.0 - r);
+            if r >= floor && r > 0.0 {
+                s[d] = r;
+                own[d] = true;
+                own_t += need * unit_staff;
+                own_c += edge;
+            } else if reach[d] > 0.0 {
+                s[d] = reach[d];
+                partner_dims += 1.0;
+                join_sum += reach_join[d];
+                partner_c += edge;
             }
         }
-        if partner_dims > 0.0 {
+        let mut frac = 1.0f64;
+        if own_t > 0.0 {
+            frac = frac.min((a.earmark[case.group] + a.flex) / own_t);
+        }
+        if own_c > 0.0 {
+            frac = frac.min(self.reserves(j).max(0.0) / own_c);
+        }
+        let frac = frac.clamp(0.0, 1.0);
+        let own_scale = if partner_dims > 0.0 {
             let jbar = (join_sum / partner_dims).clamp(0.0, 1.0);
-            for d in 0..n_dims {
-                if case.needs[d] > 0.0 && self.quality(j, d) > 0.0 {
-                    s[d] *= 1.0 - frag * (1.0 - jbar);
-                }
+            frac * (1.0 - self.params.fragmentation_penalty * (1.0 - jbar))
+        } else {
+            frac
+        };
+        for d in 0..n_dims {
+            if own[d] {
+                s[d] *= own_scale;
             }
         }
-        (self.combine(case, &s), cost)
+        (self.combine(case, &s), own_c * frac + partner_c)
     }
 
     /// Share of the case's need weight agency `j` covers, quality-weighted (an output

@@ -1118,11 +1118,13 @@ impl World {
             if need <= 0.0 || server[d] != NONE {
                 continue;
             }
+            let base = self.joined_need_met(case, lead, &server, &s).met;
             let q = PartnerQuery {
                 case,
                 dim: d,
                 server: &server,
                 level: &s,
+                base,
             };
             let Some(p) = rules[lead].choose_partner(self, lead, &q, &mut streams.agencies[lead])
             else {
@@ -1134,7 +1136,6 @@ impl World {
             let cost = self.dim_cost(p, d, need);
             let pool = self.pool_covering(lead, p, cost);
             // What the partner's work would add to the case, by the one need-met function.
-            let base = self.joined_need_met(case, lead, &server, &s).met;
             let (mut server2, mut s2) = (server, s);
             server2[d] = p as u8;
             s2[d] = self.quality(p, d);
