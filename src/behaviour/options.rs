@@ -128,7 +128,7 @@ pub fn ask_partner(w: &World, me: usize, p: usize, wg: &Weigh, q: &PartnerQuery)
     let mut level = *q.level;
     server[q.dim] = p as u8;
     level[q.dim] = w.quality(p, q.dim);
-    let with = w.joined_need_met(case, me, &server, &level).met;
+    let with = w.need_met(case, me, &server, &level);
     let gain = with - base;
     let r = w.beliefs.reliable(me, p);
     let overhead = w.params.joint_overhead * (1.0 - w.protocol_depth(me, p));

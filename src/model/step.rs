@@ -102,6 +102,14 @@ impl Scratch {
 /// Marks a dimension nobody serves.
 pub const NONE: u8 = u8::MAX;
 
+/// How joined-up a lead is with its partners on one case (see `World::join_terms`).
+struct JoinTerms {
+    partners: u32,
+    join_sum: f64,
+    knowledge_sum: f64,
+    credited: Option<usize>,
+}
+
 /// What joined-up (or fragmented) service achieved on one case.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct JointOutcome {
@@ -1002,55 +1010,89 @@ impl World {
         server: &[u8; MAX_DIMENSIONS],
         s: &[f64; MAX_DIMENSIONS],
     ) -> JointOutcome {
-        let n_dims = self.dims.len();
-        let g = case.group;
-        let mut partners = 0u32;
-        let mut join_sum = 0.0;
-        let mut knowledge_sum = 0.0;
-        let mut credited: Option<usize> = None;
+        let t = self.join_terms(case.group, lead, server, true);
+        if t.partners == 0 {
+            let met = self.combine(case, s);
+            return JointOutcome {
+                met,
+                met_knowledge_only: met,
+                partners: 0,
+                join_mean: 1.0,
+                credited: None,
+            };
+        }
+        let j = t.join_sum / t.partners as f64;
+        let k_only = t.knowledge_sum / t.partners as f64;
+        JointOutcome {
+            met: self.combine(case, &self.cut(s, j)),
+            met_knowledge_only: self.combine(case, &self.cut(s, k_only)),
+            partners: t.partners,
+            join_mean: j,
+            credited: t.credited,
+        }
+    }
+
+    /// Need met alone, as `joined_need_met(..).met` computes it (the same function, without
+    /// the attribution to mechanisms): what the searches evaluate per candidate.
+    pub fn need_met(
+        &self,
+        case: &Case,
+        lead: usize,
+        server: &[u8; MAX_DIMENSIONS],
+        s: &[f64; MAX_DIMENSIONS],
+    ) -> f64 {
+        let t = self.join_terms(case.group, lead, server, false);
+        if t.partners == 0 {
+            return self.combine(case, s);
+        }
+        self.combine(case, &self.cut(s, t.join_sum / t.partners as f64))
+    }
+
+    /// Service levels cut by the fragmentation penalty at mean join `j`.
+    fn cut(&self, s: &[f64; MAX_DIMENSIONS], j: f64) -> [f64; MAX_DIMENSIONS] {
+        let f = 1.0 - self.params.fragmentation_penalty * (1.0 - j);
+        let mut out = *s;
+        for v in out.iter_mut().take(self.dims.len()) {
+            *v *= f;
+        }
+        out
+    }
+
+    /// How joined-up the lead is with the case's other servers: their number, the sum of
+    /// joins (mechanisms or shared knowledge), the sum of shared knowledge alone, and (if
+    /// `credit`) the mechanism joining most.
+    fn join_terms(
+        &self,
+        g: usize,
+        lead: usize,
+        server: &[u8; MAX_DIMENSIONS],
+        credit: bool,
+    ) -> JoinTerms {
+        let mut t = JoinTerms {
+            partners: 0,
+            join_sum: 0.0,
+            knowledge_sum: 0.0,
+            credited: None,
+        };
         let mut best_mech = 0.0;
         let mut seen: u128 = 0;
-        for &p in server.iter().take(n_dims) {
+        for &p in server.iter().take(self.dims.len()) {
             if p == NONE || p as usize == lead || seen & (1u128 << p) != 0 {
                 continue;
             }
             seen |= 1u128 << p;
             let p = p as usize;
-            partners += 1;
+            t.partners += 1;
             let (jm, which) = self.mechanism_join(lead, p, g);
-            join_sum += 1.0 - (1.0 - jm) * (1.0 - self.knowledge(lead, p));
-            knowledge_sum += self.knowledge(lead, p);
-            if jm > best_mech {
+            let k = self.knowledge(lead, p);
+            t.join_sum += 1.0 - (1.0 - jm) * (1.0 - k);
+            t.knowledge_sum += k;
+            if credit && jm > best_mech {
                 best_mech = jm;
-                credited = which;
+                t.credited = which;
             }
         }
-        if partners == 0 {
-            let met = self.combine(case, s);
-            return JointOutcome {
-                met,
-                met_knowledge_only: met,
-                partners,
-                join_mean: 1.0,
-                credited: None,
-            };
-        }
-        let frag = self.params.fragmentation_penalty;
-        let j = join_sum / partners as f64;
-        let k_only = knowledge_sum / partners as f64;
-        let mut s_j = *s;
-        let mut s_k = *s;
-        for d in 0..n_dims {
-            s_j[d] *= 1.0 - frag * (1.0 - j);
-            s_k[d] *= 1.0 - frag * (1.0 - k_only);
-        }
-        JointOutcome {
-            met: self.combine(case, &s_j),
-            met_knowledge_only: self.combine(case, &s_k),
-            partners,
-            join_mean: j,
-            credited,
-        }
+        t
     }
 
     fn serve(
@@ -1118,7 +1160,7 @@ impl World {
             if need <= 0.0 || server[d] != NONE {
                 continue;
             }
-            let base = self.joined_need_met(case, lead, &server, &s).met;
+            let base = self.need_met(case, lead, &server, &s);
             let q = PartnerQuery {
                 case,
                 dim: d,
@@ -1139,7 +1181,7 @@ impl World {
             let (mut server2, mut s2) = (server, s);
             server2[d] = p as u8;
             s2[d] = self.quality(p, d);
-            let gain = self.joined_need_met(case, lead, &server2, &s2).met - base;
+            let gain = self.need_met(case, lead, &server2, &s2) - base;
             let req = ServeRequest {
                 case,
                 lead,
