@@ -50,6 +50,7 @@ fn view(c: &Case) -> CaseView<'_> {
         from: None,
         hops: 0,
         can_refer: true,
+        memo: None,
     }
 }
 

@@ -39,10 +39,57 @@ pub mod options;
 
 pub use choice::Deliberator;
 
+use std::cell::Cell;
+
 use rand_chacha::ChaCha8Rng;
 
 use crate::model::{Case, RuleState, World};
-use crate::scenario::{Family, MAX_DIMENSIONS, Scenario};
+use crate::scenario::{Family, MAX_AGENCIES, MAX_DIMENSIONS, Scenario};
+
+/// What each agency could achieve leading one case (`World::expected_lead`), remembered while
+/// the case is being routed. Nothing is served until the case is accepted, so the values
+/// cannot change between hops; the memo only saves recomputing them. Cleared per case by the
+/// engine; allocated once per run.
+#[derive(Debug, Clone)]
+pub struct LeadMemo {
+    v: [Cell<(f64, f64)>; MAX_AGENCIES],
+}
+
+impl LeadMemo {
+    pub fn new() -> LeadMemo {
+        LeadMemo {
+            v: std::array::from_fn(|_| Cell::new((f64::NAN, f64::NAN))),
+        }
+    }
+
+    pub fn clear(&self) {
+        for c in &self.v {
+            c.set((f64::NAN, f64::NAN));
+        }
+    }
+
+    /// Forget agency `j`'s value (its money changed: a price or charge was paid).
+    pub fn forget(&self, j: usize) {
+        self.v[j].set((f64::NAN, f64::NAN));
+    }
+
+    /// `World::expected_lead(j, case)`, computed once per case.
+    pub fn lead(&self, w: &World, j: usize, case: &Case) -> (f64, f64) {
+        let got = self.v[j].get();
+        if !got.0.is_nan() {
+            return got;
+        }
+        let x = w.expected_lead(j, case);
+        self.v[j].set(x);
+        x
+    }
+}
+
+impl Default for LeadMemo {
+    fn default() -> Self {
+        LeadMemo::new()
+    }
+}
 
 /// What an agency holding a case does with it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,9 +117,19 @@ pub struct CaseView<'a> {
     pub hops: u32,
     /// Whether a referral is still possible (hops below the hop limit).
     pub can_refer: bool,
+    /// Leads' expected achievement on this case, if the caller keeps a memo.
+    pub memo: Option<&'a LeadMemo>,
 }
 
 impl CaseView<'_> {
+    /// What agency `j` could achieve leading this case (need met, cost to the arena).
+    pub fn lead(&self, w: &World, j: usize) -> (f64, f64) {
+        match self.memo {
+            Some(m) => m.lead(w, j, self.case),
+            None => w.expected_lead(j, self.case),
+        }
+    }
+
     pub fn has_held(&self, j: usize) -> bool {
         self.held & (1u128 << j) != 0
     }

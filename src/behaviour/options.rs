@@ -12,7 +12,7 @@
 use super::motives::Weigh;
 use super::{CaseView, PartnerQuery, ServeRequest, need_weight};
 use crate::levers::{Accountability, PriceOn};
-use crate::model::{Case, World};
+use crate::model::World;
 use crate::scenario::{AgendaRule, MechanismKind};
 
 /// An option's worth to the shared objective and to the organisation.
@@ -42,9 +42,9 @@ fn outcome_accountability(w: &World) -> bool {
 
 /// The shared objective's value of agency `j` leading the case (its own service and the
 /// partners it could reach, by the one need-met function), less what it costs the arena.
-pub fn lead_shared(w: &World, j: usize, case: &Case) -> f64 {
-    let (met, cost) = w.expected_lead(j, case);
-    w.groups[case.group].severity * met - w.params.cost_weight * cost / w.mean_case_cost
+pub fn lead_shared(w: &World, j: usize, cv: &CaseView) -> f64 {
+    let (met, cost) = cv.lead(w, j);
+    w.groups[cv.case.group].severity * met - w.params.cost_weight * cost / w.mean_case_cost
 }
 
 /// Keeping a case as lead.
@@ -56,7 +56,7 @@ pub fn lead_shared(w: &World, j: usize, case: &Case) -> f64 {
 pub fn keep(w: &World, me: usize, wg: &Weigh, cv: &CaseView) -> Value {
     let case = cv.case;
     let g = case.group;
-    let (met, cost) = w.expected_lead(me, case);
+    let (met, cost) = cv.lead(w, me);
     let shared = w.groups[g].severity * met - w.params.cost_weight * cost / w.mean_case_cost;
     if wg.lambda == 0.0 {
         return Value::new(shared, 0.0);
@@ -88,7 +88,7 @@ pub fn refer(w: &World, me: usize, j: usize, wg: &Weigh, cv: &CaseView, keep: Va
     let case = cv.case;
     let a = w.beliefs.accept(me, j);
     let loss = w.params.referral_loss * (1.0 - w.protocol_depth(me, j));
-    let there = Value::new((1.0 - loss) * lead_shared(w, j, case), 0.0);
+    let there = Value::new((1.0 - loss) * lead_shared(w, j, cv), 0.0);
     let mut v = Value::mix(a, there, keep);
     // Prices and inspection charges fall on the referral itself, accepted or not.
     if wg.lambda != 0.0 {
@@ -107,7 +107,7 @@ pub fn decline(w: &World, me: usize, wg: &Weigh, cv: &CaseView) -> Value {
     let g = case.group;
     match cv.from {
         Some(f) if cv.can_refer => {
-            let shared = lead_shared(w, f, case);
+            let shared = lead_shared(w, f, cv);
             let own = wg.reciprocity * (-w.trust(me, f)).max(0.0);
             Value::new(shared, own)
         }

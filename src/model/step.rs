@@ -78,6 +78,8 @@ impl Streams {
 /// Buffers reused every tick.
 #[derive(Debug, Clone)]
 pub struct Scratch {
+    /// Leads' expected achievement on the case being routed.
+    memo: crate::behaviour::LeadMemo,
     order: Vec<usize>,
     mech_order: Vec<usize>,
     effort: Vec<f64>,
@@ -90,6 +92,7 @@ impl Scratch {
         let n = w.n_agencies();
         let g = w.n_groups();
         Scratch {
+            memo: crate::behaviour::LeadMemo::new(),
             order: (0..n).collect(),
             mech_order: (0..w.mechanisms.len()).collect(),
             effort: vec![0.0; g],
@@ -137,7 +140,8 @@ impl World {
         self.arrivals(&mut streams.arrivals);
         for k in 0..self.cases.len() {
             let case = self.cases[k];
-            self.process_case(&case, rules, streams);
+            scratch.memo.clear();
+            self.process_case(&case, rules, streams, &scratch.memo);
         }
         self.end_tick(rules, streams)
     }
@@ -842,7 +846,13 @@ impl World {
         self.tally.reached[k] += case.total_need * self.groups[case.group].severity;
     }
 
-    fn process_case(&mut self, case: &Case, rules: &[Box<dyn Behaviour>], streams: &mut Streams) {
+    fn process_case(
+        &mut self,
+        case: &Case,
+        rules: &[Box<dyn Behaviour>],
+        streams: &mut Streams,
+        memo: &crate::behaviour::LeadMemo,
+    ) {
         self.record_arrival(case);
         let n = self.n_agencies();
         let g = case.group;
@@ -860,6 +870,7 @@ impl World {
                 from,
                 hops,
                 can_refer,
+                memo: Some(memo),
             };
             let mut d = rules[holder].triage(self, holder, &cv, &mut streams.agencies[holder]);
             // Validate: a referral must go to an agency that has not held the case.
@@ -890,6 +901,9 @@ impl World {
                     self.record_referral(case, (hops - 1) as usize, holder, j);
                     let price = self.levers.price(PriceOn::Referral, holder, j, g);
                     self.pay_price(holder, price);
+                    // Money moved (prices, inspection charges): recompute those two.
+                    memo.forget(holder);
+                    memo.forget(j);
                     let p = self.params.referral_loss * (1.0 - self.protocol_depth(holder, j));
                     if (case.loss_u[(hops - 1) as usize] as f64) < p {
                         self.record_status(case, CaseStatus::FellThrough(FellReason::Lost), 0.0);
