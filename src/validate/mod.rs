@@ -275,6 +275,8 @@ pub enum Verdict {
     Unclear,
     /// The interval lies wholly on the other side.
     Opposite,
+    /// A run the fact needs failed: the fact is not judged on a smaller sample.
+    Error,
 }
 
 impl Verdict {
@@ -283,6 +285,7 @@ impl Verdict {
             Verdict::Holds => "holds",
             Verdict::Unclear => "does not hold (unclear)",
             Verdict::Opposite => "does not hold (opposite)",
+            Verdict::Error => "error (a run failed)",
         }
     }
 }
@@ -523,8 +526,11 @@ pub fn judge_at(
         }
     };
     let mut diffs = Acc::default();
+    let mut failed = false;
     for rep in 0..exp.replicates as usize {
         let (Ok(x), Ok(b)) = (&runs[rep * n_arms + a], &runs[rep * n_arms + r]) else {
+            // A failed run makes the fact "error", never a smaller sample.
+            failed = true;
             continue;
         };
         let d = value(x, fact.window) - value(b, fact.window);
@@ -537,6 +543,7 @@ pub fn judge_at(
     let ci = diffs.ci95();
     let (above, below) = (ci.0 > 0.0, ci.1 < 0.0);
     let verdict = match fact.expect {
+        _ if failed => Verdict::Error,
         Expect::Greater if above => Verdict::Holds,
         Expect::Less if below => Verdict::Holds,
         Expect::Greater if below => Verdict::Opposite,
