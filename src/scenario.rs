@@ -86,18 +86,52 @@ impl SearchMode {
 /// from the population stream by the inverse of its distribution function, so changing a
 /// distribution moves no other draw.
 #[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
-#[serde(untagged)]
+#[serde(try_from = "DistRaw")]
 pub enum Dist {
     Fixed(f64),
     Range(DistRange),
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+/// A distribution as written: a number or a table, checked into a [`Dist`] with a message
+/// that says what is missing.
+#[derive(Deserialize)]
+#[serde(
+    untagged,
+    expecting = "a number, or a table { low, high } or { low, mode, high }"
+)]
+enum DistRaw {
+    Number(f64),
+    Table(DistTable),
+}
+
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
+struct DistTable {
+    low: Option<f64>,
+    high: Option<f64>,
+    mode: Option<f64>,
+}
+
+impl TryFrom<DistRaw> for Dist {
+    type Error = String;
+    fn try_from(r: DistRaw) -> Result<Dist, String> {
+        match r {
+            DistRaw::Number(v) => Ok(Dist::Fixed(v)),
+            DistRaw::Table(DistTable { low, high, mode }) => match (low, high) {
+                (Some(low), Some(high)) => Ok(Dist::Range(DistRange { low, high, mode })),
+                _ => Err(
+                    "a distribution table needs both `low` and `high` (and optionally `mode`)"
+                        .to_string(),
+                ),
+            },
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DistRange {
     pub low: f64,
     pub high: f64,
-    #[serde(default)]
     pub mode: Option<f64>,
 }
 

@@ -230,3 +230,45 @@ fn unreadable_files_say_so() {
         "{err}"
     );
 }
+
+/// Disposition distributions: a number, `{ low, high }` or `{ low, mode, high }`; anything
+/// else is refused with what is allowed, naming the field.
+#[test]
+fn disposition_distributions_are_checked() {
+    let text = silos::scenario::DEFAULT_SCENARIO;
+    let with = |set: &str| {
+        let o = silos::overrides::Override::parse(set).unwrap();
+        silos::scenario::Scenario::from_toml_str_with(text, "x.toml", &[o])
+            .err()
+            .map(|e| e.to_string())
+    };
+    for (set, needles) in [
+        (
+            "behaviours.bp.lambda={ low = 0.5 }",
+            &["behaviours.bp.lambda", "`high`"][..],
+        ),
+        (
+            "behaviours.bp.lambda={ low = 0.5, hi = 1 }",
+            &["behaviours.bp.lambda", "low, mode, high"],
+        ),
+        (
+            "behaviours.bp.lambda=1.5",
+            &["behaviours.bp.lambda", "from 0 to 1"],
+        ),
+        (
+            "behaviours.ra.altruism={ low = 0.5, mode = 0.1, high = 1 }",
+            &["behaviours.ra.altruism", "low <= mode <= high"],
+        ),
+        ("search.breadth=0", &["search.breadth", "from 1"]),
+    ] {
+        let err = with(set).unwrap_or_else(|| panic!("{set} was accepted"));
+        for n in needles {
+            assert!(err.contains(n), "{set}: {err}");
+        }
+    }
+    assert_eq!(
+        with("behaviours.bp.lambda={ low = 0.2, mode = 0.5, high = 0.9 }"),
+        None
+    );
+    assert_eq!(with("behaviours.ra.reciprocity=0.3"), None);
+}
