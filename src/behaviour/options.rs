@@ -201,7 +201,7 @@ fn agenda_control(w: &World, me: usize, m: usize) -> f64 {
 /// chance `q`, at no hosting cost to itself. W: the believed value the mechanism adds less
 /// what it costs the arena, on the extra chance that it runs. O: its own believed share of
 /// that value (on the target scale), agenda control (turf), the hosting cost net of any
-/// reimbursement, the staff time, and resentment of members it sees as free riders.
+/// reimbursement (its staff time valued as money), and resentment of members it sees as free riders.
 pub fn host(w: &World, me: usize, m: usize, wg: &Weigh) -> Value {
     let mech = &w.mechanisms[m];
     let q = mech.others_host[me];
