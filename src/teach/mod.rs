@@ -100,10 +100,11 @@ waits for someone else to step up.",
         lever: "levers.referral_inspection={ detection = 0.8, charge = 3.0 }",
         lever_meaning: "referrals are inspected and the sender pays £3k for each dumped one found",
         watch: "who passes cases on and who ends up with them. A referral counts as dumping \
-when the receiver could meet no more of the person's needs than the sender, or had no room \
-to take them. Rational administrators pass a case on when another agency would serve it \
-better; under bureaucratic politics an agency passes on what does not serve its own \
-targets and budget, to whoever is least able to refuse.",
+when it saves the sender money and the receiver could meet no more of the person's needs \
+than the sender, or had no room to take them. Both kinds of agency choose the same way \
+from the same options; rational administrators value them by what the clients get, while \
+under bureaucratic politics an agency also weighs its own targets, budget and blame, so it \
+keeps what serves them, passes on or refuses the rest, and learns who will take its cases.",
         questions: &[
             "Who received the most dumped referrals? What do they have in common?",
             "Which clients were passed on most? What happens to a person passed on three times?",
