@@ -1033,6 +1033,12 @@ pub const AGENCY: &[AgencyObservable] = &[
         |w, i| w.tally.agencies[i].prices_paid
     ),
     aobs!(
+        "prices_unpaid",
+        "k GBP",
+        "Targeted charges it could not pay (it held too little).",
+        |w, i| w.tally.agencies[i].prices_unpaid
+    ),
+    aobs!(
         "sanctions_imposed",
         "sanctions",
         "Peer sanctions it imposed.",

@@ -93,6 +93,8 @@ pub struct AgencyTick {
     pub breaches_detected: u32,
     /// Charges (positive) or subsidies (negative) from targeted prices, paid this tick.
     pub prices_paid: f64,
+    /// Charges from targeted prices it could not pay (it held too little).
+    pub prices_unpaid: f64,
     /// Peer sanctions imposed on others (their cost to it) and suffered.
     pub sanctions_imposed: u32,
     pub sanction_cost: f64,

@@ -944,14 +944,15 @@ impl World {
 
     /// A targeted price: a charge (positive) paid by `i` to the centre, or a subsidy
     /// (negative) paid by the centre to `i`. A charge it cannot pay in full is paid as far
-    /// as it can; the rest is recorded as unpaid in `prices_paid`'s shortfall (never
-    /// silently dropped: the tally holds what was paid).
+    /// as it can; the rest is recorded in `prices_unpaid`, never dropped silently.
     fn pay_price(&mut self, i: usize, amount: f64) {
         if amount > 0.0 {
             let paid = self
                 .ledger
                 .transfer(Account::Agency(i), Account::Centre, amount);
-            self.tally.agencies[i].prices_paid += paid;
+            let t = &mut self.tally.agencies[i];
+            t.prices_paid += paid;
+            t.prices_unpaid += (amount - paid).max(0.0);
         } else if amount < 0.0 {
             let got = self
                 .ledger
