@@ -465,6 +465,37 @@ pub struct ModelParams {
     pub value_learning: f64,
     /// Share of lost legitimacy regained per tick.
     pub legitimacy_recovery: f64,
+    /// Extra cost of serving at the edge of a remit: a unit of need costs
+    /// `unit_cost x (1 + edge_cost x (1 - remit))`, so double at remit 0 when 1.
+    pub edge_cost: f64,
+    /// How strongly a pooled fund joins its members' work per unit of depth (money is a
+    /// trigger, not a bond, 002:911).
+    pub pool_bond: f64,
+    /// Mean join at or above which a multi-need case served by two or more agencies counts
+    /// as served jointly (the coordination index).
+    pub joint_threshold: f64,
+    /// Shape of the fragmentation penalty: service is cut by
+    /// `fragmentation_penalty x (1 - join)^fragmentation_exponent`.
+    pub fragmentation_exponent: f64,
+    /// Months of fixed costs that reserves must cover for no survival pressure.
+    pub survival_horizon: f64,
+    /// Least weight a forum's agenda gives a member's own share of its value, however far
+    /// the agenda is from the member's targets.
+    pub agenda_floor: f64,
+    /// Exponent of depth in a mechanism's threat to autonomy: `threat x (1 + depth)^this`.
+    pub threat_exponent: f64,
+    /// Largest pool contribution, as a multiple of the fair share.
+    pub max_contribution: f64,
+    /// Months of budget an agency keeps before it counts reserves as idle in a budget bid.
+    pub reserve_buffer: f64,
+    /// Largest budget bid, as a multiple of the formula budget.
+    pub max_bid: f64,
+    /// How much central control raises the weight on own targets: `x (1 + control_pull x
+    /// control)` (000:1125-1126).
+    pub control_pull: f64,
+    /// Ablation switch: partner work may also use staff time earmarked for the case's
+    /// group (by default it uses flexible time only).
+    pub partner_uses_earmark: bool,
 }
 
 impl Default for ModelParams {
@@ -492,6 +523,18 @@ impl Default for ModelParams {
             cost_weight: 0.2,
             value_learning: 0.1,
             legitimacy_recovery: 0.05,
+            edge_cost: 1.0,
+            pool_bond: 0.5,
+            joint_threshold: 0.5,
+            fragmentation_exponent: 1.0,
+            survival_horizon: 12.0,
+            agenda_floor: 0.5,
+            threat_exponent: 2.0,
+            max_contribution: 2.0,
+            reserve_buffer: 3.0,
+            max_bid: 2.0,
+            control_pull: 1.0,
+            partner_uses_earmark: false,
         }
     }
 }
@@ -556,6 +599,7 @@ struct MotivesPatch {
     turf_weight: Option<f64>,
     workload_weight: Option<f64>,
     resentment_weight: Option<f64>,
+    rivalry_weight: Option<f64>,
     target_commitment: Option<f64>,
     target_focus: Option<f64>,
 }
@@ -578,6 +622,7 @@ impl MotivesPatch {
             turf_weight,
             workload_weight,
             resentment_weight,
+            rivalry_weight,
             target_commitment,
             target_focus
         );
@@ -636,6 +681,9 @@ pub struct Motives {
     pub workload_weight: f64,
     /// Resentment of free-riding partners, weighed by a host deciding to go on.
     pub resentment_weight: f64,
+    /// Information given to funding rivals in a protocol, per unit of the contestable
+    /// share of funding (001:214).
+    pub rivalry_weight: f64,
     /// Share of case time an agency with lambda 1 ring-fences for its target groups
     /// (001:226, 003:72); lambda scales it.
     pub target_commitment: f64,
@@ -688,6 +736,7 @@ impl Motives {
             turf_weight: 0.5,
             workload_weight: 0.2,
             resentment_weight: 1.0,
+            rivalry_weight: 1.0,
             target_commitment: 0.6,
             target_focus: 2.0,
         }
@@ -1572,6 +1621,17 @@ impl Validator<'_> {
         self.non_negative("model.cost_weight", m.cost_weight)?;
         self.unit("model.value_learning", m.value_learning)?;
         self.unit("model.legitimacy_recovery", m.legitimacy_recovery)?;
+        self.non_negative("model.edge_cost", m.edge_cost)?;
+        self.unit("model.pool_bond", m.pool_bond)?;
+        self.unit("model.joint_threshold", m.joint_threshold)?;
+        self.positive("model.fragmentation_exponent", m.fragmentation_exponent)?;
+        self.positive("model.survival_horizon", m.survival_horizon)?;
+        self.unit("model.agenda_floor", m.agenda_floor)?;
+        self.non_negative("model.threat_exponent", m.threat_exponent)?;
+        self.positive("model.max_contribution", m.max_contribution)?;
+        self.non_negative("model.reserve_buffer", m.reserve_buffer)?;
+        self.positive("model.max_bid", m.max_bid)?;
+        self.non_negative("model.control_pull", m.control_pull)?;
         Ok(())
     }
 
@@ -1640,6 +1700,7 @@ impl Validator<'_> {
                 ("turf_weight", m.turf_weight),
                 ("workload_weight", m.workload_weight),
                 ("resentment_weight", m.resentment_weight),
+                ("rivalry_weight", m.rivalry_weight),
             ] {
                 if !(v.is_finite() && (0.0..=100.0).contains(&v)) {
                     return Err(self.err(f(n), v, "a number from 0 to 100"));

@@ -55,7 +55,7 @@ impl<'a> Weigh<'a> {
     /// 001:226), raised by central control (targets bind harder, 000:1125-1126).
     pub fn target(&self, w: &World, me: usize, g: usize) -> f64 {
         self.m.target_weight
-            * (1.0 + w.levers.p.control)
+            * (1.0 + w.params.control_pull * w.levers.p.control)
             * w.agencies[me].effective_targets[g]
             * w.n_groups() as f64
     }

@@ -264,7 +264,7 @@ pub fn member(w: &World, me: usize, m: usize, wg: &Weigh) -> Value {
             }
         }
         if members > 0.0 {
-            w.levers.centre.contestable_share * rivals / members
+            wg.m.rivalry_weight * w.levers.centre.contestable_share * rivals / members
         } else {
             0.0
         }
@@ -288,18 +288,25 @@ pub fn member(w: &World, me: usize, m: usize, wg: &Weigh) -> Value {
     } else {
         1.0
     };
-    let threat = wg.m.autonomy_weight * a.autonomy * mech.threat * (1.0 + mech.depth).powi(2);
+    let te = w.params.threat_exponent;
+    let grow = if te == 2.0 {
+        (1.0 + mech.depth).powi(2)
+    } else {
+        (1.0 + mech.depth).powf(te)
+    };
+    let threat = wg.m.autonomy_weight * a.autonomy * mech.threat * grow;
     let cost = w.member_cost(m, me) / w.params.cost_weight.max(1e-12);
-    let own = wg.m.target_weight * share * agenda.max(0.5) + risk + referrals + pooling
-        - wg.budget * cost
-        - rivalry
-        - threat
-        + wg.money(w, w.expected_sanction() * w.mean_case_cost);
+    let own =
+        wg.m.target_weight * share * agenda.max(w.params.agenda_floor) + risk + referrals + pooling
+            - wg.budget * cost
+            - rivalry
+            - threat
+            + wg.money(w, w.expected_sanction() * w.mean_case_cost);
     Value::new(shared, own)
 }
 
 /// The contribution to pooled fund `m`, as a multiple `x` of the fair share (0 up to
-/// [`MAX_CONTRIBUTION`]), that maximises utility. Per unit of the fair share's worth:
+/// `model.max_contribution`), that maximises utility. Per unit of the fair share's worth:
 /// W = -(x - 1)^2 / 2 (the plan is the fair share; money is the arena's either way, so
 /// only the plan's balance counts, an assumption); O = -beta x - r (x - rho)^2 / 2 + sigma x,
 /// where beta is the budget weight on money the agency will not get back through its own
@@ -337,15 +344,15 @@ pub fn contribution_response(w: &World, me: usize, m: usize, wg: &Weigh, rho: f6
     let x = if den > 1e-12 {
         num / den
     } else if num > 0.0 {
-        MAX_CONTRIBUTION
+        w.params.max_contribution
     } else {
         0.0
     };
-    x.clamp(0.0, MAX_CONTRIBUTION)
+    x.clamp(0.0, w.params.max_contribution)
 }
 
-/// Most a member pays into a pool in a tick, as a multiple of its fair share.
-pub const MAX_CONTRIBUTION: f64 = 2.0;
+/// A tick is a month: the budget year's length in ticks (a unit, not a parameter).
+const MONTHS_PER_YEAR: f64 = 12.0;
 
 /// The annual budget bid as a multiple `b` of the formula budget that maximises utility.
 /// What its work needs, `need`: one, plus the casework it could not afford over the year as
@@ -364,10 +371,11 @@ pub fn budget_bid(w: &World, me: usize, wg: &Weigh) -> f64 {
     } else {
         0.0
     };
-    let idle = (w.reserves(me) - 3.0 * monthly).max(0.0) / (12.0 * monthly);
-    let need = (1.0 + short - idle).clamp(0.0, 2.0);
+    let idle =
+        (w.reserves(me) - w.params.reserve_buffer * monthly).max(0.0) / (MONTHS_PER_YEAR * monthly);
+    let need = (1.0 + short - idle).clamp(0.0, w.params.max_bid);
     let lam = wg.lambda;
-    (need + lam * wg.m.budget_weight / (1.0 + lam * wg.altruism)).clamp(0.0, 2.0)
+    (need + lam * wg.m.budget_weight / (1.0 + lam * wg.altruism)).clamp(0.0, w.params.max_bid)
 }
 
 /// Sanctioning fellow member `j` of a mechanism. W: the fine and the sanctioner's cost are

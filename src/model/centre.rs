@@ -135,7 +135,7 @@ impl World {
                 }
                 let bid = rules[i].budget_bid(self, i);
                 let bid = if bid.is_finite() {
-                    bid.clamp(0.0, 2.0)
+                    bid.clamp(0.0, self.params.max_bid)
                 } else {
                     1.0
                 };

@@ -603,7 +603,7 @@ impl World {
     /// debt) cover a year of fixed costs, rising to 1 as they run out.
     pub fn survival_pressure(&self, i: usize) -> f64 {
         let a = &self.agencies[i];
-        let cushion = 12.0 * a.fixed_costs;
+        let cushion = self.params.survival_horizon * a.fixed_costs;
         if cushion <= 0.0 {
             0.0
         } else {
@@ -723,7 +723,8 @@ impl World {
                 continue;
             }
             let r = a.remit[d];
-            let edge = need * unit_cost * (2.0 - r);
+            let edge =
+                need * unit_cost * ((1.0 + self.params.edge_cost) - self.params.edge_cost * r);
             if r >= floor && r > 0.0 {
                 s[d] = r;
                 own[d] = true;
@@ -798,7 +799,8 @@ impl World {
     /// Money agency `j` spends serving `need` units on dimension `d`: working at the edge of
     /// its remit costs more (up to double at remit 0).
     pub fn dim_cost(&self, j: usize, d: usize, need: f64) -> f64 {
-        need * self.params.unit_cost * (2.0 - self.agencies[j].remit[d])
+        let e = self.params.edge_cost;
+        need * self.params.unit_cost * ((1.0 + e) - e * self.agencies[j].remit[d])
     }
 
     /// Staff-days agency `j` needs to serve `need` units.
@@ -850,7 +852,7 @@ impl World {
                     None => m.depth,
                 },
                 // Money is a trigger, not a bond (002:911): half strength.
-                MechanismKind::PooledFund => 0.5 * m.depth,
+                MechanismKind::PooledFund => self.params.pool_bond * m.depth,
             };
             if strength > best {
                 best = strength;

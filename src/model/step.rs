@@ -1065,7 +1065,9 @@ impl World {
 
     /// Service levels cut by the fragmentation penalty at mean join `j`.
     fn cut(&self, s: &[f64; MAX_DIMENSIONS], j: f64) -> [f64; MAX_DIMENSIONS] {
-        let f = 1.0 - self.params.fragmentation_penalty * (1.0 - j);
+        let x = 1.0 - j;
+        let e = self.params.fragmentation_exponent;
+        let f = 1.0 - self.params.fragmentation_penalty * if e == 1.0 { x } else { x.powf(e) };
         let mut out = *s;
         for v in out.iter_mut().take(self.dims.len()) {
             *v *= f;
@@ -1243,7 +1245,12 @@ impl World {
                 1.0
             };
             let overhead = self.params.joint_overhead * (1.0 - self.protocol_depth(lead, p));
-            let tp = self.take_time(p, g, self.dim_staff(need) * frac + overhead, false);
+            let tp = self.take_time(
+                p,
+                g,
+                self.dim_staff(need) * frac + overhead,
+                self.params.partner_uses_earmark,
+            );
             let tl = self.take_time(lead, g, overhead, false);
             self.tally.agencies[p].staff_joint += tp;
             self.tally.agencies[p].co_served += 1;
@@ -1282,7 +1289,11 @@ impl World {
         }
 
         let all_served = (0..n_dims).all(|d| case.needs[d] <= 0.0 || server[d] != NONE);
-        if case.n_needs >= 2 && jo.partners > 0 && all_served && jo.join_mean >= 0.5 {
+        if case.n_needs >= 2
+            && jo.partners > 0
+            && all_served
+            && jo.join_mean >= self.params.joint_threshold
+        {
             self.tally.joint_cases += 1;
         }
 
