@@ -112,15 +112,18 @@ system fonts needed."
         #[arg(long)]
         out: Option<PathBuf>,
     },
-    /// Run the validation suite: the source studies' stylized facts, judged by pre-registered
-    /// criteria on their experiments (scenarios/validation/).
+    /// Run the validation suite: the source studies' stylized facts, each tested against
+    /// the removal of the mechanism it is credited to, with effect sizes and robustness.
     #[command(
-        after_help = "Prints a table (fact, source, tag, experiment, expected direction, measured effect with its 95% interval, verdict) and writes validation.csv, the trajectory behind each fact's chart (charts/), and, in a full run, pom.csv (where in parameter space the behaviour facts hold).\n\n--quick runs 6 replicate seeds per arm (a minute or so) instead of 30, and skips the parameter-space filter. --doc docs/VALIDATION.md writes the report that the repository keeps (from a full run)."
+        after_help = "For every fact in scenarios/validation/facts.toml the suite runs the fact's experiment in the full model and again with the fact's mechanism switched off (its ablation, in every arm), then over a Latin hypercube of the plausible parameter ranges (robustness.toml). Verdicts per fact:\n  holds      the paired 95% interval lies beyond the smallest effect of interest (SESOI)\n  Holm       the same after Holm's adjustment over the scored facts\n  explained  it holds, and under the ablation the effect falls below the SESOI or reverses\n  robust     the share of hypercube points where it holds\nA full run also screens every rule parameter with Morris on the claimed contrasts and computes Sobol indices for the headline ones (scenarios/sensitivity/contrasts.toml).\n\nWrites validation.csv, robustness.csv, sensitivity.csv, sobol.csv, VALIDATION.md and each fact's chart (charts/). Prints the verdict table.\n\nExamples:\n  silos validate --quick                      6 seeds, a small hypercube, no sensitivity (under 2 minutes on 2 cores)\n  silos validate --only V01,V14 --quick       two facts\n  silos validate --doc docs/VALIDATION.md     the report the repository keeps (a few minutes)\n  silos validate --list                       the registered facts"
     )]
     Validate {
-        /// 6 replicates per arm instead of 30, no parameter-space filter.
+        /// 6 replicates per arm instead of 30, a 6-point hypercube with 3 seeds, no sensitivity.
         #[arg(long)]
         quick: bool,
+        /// List the registered facts (id, tag, source, statement) and exit.
+        #[arg(long)]
+        list: bool,
         /// Output directory (default: output/validation/).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -130,6 +133,15 @@ system fonts needed."
         /// Replicates per arm (overrides --quick's and the default).
         #[arg(long)]
         replicates: Option<u32>,
+        /// Latin-hypercube points for robustness (default 16; 6 with --quick; 0 skips it).
+        #[arg(long)]
+        robust_points: Option<u32>,
+        /// Replicate seeds per arm at each robustness point (default 5; 3 with --quick).
+        #[arg(long)]
+        robust_replicates: Option<u32>,
+        /// Skip the global sensitivity analysis (a full run does it by default).
+        #[arg(long)]
+        no_sensitivity: bool,
         /// Worker threads (default: all cores).
         #[arg(long)]
         threads: Option<usize>,
@@ -139,13 +151,14 @@ system fonts needed."
         /// Also write the Markdown report here (charts go beside it in validation/).
         #[arg(long)]
         doc: Option<PathBuf>,
-        /// Add the Morris sensitivity results of this file to the report.
+        /// Sensitivity study to run instead of the embedded contrasts study.
         #[arg(long)]
         sensitivity: Option<PathBuf>,
     },
-    /// Morris elementary-effects screening of outcomes against parameters.
+    /// Global sensitivity: Morris screening of contrasts (or levels) against parameters, and
+    /// Sobol indices for the headline contrasts.
     #[command(
-        after_help = "The file (TOML) has a [sensitivity] table (name, scenario, behaviour, replicates, master_seed, ticks, trajectories, levels, outputs) and [[factors]] with path, from, to (and integer). Writes sensitivity.csv (output, factor, mu_star, mu, sigma, n) and prints it.\n\nExample: silos sensitivity scenarios/sensitivity/headline.toml"
+        after_help = "The file (TOML) has a [sensitivity] table (name, scenario, replicates, master_seed, ticks, trajectories, levels), [[arms]] (name, behaviour, set), [[contrasts]] (name, output, arm, reference, headline), an optional [sobol] table (base, top, replicates) and [[factors]] (path, from, to, integer). A study of levels may give `behaviour` and `outputs` instead of arms and contrasts. Writes sensitivity.csv (output, factor, mu_star, mu, sigma, n), sobol.csv and prints the Morris table.\n\nExample: silos sensitivity scenarios/sensitivity/contrasts.toml"
     )]
     Sensitivity {
         /// Sensitivity study file (TOML).
@@ -321,14 +334,36 @@ fn main() {
         Some(Command::Merge { dirs, out }) => merge(&dirs, &out),
         Some(Command::Validate {
             quick,
+            list,
             out,
             only,
             replicates,
+            robust_points,
+            robust_replicates,
+            no_sensitivity,
             threads,
             dir,
             doc,
             sensitivity,
-        }) => validate(quick, out, only, replicates, threads, dir, doc, sensitivity),
+        }) => {
+            if list {
+                validate_list(dir.as_deref())
+            } else {
+                validate(ValidateArgs {
+                    quick,
+                    out,
+                    only,
+                    replicates,
+                    robust_points,
+                    robust_replicates,
+                    no_sensitivity,
+                    threads,
+                    dir,
+                    doc,
+                    sensitivity,
+                })
+            }
+        }
         Some(Command::Sensitivity { file, out, threads }) => sensitivity(&file, out, threads),
     };
     if let Err(e) = result {
@@ -735,109 +770,149 @@ fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
     Ok(silos::validate::thread_pool(threads)?)
 }
 
-#[allow(clippy::too_many_arguments)]
-fn validate(
+struct ValidateArgs {
     quick: bool,
     out: Option<PathBuf>,
     only: Vec<String>,
     replicates: Option<u32>,
+    robust_points: Option<u32>,
+    robust_replicates: Option<u32>,
+    no_sensitivity: bool,
     threads: Option<usize>,
     dir: Option<PathBuf>,
     doc: Option<PathBuf>,
-    sensitivity_file: Option<PathBuf>,
-) -> Result<()> {
+    sensitivity: Option<PathBuf>,
+}
+
+fn validate_list(dir: Option<&Path>) -> Result<()> {
+    for f in silos::validate::load_facts(dir)? {
+        println!(
+            "{:<4} {:<9} {:<22} {}",
+            f.id,
+            match f.tag {
+                silos::validate::Tag::Emergent => "emergent",
+                silos::validate::Tag::BuiltIn => "built-in",
+            },
+            f.source,
+            f.statement
+        );
+    }
+    Ok(())
+}
+
+fn validate(a: ValidateArgs) -> Result<()> {
     use silos::validate;
-    let out = out.unwrap_or_else(|| PathBuf::from("output").join("validation"));
-    let reps = replicates.unwrap_or(if quick { 6 } else { 30 });
+    let out = a
+        .out
+        .unwrap_or_else(|| PathBuf::from("output").join("validation"));
+    let reps = a.replicates.unwrap_or(if a.quick { 6 } else { 30 });
+    let rpoints = a.robust_points.unwrap_or(if a.quick { 6 } else { 16 });
+    let rreps = a.robust_replicates.unwrap_or(if a.quick { 3 } else { 5 });
     let clock = Instant::now();
     eprintln!(
-        "silos validate: {} replicate seeds per arm{}; writing {}",
+        "silos validate: {} replicate seeds per arm{}; robustness {}; writing {}",
         reps,
-        if quick { " (quick)" } else { "" },
+        if a.quick { " (quick)" } else { "" },
+        if rpoints == 0 {
+            "skipped".to_string()
+        } else {
+            format!("{rpoints} hypercube points x {rreps} seeds")
+        },
         out.display()
     );
     let opts = validate::ValidateOptions {
         replicates: reps,
-        only,
-        threads,
-        dir: dir.clone(),
+        only: a.only,
+        threads: a.threads,
+        dir: a.dir.clone(),
+        robustness: (rpoints > 0).then_some((rpoints, rreps)),
+        progress: true,
     };
     // Ordinal patterns only with the whole suite (they share the behaviour experiment's runs).
-    let (results, patterns) = validate::run_suite(&opts, opts.only.is_empty())?;
+    let suite = validate::run_suite(&opts, opts.only.is_empty())?;
+    let results = &suite.results;
     std::fs::create_dir_all(out.join("charts"))?;
-    output::write_atomic(&out, "validation.csv", validate::csv(&results).as_bytes())?;
-    for r in &results {
+    output::write_atomic(&out, "validation.csv", validate::csv(results).as_bytes())?;
+    if suite.robustness.is_some() {
+        output::write_atomic(
+            &out,
+            "robustness.csv",
+            validate::report::robustness_csv(&suite).as_bytes(),
+        )?;
+    }
+    for r in results {
         output::write_atomic(
             &out.join("charts"),
             &format!("{}.csv", r.fact.id),
             validate::trajectory_csv(r).as_bytes(),
         )?;
     }
-    let chart_ext = draw_fact_charts(&results, &out.join("charts"), reps);
-    print!("{}", validate::table(&results));
-    if !patterns.is_empty() {
+    let chart_ext = draw_fact_charts(results, &out.join("charts"), reps);
+    print!("{}", validate::table(results));
+    if !suite.patterns.is_empty() {
         print!(
             "\nordinal patterns (not scored):\n{}",
-            validate::patterns_text(&patterns, false)
+            validate::patterns_text(&suite.patterns, false)
         );
     }
-    let pool = pool(threads)?;
-    let pom = if quick {
+    let pool = pool(a.threads)?;
+    let sens = if a.quick && a.sensitivity.is_none() || a.no_sensitivity {
         None
     } else {
-        eprintln!("silos validate: parameter-space filter (Latin hypercube)...");
-        let facts = validate::load_facts(dir.as_deref())?;
-        let p = validate::pom::run(dir.as_deref(), &facts, 5, &pool)?;
-        output::write_atomic(&out, "pom.csv", p.csv().as_bytes())?;
-        let (each, all) = p.shares();
-        println!(
-            "\nparameter-space filter ({} points): {}; all emergent behaviour facts together {:.0}%",
-            p.points.len(),
-            each.iter()
-                .map(|(id, s)| format!("{id} {:.0}%", s * 100.0))
-                .collect::<Vec<_>>()
-                .join(", "),
-            all * 100.0
+        let study = match &a.sensitivity {
+            Some(f) => validate::sensitivity::Study::from_path(f)?,
+            None => validate::sensitivity::Study::from_str_in(
+                validate::CONTRASTS_STUDY,
+                "<embedded>/scenarios/sensitivity/contrasts.toml",
+                Path::new("."),
+            )?,
+        };
+        eprintln!(
+            "silos validate: global sensitivity ({}: {} factors, {} Morris trajectories{})...",
+            study.file,
+            study.factors.len(),
+            study.trajectories,
+            if study.sobol.is_some() {
+                ", then Sobol"
+            } else {
+                ""
+            }
         );
-        Some(p)
-    };
-    let sens = match &sensitivity_file {
-        None => None,
-        Some(f) => {
-            let study = validate::sensitivity::Study::from_path(f)?;
-            let eff = study.run(&pool)?;
+        let res = study.run_all(&pool);
+        output::write_atomic(
+            &out,
+            "sensitivity.csv",
+            validate::sensitivity::csv(&res.morris).as_bytes(),
+        )?;
+        if let Some((_, _, ix)) = &res.sobol {
             output::write_atomic(
                 &out,
-                "sensitivity.csv",
-                validate::sensitivity::csv(&eff).as_bytes(),
+                "sobol.csv",
+                validate::sensitivity::sobol_csv(ix).as_bytes(),
             )?;
-            Some(eff)
         }
+        Some(res)
     };
+    let runs = suite.runs + sens.as_ref().map_or(0, |s| s.runs);
     let info = validate::RunInfo {
         version: env!("CARGO_PKG_VERSION").to_string(),
         date: output::now_rfc3339(),
         replicates: reps,
         ticks: 120,
-        quick,
+        quick: a.quick,
         charts: "charts".to_string(),
         chart_ext: chart_ext.clone(),
+        seconds: clock.elapsed().as_secs_f64(),
+        runs,
     };
-    let report = validate::markdown(
-        &results,
-        &info,
-        &patterns,
-        pom.as_ref(),
-        sens.as_deref(),
-        None,
-    );
+    let report = validate::markdown(&suite, &info, sens.as_ref(), None);
     output::write_atomic(&out, "VALIDATION.md", report.as_bytes())?;
-    if let Some(doc) = doc {
+    if let Some(doc) = a.doc {
         let doc_dir = doc.parent().map(Path::to_path_buf).unwrap_or_default();
         let charts = doc_dir.join("validation");
         std::fs::create_dir_all(&charts)?;
         if let Some(ext) = &chart_ext {
-            for r in &results {
+            for r in results {
                 let name = format!("{}.{ext}", r.fact.id);
                 std::fs::copy(out.join("charts").join(&name), charts.join(&name))?;
             }
@@ -847,14 +922,7 @@ fn validate(
             charts: "validation".to_string(),
             ..info
         };
-        let text = validate::markdown(
-            &results,
-            &info,
-            &patterns,
-            pom.as_ref(),
-            sens.as_deref(),
-            discussion.as_deref(),
-        );
+        let text = validate::markdown(&suite, &info, sens.as_ref(), discussion.as_deref());
         output::write_atomic(
             &doc_dir,
             &doc.file_name()
@@ -865,7 +933,7 @@ fn validate(
         eprintln!("silos validate: wrote {}", doc.display());
     }
     eprintln!(
-        "silos validate: done in {:.0}s; wrote {}",
+        "silos validate: {runs} runs in {:.0}s; wrote {}",
         clock.elapsed().as_secs_f64(),
         out.display()
     );
@@ -905,34 +973,61 @@ fn sensitivity(file: &Path, out: Option<PathBuf>, threads: Option<usize>) -> Res
     let study = sensitivity::Study::from_path(file)?;
     let out =
         out.unwrap_or_else(|| PathBuf::from("output").join(format!("sensitivity-{}", study.name)));
-    let runs = study.trajectories as usize * (study.factors.len() + 1) * study.replicates as usize;
     eprintln!(
-        "silos sensitivity: {} | {} trajectories x {} points x {} replicates = {runs} runs; writing {}",
+        "silos sensitivity: {} | {} trajectories x {} points x {} replicates per arm{}; writing {}",
         study.name,
         study.trajectories,
         study.factors.len() + 1,
         study.replicates,
+        if study.sobol.is_some() {
+            ", then Sobol"
+        } else {
+            ""
+        },
         out.display()
     );
     let clock = Instant::now();
-    let eff = study.run(&pool(threads)?)?;
+    let res = study.run_all(&pool(threads)?);
     std::fs::create_dir_all(&out)?;
-    let text = sensitivity::csv(&eff);
-    output::write_atomic(&out, "sensitivity.csv", text.as_bytes())?;
+    output::write_atomic(
+        &out,
+        "sensitivity.csv",
+        sensitivity::csv(&res.morris).as_bytes(),
+    )?;
+    if let Some((_, _, ix)) = &res.sobol {
+        output::write_atomic(&out, "sobol.csv", sensitivity::sobol_csv(ix).as_bytes())?;
+    }
     println!(
-        "{:<20} {:<38} {:>10} {:>10} {:>10}",
+        "{:<36} {:<40} {:>10} {:>10} {:>10}",
         "output", "factor", "mu*", "mu", "sigma"
     );
-    for e in &eff {
+    for e in &res.morris {
         println!(
-            "{:<20} {:<38} {:>10.4} {:>+10.4} {:>10.4}",
+            "{:<36} {:<40} {:>10.4} {:>+10.4} {:>10.4}",
             e.output, e.factor, e.mu_star, e.mu, e.sigma
         );
     }
+    if let Some((_, _, ix)) = &res.sobol {
+        println!("\nSobol (headline contrasts):");
+        for e in ix {
+            println!(
+                "{:<36} {:<40} S1 {:>6.2} [{:.2}, {:.2}]  ST {:>6.2} [{:.2}, {:.2}]",
+                e.output,
+                e.factor,
+                e.first,
+                e.first_ci.0,
+                e.first_ci.1,
+                e.total,
+                e.total_ci.0,
+                e.total_ci.1
+            );
+        }
+    }
     eprintln!(
-        "silos sensitivity: done in {:.0}s; wrote {}",
+        "silos sensitivity: {} runs in {:.0}s; wrote {}",
+        res.runs,
         clock.elapsed().as_secs_f64(),
-        out.join("sensitivity.csv").display()
+        out.display()
     );
     Ok(())
 }

@@ -429,12 +429,24 @@ fn a_validation_fact_chart_renders() {
             [t, 0.3 + 0.01 * t, 0.28, 0.35, 0.5, 0.47, 0.53]
         })
         .collect();
-    let r = silos::validate::FactResult {
-        fact,
+    let c = silos::validate::Contrast {
         n: 6,
         mean: -0.2,
+        sd: 0.05,
         ci: (-0.25, -0.15),
+        failed: false,
+    };
+    let r = silos::validate::FactResult {
+        fact,
+        full: c,
         verdict: silos::validate::Verdict::Holds,
+        p: 0.001,
+        holm_p: Some(0.01),
+        ablated: Some(c),
+        explained: silos::validate::Explained::No,
+        information: None,
+        robust: None,
+        ablated_trajectory: Some(trajectory.clone()),
         trajectory,
     };
     let c = silos::plot::fact_chart(&r, tmp.path(), 6).expect("chart");

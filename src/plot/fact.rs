@@ -1,5 +1,6 @@
 //! The chart of one validation fact (`silos validate`): the fact's measure over time in its
-//! arm and in its reference, each with a 95% band, and the window the test looks at shaded.
+//! arm and in its reference, each with a 95% band, and the window the test looks at shaded;
+//! beside it, the same with the fact's mechanism switched off (its ablation).
 
 use std::path::Path;
 
@@ -32,42 +33,63 @@ pub fn fact_chart(r: &FactResult, dir: &Path, reps: u32) -> Result<ChartFile, Pl
         (Some(m), None) => obs_label(m).scale,
         _ => 1.0,
     };
-    let col = |k: usize| -> Vec<(f64, f64)> {
-        r.trajectory
-            .iter()
-            .map(|row| (row[0], row[k] * scale))
-            .collect()
+    let panel = |traj: &[[f64; 7]], title: Option<String>| -> LinePanel {
+        let col = |k: usize| -> Vec<(f64, f64)> {
+            traj.iter().map(|row| (row[0], row[k] * scale)).collect()
+        };
+        let band = |k: usize| -> Vec<(f64, f64, f64)> {
+            traj.iter()
+                .map(|row| (row[0], row[k] * scale, row[k + 1] * scale))
+                .collect()
+        };
+        let arm = Series {
+            colour: series(0),
+            points: col(1),
+            band: band(2),
+            dashed: false,
+            markers: false,
+        };
+        let reference = Series {
+            colour: series(1),
+            points: col(4),
+            band: band(5),
+            dashed: true,
+            markers: false,
+        };
+        LinePanel {
+            title,
+            series: vec![reference, arm],
+        }
     };
-    let band = |k: usize| -> Vec<(f64, f64, f64)> {
-        r.trajectory
-            .iter()
-            .map(|row| (row[0], row[k] * scale, row[k + 1] * scale))
-            .collect()
-    };
-    let arm = Series {
-        colour: series(0),
-        points: col(1),
-        band: band(2),
-        dashed: false,
-        markers: false,
-    };
-    let reference = Series {
-        colour: series(1),
-        points: col(4),
-        band: band(5),
-        dashed: true,
-        markers: false,
+    let mut panels = Vec::new();
+    match &r.ablated_trajectory {
+        Some(ab) => {
+            panels.push(panel(&r.trajectory, Some("Full model".into())));
+            panels.push(panel(ab, Some(format!("Ablated: {}", f.ablation_text()))));
+        }
+        None => panels.push(panel(&r.trajectory, None)),
+    }
+    let ablated = match &r.ablated {
+        Some(a) => format!(
+            " · ablated {} [{}, {}]: {}",
+            fmt_num(a.mean, 3),
+            fmt_num(a.ci.0, 3),
+            fmt_num(a.ci.1, 3),
+            r.explained.as_str()
+        ),
+        None => String::new(),
     };
     let fig = Figure {
         name: sanitize(&f.id),
         title: format!("{}: {}", f.id, f.statement),
         subtitle: format!(
-            "{} · verdict: {} · mean {} [{}, {}] · n\u{a0}=\u{a0}{reps} runs (seeds) per arm",
+            "{} · SESOI {} · full {} [{}, {}]: {}{ablated} · n\u{a0}=\u{a0}{reps} seeds per arm",
             r.what(),
-            r.verdict.as_str(),
-            fmt_num(r.mean, 3),
-            fmt_num(r.ci.0, 3),
-            fmt_num(r.ci.1, 3)
+            fmt_num(f.sesoi, 3),
+            fmt_num(r.full.mean, 3),
+            fmt_num(r.full.ci.0, 3),
+            fmt_num(r.full.ci.1, 3),
+            r.verdict.as_str()
         ),
         legend: vec![
             LegendItem {
@@ -86,10 +108,7 @@ pub fn fact_chart(r: &FactResult, dir: &Path, reps: u32) -> Result<ChartFile, Pl
             f.id, f.source, f.experiment
         ),
         body: Body::Lines(LineChart {
-            panels: vec![LinePanel {
-                title: None,
-                series: vec![reference, arm],
-            }],
+            panels,
             x_label: "Tick (month)".into(),
             y_label: label,
             y_zero: false,

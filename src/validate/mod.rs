@@ -3,25 +3,37 @@
 //! The facts, their experiments and their criteria are data in `scenarios/validation/`
 //! (`facts.toml` and ordinary experiment files), embedded in the binary so that
 //! `silos validate` runs anywhere; they were committed before the suite's first full run.
-//! This module runs each experiment once (all its runs, in parallel), measures every fact
-//! on the runs, and judges it by its pre-registered criterion. How a fact is judged is
-//! written at the top of `facts.toml`.
+//! For each experiment the suite runs the full model, then the same experiment once per
+//! distinct ablation its facts name (the mechanism switched off in every arm), then, for
+//! robustness, at each point of a Latin hypercube over the plausible parameter ranges
+//! (`robustness.toml`). Each fact gets three verdicts: holds (its paired 95% interval lies
+//! beyond its smallest effect of interest), explained (it holds and the effect falls below
+//! that SESOI, or reverses, under its ablation) and robust (the share of hypercube points
+//! where it holds), plus a Holm-adjusted verdict over the scored facts. How a fact is
+//! judged is written at the top of `facts.toml`.
 
-pub mod pom;
+pub mod judge;
+pub mod report;
+pub mod robust;
 pub mod sensitivity;
+
+pub use judge::{Contrast, Explained, Verdict};
+pub use report::{RunInfo, csv, markdown, table, trajectory_csv};
 
 use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use serde::Deserialize;
 
+use std::collections::BTreeMap;
+
 use crate::metrics::{AGENCY, TICK};
+use crate::overrides::Override;
 use crate::sweep::experiment::Experiment;
 use crate::sweep::run::{RunOutput, run_one};
-use crate::sweep::stats::Acc;
 
 /// The embedded validation files: (file name, text).
-pub const FILES: [(&str, &str); 10] = [
+pub const FILES: [(&str, &str); 13] = [
     (
         "facts.toml",
         include_str!("../../scenarios/validation/facts.toml"),
@@ -59,10 +71,25 @@ pub const FILES: [(&str, &str); 10] = [
         include_str!("../../scenarios/validation/cascade.toml"),
     ),
     (
-        "pom.toml",
-        include_str!("../../scenarios/validation/pom.toml"),
+        "inspection.toml",
+        include_str!("../../scenarios/validation/inspection.toml"),
+    ),
+    (
+        "shared-target.toml",
+        include_str!("../../scenarios/validation/shared-target.toml"),
+    ),
+    (
+        "accountability.toml",
+        include_str!("../../scenarios/validation/accountability.toml"),
+    ),
+    (
+        "robustness.toml",
+        include_str!("../../scenarios/validation/robustness.toml"),
     ),
 ];
+
+/// The embedded global-sensitivity study of the claimed contrasts.
+pub const CONTRASTS_STUDY: &str = include_str!("../../scenarios/sensitivity/contrasts.toml");
 
 #[derive(Debug, thiserror::Error)]
 pub enum ValidateError {
@@ -121,6 +148,49 @@ pub struct Fact {
     #[serde(default)]
     pub window2: Option<[u32; 2]>,
     pub expect: Expect,
+    /// Smallest effect of interest, in the measure's own units (> 0).
+    pub sesoi: f64,
+    /// Why that size: one line, from the seed's wording where it gives one.
+    pub sesoi_reason: String,
+    /// The causal mechanism the fact's effect is attributed to (required for emergent facts).
+    #[serde(default)]
+    pub mechanism: Option<String>,
+    /// Scenario overrides that switch exactly that mechanism off, applied to every arm.
+    #[serde(default)]
+    pub ablation: BTreeMap<String, toml::Value>,
+    /// A second pair of arms whose contrast is reported beside the fact's (for behaviour
+    /// facts: bounded against synoptic search under rational administration, the effect of
+    /// information and search apart from motive).
+    #[serde(default)]
+    pub information: Option<[String; 2]>,
+}
+
+impl Fact {
+    /// The ablation as overrides, in path order.
+    pub fn ablation_overrides(&self) -> Vec<Override> {
+        self.ablation
+            .iter()
+            .map(|(p, v)| Override {
+                path: p.clone(),
+                value: v.clone(),
+                text: format!("{p}={v}"),
+            })
+            .collect()
+    }
+
+    /// The ablation as text, "path=value, ..." (empty if none).
+    pub fn ablation_text(&self) -> String {
+        self.ablation_overrides()
+            .iter()
+            .map(|o| o.text.clone())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// Whether the fact counts in the score (emergent facts do; built-in ones verify code).
+    pub fn scored(&self) -> bool {
+        self.tag == Tag::Emergent
+    }
 }
 
 #[derive(Deserialize)]
@@ -266,44 +336,32 @@ Each row is one of the table's items, in the table's order (most salient or recu
     s
 }
 
-/// A fact's verdict.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    /// The interval lies wholly on the expected side of 0.
-    Holds,
-    /// The interval spans 0.
-    Unclear,
-    /// The interval lies wholly on the other side.
-    Opposite,
-    /// A run the fact needs failed: the fact is not judged on a smaller sample.
-    Error,
-}
-
-impl Verdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Verdict::Holds => "holds",
-            Verdict::Unclear => "does not hold (unclear)",
-            Verdict::Opposite => "does not hold (opposite)",
-            Verdict::Error => "error (a run failed)",
-        }
-    }
-}
-
-/// A fact, measured.
+/// A fact, measured: its contrast in the full model, under its ablation, and across the
+/// robustness design, with every verdict.
 #[derive(Debug, Clone)]
 pub struct FactResult {
     pub fact: Fact,
-    pub n: u64,
-    pub mean: f64,
-    pub ci: (f64, f64),
+    /// Arm minus reference in the full model.
+    pub full: Contrast,
     pub verdict: Verdict,
-    /// Per-tick mean and 95% interval of the measure in the arm and the reference (for the
-    /// fact's chart): (tick, arm mean, lo, hi, reference mean, lo, hi).
+    /// One-sided p-value of "effect <= SESOI" in the expected direction.
+    pub p: f64,
+    /// Holm-adjusted p over the scored facts of this run (None for built-in facts).
+    pub holm_p: Option<f64>,
+    /// The same contrast with the fact's mechanism switched off.
+    pub ablated: Option<Contrast>,
+    pub explained: Explained,
+    /// The information-and-search contrast reported beside a behaviour fact.
+    pub information: Option<Contrast>,
+    pub robust: Option<robust::FactRobustness>,
+    /// Per tick: (tick, arm mean, lo, hi, reference mean, lo, hi), full model.
     pub trajectory: Vec<[f64; 7]>,
+    /// The same under the ablation.
+    pub ablated_trajectory: Option<Vec<[f64; 7]>>,
 }
 
 impl FactResult {
+    /// What is measured, in words.
     pub fn what(&self) -> String {
         let f = &self.fact;
         let m = match f.compare {
@@ -327,6 +385,11 @@ impl FactResult {
             _ => format!("{m}: {} - {} over {w}", f.arm, f.reference),
         }
     }
+
+    /// Whether the fact holds after the Holm adjustment.
+    pub fn holds_holm(&self) -> bool {
+        self.holm_p.is_some_and(|p| p < 0.025) && self.verdict == Verdict::Holds
+    }
 }
 
 /// Load the facts (from `dir` if given, else the embedded copy) and check them.
@@ -340,7 +403,11 @@ pub fn load_facts(dir: Option<&Path>) -> Result<Vec<Fact>, ValidateError> {
         file: file.clone(),
         message: format!("fact {id}: {m}"),
     };
+    let mut seen = std::collections::BTreeSet::new();
     for f in &parsed.facts {
+        if !seen.insert(f.id.clone()) {
+            return Err(bad(&f.id, "the id is used twice".to_string()));
+        }
         let need_measure = f.compare != Compare::PowerSlope;
         if need_measure
             && f.measure
@@ -387,6 +454,27 @@ pub fn load_facts(dir: Option<&Path>) -> Result<Vec<Fact>, ValidateError> {
                 ));
             }
         }
+        if !(f.sesoi.is_finite() && f.sesoi > 0.0) {
+            return Err(bad(
+                &f.id,
+                format!(
+                    "`sesoi` is {}; allowed: a number above 0, in the measure's units",
+                    f.sesoi
+                ),
+            ));
+        }
+        if f.sesoi_reason.trim().is_empty() {
+            return Err(bad(&f.id, "`sesoi_reason` must say why that size".into()));
+        }
+        if f.tag == Tag::Emergent
+            && (f.mechanism.as_deref().is_none_or(|m| m.trim().is_empty()) || f.ablation.is_empty())
+        {
+            return Err(bad(
+                &f.id,
+                "an emergent fact must name its `mechanism` and an `ablation` that switches it off"
+                    .into(),
+            ));
+        }
     }
     Ok(parsed.facts)
 }
@@ -429,6 +517,15 @@ pub fn load_experiment(
     Ok(exp)
 }
 
+/// The experiment with `extra` overrides applied after each arm's own (the fact's ablation).
+pub fn with_overrides(exp: &Experiment, extra: &[Override]) -> Experiment {
+    let mut e = exp.clone();
+    for a in &mut e.arms {
+        a.overrides.extend(extra.iter().cloned());
+    }
+    e
+}
+
 /// Run every run of an experiment, in parallel, in run order.
 pub fn run_all(exp: &Experiment, pool: &rayon::ThreadPool) -> Vec<Result<RunOutput, String>> {
     let ids: Vec<u64> = (0..exp.n_runs()).collect();
@@ -436,153 +533,6 @@ pub fn run_all(exp: &Experiment, pool: &rayon::ThreadPool) -> Vec<Result<RunOutp
         ids.par_iter()
             .map(|&id| run_one(exp, exp.run_ref(id)))
             .collect()
-    })
-}
-
-fn window_mean(out: &RunOutput, k: usize, minus: Option<usize>, w: [u32; 2]) -> f64 {
-    let o = TICK.len();
-    let mut a = Acc::default();
-    for t in w[0]..=w[1].min(out.ticks) {
-        let i = (t as usize - 1) * o;
-        let v = out.tick_values[i + k] - minus.map_or(0.0, |m| out.tick_values[i + m]);
-        a.push(v);
-    }
-    a.mean()
-}
-
-fn power_slope(out: &RunOutput, y: usize) -> f64 {
-    let ao = AGENCY.len();
-    let px = AGENCY
-        .iter()
-        .position(|o| o.name == "power")
-        .expect("power is an agency observable");
-    let n = out.agency_means.len() / ao;
-    let (mut xs, mut ys) = (Vec::new(), Vec::new());
-    for i in 0..n {
-        let (x, v) = (out.agency_means[i * ao + px], out.agency_means[i * ao + y]);
-        if x.is_finite() && v.is_finite() {
-            xs.push(x);
-            ys.push(v);
-        }
-    }
-    if xs.len() < 3 {
-        return f64::NAN;
-    }
-    let mx = xs.iter().sum::<f64>() / xs.len() as f64;
-    let my = ys.iter().sum::<f64>() / ys.len() as f64;
-    let sxx: f64 = xs.iter().map(|x| (x - mx).powi(2)).sum();
-    let sxy: f64 = xs.iter().zip(&ys).map(|(x, y)| (x - mx) * (y - my)).sum();
-    if sxx > 0.0 { sxy / sxx } else { f64::NAN }
-}
-
-/// Judge one fact on an experiment's runs at design point 0.
-pub fn judge(
-    fact: &Fact,
-    exp: &Experiment,
-    runs: &[Result<RunOutput, String>],
-) -> Result<FactResult, ValidateError> {
-    judge_at(fact, exp, runs, 0)
-}
-
-/// Judge one fact on an experiment's runs at design point `point`.
-pub fn judge_at(
-    fact: &Fact,
-    exp: &Experiment,
-    runs: &[Result<RunOutput, String>],
-    point: usize,
-) -> Result<FactResult, ValidateError> {
-    let runs =
-        &runs[point * exp.runs_per_point() as usize..(point + 1) * exp.runs_per_point() as usize];
-    let arm_ix = |name: &str| {
-        exp.arms
-            .iter()
-            .position(|a| a.name == name)
-            .ok_or_else(|| ValidateError::Spec {
-                file: exp.file.clone(),
-                message: format!(
-                    "fact {} names arm {name:?}, which this experiment does not have",
-                    fact.id
-                ),
-            })
-    };
-    let (a, r) = (arm_ix(&fact.arm)?, arm_ix(&fact.reference)?);
-    let n_arms = exp.arms.len();
-    let k = fact
-        .measure
-        .as_deref()
-        .and_then(|m| TICK.iter().position(|o| o.name == m));
-    let minus = fact
-        .minus
-        .as_deref()
-        .and_then(|m| TICK.iter().position(|o| o.name == m));
-    let y = fact
-        .agency_measure
-        .as_deref()
-        .and_then(|m| AGENCY.iter().position(|o| o.name == m));
-    let value = |out: &RunOutput, w: [u32; 2]| -> f64 {
-        match fact.compare {
-            Compare::PowerSlope => power_slope(out, y.expect("checked on load")),
-            _ => window_mean(out, k.expect("checked on load"), minus, w),
-        }
-    };
-    let mut diffs = Acc::default();
-    let mut failed = false;
-    for rep in 0..exp.replicates as usize {
-        let (Ok(x), Ok(b)) = (&runs[rep * n_arms + a], &runs[rep * n_arms + r]) else {
-            // A failed run makes the fact "error", never a smaller sample.
-            failed = true;
-            continue;
-        };
-        let d = value(x, fact.window) - value(b, fact.window);
-        let d = match (fact.compare, fact.window2) {
-            (Compare::ArmsWindows, Some(w2)) => d - (value(x, w2) - value(b, w2)),
-            _ => d,
-        };
-        diffs.push(d);
-    }
-    let ci = diffs.ci95();
-    let (above, below) = (ci.0 > 0.0, ci.1 < 0.0);
-    let verdict = match fact.expect {
-        _ if failed => Verdict::Error,
-        Expect::Greater if above => Verdict::Holds,
-        Expect::Less if below => Verdict::Holds,
-        Expect::Greater if below => Verdict::Opposite,
-        Expect::Less if above => Verdict::Opposite,
-        _ => Verdict::Unclear,
-    };
-    // Trajectories for the chart: the tick measure (or, for slopes, the attainment measure
-    // is per agency, so the chart shows share_need_met).
-    let kk = k
-        .or_else(|| TICK.iter().position(|o| o.name == "share_need_met"))
-        .expect("observable exists");
-    let o = TICK.len();
-    let mut trajectory = Vec::with_capacity(exp.ticks as usize);
-    for t in 0..exp.ticks as usize {
-        let (mut aa, mut rr) = (Acc::default(), Acc::default());
-        for rep in 0..exp.replicates as usize {
-            let get = |arm: usize| -> f64 {
-                match &runs[rep * n_arms + arm] {
-                    Ok(out) => {
-                        out.tick_values[t * o + kk]
-                            - minus.map_or(0.0, |m| out.tick_values[t * o + m])
-                    }
-                    Err(_) => f64::NAN,
-                }
-            };
-            aa.push(get(a));
-            rr.push(get(r));
-        }
-        let (al, ah) = aa.ci95();
-        let (rl, rh) = rr.ci95();
-        trajectory.push([(t + 1) as f64, aa.mean(), al, ah, rr.mean(), rl, rh]);
-    }
-    Ok(FactResult {
-        fact: fact.clone(),
-        n: diffs.n,
-        mean: diffs.mean(),
-        ci,
-        verdict,
-        trajectory,
     })
 }
 
@@ -596,29 +546,51 @@ pub struct ValidateOptions {
     pub threads: Option<usize>,
     /// Read facts and experiments from this folder instead of the embedded copies.
     pub dir: Option<PathBuf>,
+    /// The robustness design: (Latin-hypercube points, replicates per arm at each); `None`
+    /// skips it.
+    pub robustness: Option<(u32, u32)>,
+    /// Print a line per stage to stderr.
+    pub progress: bool,
 }
 
-/// Run the suite: every experiment the selected facts use, once; then judge each fact.
-pub fn run(opts: &ValidateOptions) -> Result<Vec<FactResult>, ValidateError> {
-    Ok(run_suite(opts, false)?.0)
+/// Everything one run of the suite found.
+#[derive(Debug, Clone)]
+pub struct Suite {
+    pub results: Vec<FactResult>,
+    pub patterns: Vec<PatternResult>,
+    /// The robustness design that was run, if any.
+    pub robustness: Option<robust::Design>,
+    /// Runs made in all.
+    pub runs: u64,
 }
 
-/// Run the facts and, with `patterns`, the ordinal patterns too: each experiment that any of
-/// them uses runs once, and every fact and pattern on it is judged from the same runs.
-pub fn run_suite(
-    opts: &ValidateOptions,
-    patterns: bool,
-) -> Result<(Vec<FactResult>, Vec<PatternResult>), ValidateError> {
+/// Run the suite: each experiment the selected facts use, in full, under each distinct
+/// ablation, and over the robustness design; then judge each fact. With `patterns`, the
+/// ordinal patterns are judged on the same full runs.
+pub fn run_suite(opts: &ValidateOptions, patterns: bool) -> Result<Suite, ValidateError> {
     let facts: Vec<Fact> = load_facts(opts.dir.as_deref())?
         .into_iter()
         .filter(|f| opts.only.is_empty() || opts.only.contains(&f.id))
         .collect();
+    if facts.is_empty() {
+        return Err(ValidateError::Spec {
+            file: "--only".into(),
+            message: format!(
+                "no fact has the ids {:?}; `silos validate --list` shows them",
+                opts.only
+            ),
+        });
+    }
     let pats: Vec<Pattern> = if patterns {
         load_patterns(opts.dir.as_deref())?
     } else {
         Vec::new()
     };
     let pool = thread_pool(opts.threads)?;
+    let design = match opts.robustness {
+        Some((points, reps)) => Some(robust::Design::load(opts.dir.as_deref(), points, reps)?),
+        None => None,
+    };
     let mut experiments: Vec<&str> = facts
         .iter()
         .map(|f| f.experiment.as_str())
@@ -628,13 +600,91 @@ pub fn run_suite(
     experiments.dedup();
     let mut results: Vec<Option<FactResult>> = vec![None; facts.len()];
     let mut pattern_results: Vec<Option<PatternResult>> = vec![None; pats.len()];
+    let mut n_runs = 0u64;
+    let say = |m: String| {
+        if opts.progress {
+            eprintln!("silos validate: {m}");
+        }
+    };
     for name in experiments {
         let exp = load_experiment(opts.dir.as_deref(), name, opts.replicates)?;
+        say(format!("{name}: full model, {} runs", exp.n_runs()));
         let runs = run_all(&exp, &pool);
-        for (i, f) in facts.iter().enumerate() {
-            if f.experiment == name {
-                results[i] = Some(judge(f, &exp, &runs)?);
+        n_runs += exp.n_runs();
+        let mine: Vec<usize> = (0..facts.len())
+            .filter(|&i| facts[i].experiment == name)
+            .collect();
+        // Each distinct ablation runs once for all the facts that name it.
+        let mut ablations: Vec<&BTreeMap<String, toml::Value>> = mine
+            .iter()
+            .map(|&i| &facts[i].ablation)
+            .filter(|a| !a.is_empty())
+            .collect();
+        ablations.sort_by_key(|a| format!("{a:?}"));
+        ablations.dedup();
+        let mut ablated_runs = Vec::new();
+        for a in &ablations {
+            let f = mine
+                .iter()
+                .map(|&i| &facts[i])
+                .find(|f| &&f.ablation == a)
+                .expect("from these facts");
+            let e = with_overrides(&exp, &f.ablation_overrides());
+            say(format!(
+                "{name}: ablation {}, {} runs",
+                f.ablation_text(),
+                e.n_runs()
+            ));
+            ablated_runs.push(((*a).clone(), e.clone(), run_all(&e, &pool)));
+            n_runs += e.n_runs();
+        }
+        let robust_runs = match &design {
+            Some(d) if !mine.is_empty() => {
+                let e = d.apply(&exp);
+                say(format!(
+                    "{name}: robustness, {} points, {} runs",
+                    e.n_points(),
+                    e.n_runs()
+                ));
+                let r = run_all(&e, &pool);
+                n_runs += e.n_runs();
+                Some((e, r))
             }
+            _ => None,
+        };
+        for &i in &mine {
+            let f = &facts[i];
+            let full = judge::contrast(f, &exp, &runs, 0, &f.arm, &f.reference)?;
+            let information = match &f.information {
+                Some([a, b]) => Some(judge::contrast(f, &exp, &runs, 0, a, b)?),
+                None => None,
+            };
+            let (ablated, ablated_trajectory) =
+                match ablated_runs.iter().find(|(a, _, _)| a == &f.ablation) {
+                    Some((_, e, r)) => (
+                        Some(judge::contrast(f, e, r, 0, &f.arm, &f.reference)?),
+                        Some(judge::trajectory(f, e, r)?),
+                    ),
+                    None => (None, None),
+                };
+            let robust = match (&robust_runs, &design) {
+                (Some((e, r)), Some(d)) => Some(robust::judge(f, d, e, r)?),
+                _ => None,
+            };
+            let verdict = full.verdict(f.expect, f.sesoi);
+            results[i] = Some(FactResult {
+                fact: f.clone(),
+                full,
+                verdict,
+                p: full.p_beyond(f.expect, f.sesoi),
+                holm_p: None,
+                explained: judge::explained(f, &full, ablated.as_ref()),
+                ablated,
+                information,
+                robust,
+                trajectory: judge::trajectory(f, &exp, &runs)?,
+                ablated_trajectory,
+            });
         }
         for (i, p) in pats.iter().enumerate() {
             if p.experiment == name {
@@ -642,16 +692,32 @@ pub fn run_suite(
             }
         }
     }
-    Ok((
-        results
-            .into_iter()
-            .map(|r| r.expect("every fact judged"))
-            .collect(),
-        pattern_results
+    let mut results: Vec<FactResult> = results
+        .into_iter()
+        .map(|r| r.expect("every fact judged"))
+        .collect();
+    // Holm over the scored facts judged in this run.
+    let scored: Vec<usize> = (0..results.len())
+        .filter(|&i| results[i].fact.scored())
+        .collect();
+    let adj = judge::holm(&scored.iter().map(|&i| results[i].p).collect::<Vec<_>>());
+    for (k, &i) in scored.iter().enumerate() {
+        results[i].holm_p = Some(adj[k]);
+    }
+    Ok(Suite {
+        results,
+        patterns: pattern_results
             .into_iter()
             .map(|r| r.expect("every pattern judged"))
             .collect(),
-    ))
+        robustness: design,
+        runs: n_runs,
+    })
+}
+
+/// Run the facts alone (no patterns, no robustness).
+pub fn run(opts: &ValidateOptions) -> Result<Vec<FactResult>, ValidateError> {
+    Ok(run_suite(opts, false)?.results)
 }
 
 /// A worker pool with `threads` threads (all cores when `None` or 0).
@@ -666,255 +732,20 @@ pub fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, Validate
     })
 }
 
-/// The validation score: emergent facts that hold, of emergent facts.
-pub fn score(results: &[FactResult]) -> (usize, usize) {
-    let emergent: Vec<&FactResult> = results
-        .iter()
-        .filter(|r| r.fact.tag == Tag::Emergent)
-        .collect();
+/// The score over scored (emergent) facts: (hold, hold after Holm, explained, scored).
+pub fn score(results: &[FactResult]) -> (usize, usize, usize, usize) {
+    let s: Vec<&FactResult> = results.iter().filter(|r| r.fact.scored()).collect();
     (
-        emergent
-            .iter()
-            .filter(|r| r.verdict == Verdict::Holds)
-            .count(),
-        emergent.len(),
+        s.iter().filter(|r| r.verdict == Verdict::Holds).count(),
+        s.iter().filter(|r| r.holds_holm()).count(),
+        s.iter().filter(|r| r.explained == Explained::Yes).count(),
+        s.len(),
     )
 }
 
-fn tag_str(t: Tag) -> &'static str {
+pub(crate) fn tag_str(t: Tag) -> &'static str {
     match t {
         Tag::Emergent => "emergent",
         Tag::BuiltIn => "built-in",
     }
-}
-
-/// `validation.csv`: one row per fact.
-pub fn csv(results: &[FactResult]) -> String {
-    let mut w = csv::Writer::from_writer(Vec::new());
-    let _ = w.write_record([
-        "id",
-        "source",
-        "tag",
-        "experiment",
-        "measure",
-        "expect",
-        "n",
-        "mean_diff",
-        "ci_low",
-        "ci_high",
-        "verdict",
-        "holds",
-        "statement",
-    ]);
-    let mut num = String::new();
-    for r in results {
-        let f = &r.fact;
-        let mut row: Vec<String> = vec![
-            f.id.clone(),
-            f.source.clone(),
-            tag_str(f.tag).to_string(),
-            f.experiment.clone(),
-            r.what(),
-            match f.expect {
-                Expect::Greater => "greater".into(),
-                Expect::Less => "less".into(),
-            },
-            r.n.to_string(),
-        ];
-        for v in [r.mean, r.ci.0, r.ci.1] {
-            crate::output::fmt_num(&mut num, v);
-            row.push(num.clone());
-        }
-        row.push(r.verdict.as_str().to_string());
-        row.push((r.verdict == Verdict::Holds).to_string());
-        row.push(f.statement.clone());
-        let _ = w.write_record(&row);
-    }
-    String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
-}
-
-/// A plain-text table for the terminal.
-pub fn table(results: &[FactResult]) -> String {
-    let mut s = String::new();
-    s.push_str(&format!(
-        "{:<4} {:<22} {:<9} {:<18} {:<8} {:>30}  {}\n",
-        "fact", "source", "tag", "experiment", "expect", "measured effect [95% CI]", "verdict"
-    ));
-    for r in results {
-        let f = &r.fact;
-        let eff = format!("{:+.4} [{:+.4}, {:+.4}]", r.mean, r.ci.0, r.ci.1);
-        s.push_str(&format!(
-            "{:<4} {:<22} {:<9} {:<18} {:<8} {:>30}  {}\n",
-            f.id,
-            truncate(&f.source, 22),
-            tag_str(f.tag),
-            truncate(&f.experiment, 18),
-            match f.expect {
-                Expect::Greater => "greater",
-                Expect::Less => "less",
-            },
-            eff,
-            r.verdict.as_str()
-        ));
-    }
-    let (h, n) = score(results);
-    s.push_str(&format!(
-        "\nscore: {h} of {n} emergent facts hold (built-in facts verify code and are not counted)\n"
-    ));
-    s
-}
-
-fn truncate(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        s.chars().take(n - 1).collect::<String>() + "~"
-    }
-}
-
-/// `charts/VNN.csv`: the trajectory behind a fact's chart.
-pub fn trajectory_csv(r: &FactResult) -> String {
-    let mut s = format!(
-        "tick,{a}_mean,{a}_ci_low,{a}_ci_high,{b}_mean,{b}_ci_low,{b}_ci_high\n",
-        a = r.fact.arm,
-        b = r.fact.reference
-    );
-    let mut num = String::new();
-    for row in &r.trajectory {
-        for (i, v) in row.iter().enumerate() {
-            crate::output::fmt_num(&mut num, *v);
-            if i > 0 {
-                s.push(',');
-            }
-            s.push_str(&num);
-        }
-        s.push('\n');
-    }
-    s
-}
-
-/// Facts about the run, for the report's header.
-pub struct RunInfo {
-    pub version: String,
-    pub date: String,
-    pub replicates: u32,
-    pub ticks: u32,
-    pub quick: bool,
-    /// Relative path from the report to the charts folder.
-    pub charts: String,
-    pub chart_ext: Option<String>,
-}
-
-/// `VALIDATION.md`: the table, the score, one section per fact, the pattern-oriented filter,
-/// and the hand-written discussion (`discussion`, inserted verbatim).
-pub fn markdown(
-    results: &[FactResult],
-    info: &RunInfo,
-    patterns: &[PatternResult],
-    pom: Option<&pom::PomResult>,
-    sensitivity: Option<&[sensitivity::Effect]>,
-    discussion: Option<&str>,
-) -> String {
-    let (h, n) = score(results);
-    let mut s = String::new();
-    s.push_str("# Validation\n\n");
-    s.push_str(&format!(
-        "Generated by `silos validate{}` (silos {}) on {}. Every experiment ran **{} replicate seeds** per arm for {} \
-ticks, with common random numbers across arms. The facts, their experiments and their criteria are in \
-`scenarios/validation/` and were committed before the suite's first full run; `git log -- scenarios/validation` \
-shows it.\n\n",
-        if info.quick { " --quick" } else { "" },
-        info.version,
-        info.date,
-        info.replicates,
-        info.ticks
-    ));
-    s.push_str(&format!(
-        "**Score: {h} of {n} emergent facts hold.** Built-in facts (a rule encodes them) only verify the code and are not counted.\n\n"
-    ));
-    s.push_str("A fact holds when the 95% Student-t interval of the mean paired difference lies wholly on the expected side of 0 (see the head of `scenarios/validation/facts.toml`).\n\n");
-    s.push_str("| fact | source | tag | experiment | measure | expect | effect [95% CI] | verdict |\n|---|---|---|---|---|---|---|---|\n");
-    for r in results {
-        let f = &r.fact;
-        s.push_str(&format!(
-            "| [{}](#{}) | {} | {} | `{}` | {} | {} | {:+.4} [{:+.4}, {:+.4}] | {} |\n",
-            f.id,
-            f.id.to_lowercase(),
-            f.source,
-            tag_str(f.tag),
-            f.experiment,
-            r.what(),
-            match f.expect {
-                Expect::Greater => "greater",
-                Expect::Less => "less",
-            },
-            r.mean,
-            r.ci.0,
-            r.ci.1,
-            r.verdict.as_str()
-        ));
-    }
-    s.push_str("\n## The facts\n\n");
-    for r in results {
-        let f = &r.fact;
-        s.push_str(&format!("### {}\n\n{}\n\n", f.id, f.statement));
-        s.push_str(&format!(
-            "- Source: {}.\n- Tag: {} ({}).\n- Experiment: `scenarios/validation/{}`; measured: {}; expected: {}.\n- Result: {:+.4}, 95% CI [{:+.4}, {:+.4}], n = {} pairs: **{}**.\n\n",
-            f.source,
-            tag_str(f.tag),
-            f.tag_reason,
-            f.experiment,
-            r.what(),
-            match f.expect {
-                Expect::Greater => "greater than 0",
-                Expect::Less => "less than 0",
-            },
-            r.mean,
-            r.ci.0,
-            r.ci.1,
-            r.n,
-            r.verdict.as_str()
-        ));
-        if let Some(ext) = &info.chart_ext {
-            s.push_str(&format!("![{}]({}/{}.{ext})\n\n", f.id, info.charts, f.id));
-        }
-    }
-    if !patterns.is_empty() {
-        s.push_str(&patterns_text(patterns, true));
-    }
-    if let Some(p) = pom {
-        let (each, all) = p.shares();
-        s.push_str(&format!(
-            "## Where in parameter space the behaviour facts hold\n\nA Latin hypercube of {} points over {} \
-(`scenarios/validation/pom.toml`), the behaviour comparison at each point with its own replicates, each fact \
-judged by its criterion (pattern-oriented modelling, Grimm et al. 2005). Per-point verdicts are in `pom.csv`.\n\n\
-| fact | share of sampled points where it holds |\n|---|---|\n",
-            p.points.len(),
-            p.factor_names.join(", ")
-        ));
-        for (id, share) in each {
-            s.push_str(&format!("| {id} | {:.0}% |\n", share * 100.0));
-        }
-        s.push_str(&format!(
-            "| all emergent behaviour facts together | {:.0}% |\n\n",
-            all * 100.0
-        ));
-    }
-    if let Some(eff) = sensitivity {
-        s.push_str("## Sensitivity of the headline outcomes\n\nMorris elementary effects (Morris 1991; mu* after Campolongo, Cariboni and Saltelli 2007), `silos sensitivity scenarios/sensitivity/headline.toml`. mu* is the mean absolute change in the outcome (its run average) per unit move of the factor across its range scaled to [0, 1]; sigma measures interaction and non-linearity.\n\n| output | factor | mu* | mu | sigma |\n|---|---|---|---|---|\n");
-        for e in eff {
-            s.push_str(&format!(
-                "| {} | `{}` | {:.4} | {:+.4} | {:.4} |\n",
-                e.output, e.factor, e.mu_star, e.mu, e.sigma
-            ));
-        }
-        s.push('\n');
-    }
-    if let Some(d) = discussion {
-        s.push_str(d);
-        if !d.ends_with('\n') {
-            s.push('\n');
-        }
-    }
-    s
 }
