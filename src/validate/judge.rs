@@ -61,7 +61,7 @@ impl Explained {
         match self {
             Explained::Yes => "explained",
             Explained::No => "not explained",
-            Explained::NotHolding => "-",
+            Explained::NotHolding => "n/a (does not hold)",
             Explained::NoAblation => "no ablation",
             Explained::Error => "error",
         }
