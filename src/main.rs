@@ -148,6 +148,10 @@ system fonts needed."
         /// Read facts and experiments from this folder instead of the embedded copies.
         #[arg(long)]
         dir: Option<PathBuf>,
+        /// Read the facts from this file (experiments still embedded or from --dir): for
+        /// diagnostics that are not part of the registered suite.
+        #[arg(long)]
+        facts: Option<PathBuf>,
         /// Also write the Markdown report here (charts go beside it in validation/).
         #[arg(long)]
         doc: Option<PathBuf>,
@@ -343,11 +347,12 @@ fn main() {
             no_sensitivity,
             threads,
             dir,
+            facts,
             doc,
             sensitivity,
         }) => {
             if list {
-                validate_list(dir.as_deref())
+                validate_list(dir.as_deref(), facts.as_deref())
             } else {
                 validate(ValidateArgs {
                     quick,
@@ -359,6 +364,7 @@ fn main() {
                     no_sensitivity,
                     threads,
                     dir,
+                    facts,
                     doc,
                     sensitivity,
                 })
@@ -780,12 +786,17 @@ struct ValidateArgs {
     no_sensitivity: bool,
     threads: Option<usize>,
     dir: Option<PathBuf>,
+    facts: Option<PathBuf>,
     doc: Option<PathBuf>,
     sensitivity: Option<PathBuf>,
 }
 
-fn validate_list(dir: Option<&Path>) -> Result<()> {
-    for f in silos::validate::load_facts(dir)? {
+fn validate_list(dir: Option<&Path>, facts: Option<&Path>) -> Result<()> {
+    let list = match facts {
+        Some(f) => silos::validate::load_facts_file(f)?,
+        None => silos::validate::load_facts(dir)?,
+    };
+    for f in list {
         println!(
             "{:<4} {:<9} {:<22} {}",
             f.id,
@@ -825,11 +836,12 @@ fn validate(a: ValidateArgs) -> Result<()> {
         only: a.only,
         threads: a.threads,
         dir: a.dir.clone(),
+        facts: a.facts.clone(),
         robustness: (rpoints > 0).then_some((rpoints, rreps)),
         progress: true,
     };
     // Ordinal patterns only with the whole suite (they share the behaviour experiment's runs).
-    let suite = validate::run_suite(&opts, opts.only.is_empty())?;
+    let suite = validate::run_suite(&opts, opts.only.is_empty() && opts.facts.is_none())?;
     let results = &suite.results;
     std::fs::create_dir_all(out.join("charts"))?;
     output::write_atomic(&out, "validation.csv", validate::csv(results).as_bytes())?;

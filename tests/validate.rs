@@ -55,6 +55,19 @@ fn the_registered_facts_meet_the_suites_requirements() {
                 .unwrap_or_else(|e| panic!("{}: ablation in arm {a}: {e}", f.id));
         }
     }
+    // The post-hoc diagnostics (not scored) load with the embedded experiments.
+    let diag = validate::load_facts_file(std::path::Path::new(
+        "scenarios/validation/diagnostics/facts.toml",
+    ))
+    .unwrap();
+    for f in &diag {
+        assert!(
+            f.id.starts_with('D'),
+            "{}: diagnostics are not V facts",
+            f.id
+        );
+        validate::load_experiment(None, &f.experiment, 1).unwrap();
+    }
     // The robustness design loads and its factors validate in every experiment.
     let d = validate::robust::Design::load(None, 4, 1).unwrap();
     assert_eq!(d.points.len(), 4);
@@ -78,6 +91,7 @@ fn a_quick_subset_runs_and_reports() {
         only: vec!["V01".into(), "V05".into(), "V14".into()],
         threads: Some(2),
         dir: None,
+        facts: None,
         robustness: Some((2, 2)),
         progress: false,
     };

@@ -395,7 +395,22 @@ impl FactResult {
 /// Load the facts (from `dir` if given, else the embedded copy) and check them.
 pub fn load_facts(dir: Option<&Path>) -> Result<Vec<Fact>, ValidateError> {
     let (file, text) = read(dir, "facts.toml")?;
-    let parsed: FactsFile = toml::from_str(&text).map_err(|e| ValidateError::Spec {
+    parse_facts(&file, &text)
+}
+
+/// Load facts from a file of their own (`silos validate --facts FILE`): the experiments they
+/// name are still read from `--dir` or the embedded copies.
+pub fn load_facts_file(path: &Path) -> Result<Vec<Fact>, ValidateError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ValidateError::Io {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    parse_facts(&path.display().to_string(), &text)
+}
+
+fn parse_facts(file: &str, text: &str) -> Result<Vec<Fact>, ValidateError> {
+    let file = file.to_string();
+    let parsed: FactsFile = toml::from_str(text).map_err(|e| ValidateError::Spec {
         file: file.clone(),
         message: e.to_string(),
     })?;
@@ -546,6 +561,8 @@ pub struct ValidateOptions {
     pub threads: Option<usize>,
     /// Read facts and experiments from this folder instead of the embedded copies.
     pub dir: Option<PathBuf>,
+    /// Read the facts from this file instead (experiments still from `dir` or embedded).
+    pub facts: Option<PathBuf>,
     /// The robustness design: (Latin-hypercube points, replicates per arm at each); `None`
     /// skips it.
     pub robustness: Option<(u32, u32)>,
@@ -568,10 +585,13 @@ pub struct Suite {
 /// ablation, and over the robustness design; then judge each fact. With `patterns`, the
 /// ordinal patterns are judged on the same full runs.
 pub fn run_suite(opts: &ValidateOptions, patterns: bool) -> Result<Suite, ValidateError> {
-    let facts: Vec<Fact> = load_facts(opts.dir.as_deref())?
-        .into_iter()
-        .filter(|f| opts.only.is_empty() || opts.only.contains(&f.id))
-        .collect();
+    let facts: Vec<Fact> = match &opts.facts {
+        Some(f) => load_facts_file(f)?,
+        None => load_facts(opts.dir.as_deref())?,
+    }
+    .into_iter()
+    .filter(|f| opts.only.is_empty() || opts.only.contains(&f.id))
+    .collect();
     if facts.is_empty() {
         return Err(ValidateError::Spec {
             file: "--only".into(),
