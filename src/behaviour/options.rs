@@ -134,6 +134,7 @@ pub fn ask_partner(w: &World, me: usize, p: usize, wg: &Weigh, q: &PartnerQuery)
     let overhead = w.params.joint_overhead * (1.0 - w.protocol_depth(me, p));
     let work_cost = w.dim_cost(p, q.dim, case.needs[q.dim] as f64);
     let sev = w.groups[g].severity;
+    // Both the lead and the partner spend the joint overhead (step.rs: serve), hence 2.
     let shared = r
         * (sev * gain
             - w.params.cost_weight * (work_cost + 2.0 * overhead * w.staff_value)
