@@ -19,8 +19,8 @@ pub const DEFAULT_SCENARIO: &str = include_str!("../scenarios/homelessness.toml"
 /// Name used for the embedded scenario in messages and manifests.
 pub const DEFAULT_SCENARIO_NAME: &str = "<embedded>/scenarios/homelessness.toml";
 
-/// Most agencies a scenario may have (bit sets of agencies are `u128`).
-pub const MAX_AGENCIES: usize = 128;
+/// Most contacts a bounded agency draws per decision (`search.breadth`).
+pub const MAX_BREADTH: usize = 16;
 /// Most need dimensions.
 pub const MAX_DIMENSIONS: usize = 16;
 /// Highest hop limit (each case carries one pre-drawn loss number per hop).
@@ -1058,12 +1058,8 @@ impl Validator<'_> {
         self.search(&raw.search)?;
 
         // Agency names first: groups and mechanisms refer to them.
-        if raw.agencies.is_empty() || raw.agencies.len() > MAX_AGENCIES {
-            return Err(self.err(
-                "agencies",
-                raw.agencies.len(),
-                format!("between 1 and {MAX_AGENCIES} agencies"),
-            ));
+        if raw.agencies.is_empty() {
+            return Err(self.err("agencies", 0, "at least one agency"));
         }
         let mut agency_names: Vec<String> = Vec::new();
         for (i, a) in raw.agencies.iter().enumerate() {
@@ -1716,11 +1712,11 @@ impl Validator<'_> {
     }
 
     fn search(&self, s: &SearchParams) -> Result<(), ScenarioError> {
-        if s.breadth == 0 || s.breadth > MAX_AGENCIES as u32 {
+        if s.breadth == 0 || s.breadth as usize > MAX_BREADTH {
             return Err(self.err(
                 "search.breadth",
                 s.breadth,
-                format!("a whole number from 1 to {MAX_AGENCIES}"),
+                format!("a whole number from 1 to {MAX_BREADTH}"),
             ));
         }
         self.dist("search.aspiration", &s.aspiration, 0.0, 1.0)?;

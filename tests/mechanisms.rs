@@ -39,6 +39,14 @@ fn agency(w: &World, name: &str) -> usize {
     w.agencies.iter().position(|a| a.name == name).unwrap()
 }
 
+/// Make exactly these agencies members.
+fn set_members(m: &mut silos::model::AgentSet, who: &[usize]) {
+    m.clear();
+    for &i in who {
+        m.insert(i);
+    }
+}
+
 fn mech(w: &World, name: &str) -> usize {
     w.mechanisms.iter().position(|m| m.name == name).unwrap()
 }
@@ -46,7 +54,7 @@ fn mech(w: &World, name: &str) -> usize {
 fn view(c: &Case) -> CaseView<'_> {
     CaseView {
         case: c,
-        held: 1u128 << c.entry,
+        held: silos::behaviour::Held::new(c.entry),
         from: None,
         hops: 0,
         can_refer: true,
@@ -132,7 +140,8 @@ fn synoptic_search_refers_to_the_best_matched_agency_with_capacity() {
     );
     // Once nobody better can be referred to, the holder keeps it.
     let mut v = view(&c);
-    v.held |= (1u128 << hostel) | (1u128 << rsl);
+    v.held.push(hostel);
+    v.held.push(rsl);
     assert_eq!(
         rule.triage(&sim.world, advice, &v, &mut rng),
         Triage::Accept
@@ -171,7 +180,8 @@ fn bounded_search_compares_only_a_few_contacts_and_its_protocol_partners() {
     );
     // A protocol partner is always in view: with advice and the hostel in a live protocol,
     // the hostel is always found.
-    sim.world.known[advice] = 1u128 << hostel;
+    sim.world.known[advice].clear();
+    sim.world.known[advice].insert(hostel);
     let w = &sim.world;
     for _ in 0..30 {
         assert_eq!(
@@ -234,7 +244,7 @@ fn partner_choice_sees_the_fragmentation_penalty_on_the_leads_own_needs() {
     let (hd, od) = (0, 2);
     let mut server = [NONE; MAX_DIMENSIONS];
     let mut level = [0.0; MAX_DIMENSIONS];
-    server[hd] = housing as u8;
+    server[hd] = housing as u32;
     level[hd] = 1.0;
     // A large housing need served in full and a small offending need: an unjoined partner
     // would cut the housing service by the fragmentation penalty for little gain.
@@ -327,7 +337,7 @@ fn power_acts_through_the_forum_rule_not_through_the_members() {
     let fam = w.groups.iter().position(|g| g.name == "families").unwrap();
     let (housing, probation) = (agency(w, "housing"), agency(w, "probation"));
     w.mechanisms[m].host = Some(housing);
-    w.mechanisms[m].members = 0b1111;
+    set_members(&mut w.mechanisms[m].members, &[0, 1, 2, 3]);
     let rules: Vec<_> = (0..4).map(|_| behaviour::build(Family::Bp, &s)).collect();
     let mut scratch = silos::model::step::Scratch::new(w);
     let agenda_with =
@@ -429,7 +439,7 @@ fn a_host_withdraws_when_cost_and_resentment_outweigh_its_share() {
     dispose(w, 1.0, 0.0);
     let rule = behaviour::build(Family::Bp, &s);
     w.mechanisms[0].host = Some(0);
-    w.mechanisms[0].members = 0b1111;
+    set_members(&mut w.mechanisms[0].members, &[0, 1, 2, 3]);
     w.mechanisms[0].others_host.fill(0.0);
     // Its own share is worth well above the hosting cost: it goes on.
     let cost = w.host_cost_to_host(0) / w.params.cost_weight;
@@ -456,7 +466,7 @@ fn contributions_range_from_zero_to_conditional_cooperation() {
     let m = mech(w, "pool");
     let (housing, health) = (agency(w, "housing"), agency(w, "health"));
     w.mechanisms[m].host = Some(housing);
-    w.mechanisms[m].members = (1u128 << housing) | (1u128 << health);
+    set_members(&mut w.mechanisms[m].members, &[housing, health]);
     let rule = behaviour::build(Family::Bp, &s);
     let fair = w.mechanisms[m].pool_share * w.agencies[housing].income;
     // Shared objective only: the fair share, whatever partners do.
@@ -497,7 +507,7 @@ fn a_sanction_costs_the_sanctioner_and_the_sanctioned_and_the_money_is_accounted
     let n = w.n_agencies();
     w.resentment[housing * n + health] = 100.0;
     w.mechanisms[m].host = Some(housing);
-    w.mechanisms[m].members = (1u128 << housing) | (1u128 << health);
+    set_members(&mut w.mechanisms[m].members, &[housing, health]);
     let rules: Vec<_> = (0..4).map(|_| behaviour::build(Family::Bp, &s)).collect();
     assert!(rules[housing].sanction(w, housing, m, health));
     let (mut imposed, mut suffered, mut fines, mut costs) = (0u64, 0u64, 0.0, 0.0);
@@ -631,8 +641,8 @@ fn multi_need_cases_served_jointly_get_more_need_met_than_unjoined() {
     let mut server = [NONE; MAX_DIMENSIONS];
     let mut level = [0.0; MAX_DIMENSIONS];
     let (hd, od) = (0, 2);
-    server[hd] = housing as u8;
-    server[od] = probation as u8;
+    server[hd] = housing as u32;
+    server[od] = probation as u32;
     level[hd] = 1.0;
     level[od] = 1.0;
 
@@ -653,7 +663,7 @@ fn multi_need_cases_served_jointly_get_more_need_met_than_unjoined() {
     w.knowledge.fill(0.0);
     let p = mech(w, "protocol");
     w.mechanisms[p].host = Some(housing);
-    w.mechanisms[p].members = (1u128 << housing) | (1u128 << probation);
+    set_members(&mut w.mechanisms[p].members, &[housing, probation]);
     w.mechanisms[p].depth = 1.0;
     let by_protocol = w.joined_need_met(&c, housing, &server, &level);
     assert!(by_protocol.met > unjoined.met);
@@ -663,7 +673,7 @@ fn multi_need_cases_served_jointly_get_more_need_met_than_unjoined() {
     // A single-need case served by one agency pays no fragmentation penalty.
     let single = case(w, "families", "housing", &[("housing", 1.0)]);
     let mut server1 = [NONE; MAX_DIMENSIONS];
-    server1[hd] = housing as u8;
+    server1[hd] = housing as u32;
     assert_eq!(
         w.joined_need_met(&single, housing, &server1, &level).met,
         1.0

@@ -10,8 +10,8 @@ use rand_chacha::ChaCha8Rng;
 use super::motives::Weigh;
 use super::options::{self, Value};
 use super::{Behaviour, CaseView, PartnerQuery, ServeRequest, Triage, logistic, partner_can};
-use crate::model::{RuleState, World};
-use crate::scenario::{Family, Motives, SearchMode, SearchParams};
+use crate::model::{AgentSet, RuleState, World};
+use crate::scenario::{Family, MAX_BREADTH, MAX_DIMENSIONS, Motives, SearchMode, SearchParams};
 
 /// The one decision rule: a family's motives applied through the common procedure.
 #[derive(Debug, Clone)]
@@ -21,17 +21,152 @@ pub struct Deliberator {
     search: SearchParams,
 }
 
-/// Iterate the set bits of a mask in index order.
-fn bits(mut mask: u128) -> impl Iterator<Item = usize> {
-    std::iter::from_fn(move || {
-        if mask == 0 {
-            None
-        } else {
-            let i = mask.trailing_zeros() as usize;
-            mask &= mask - 1;
-            Some(i)
+/// The ascending, deduplicated union of up to `MAX_DIMENSIONS` ascending lists (the
+/// servers of each dimension a case needs): no allocation, and the cost grows with the
+/// servers looked at, not with the arena.
+struct Union<'a> {
+    lists: [&'a [usize]; MAX_DIMENSIONS],
+    k: usize,
+}
+
+impl<'a> Union<'a> {
+    fn new() -> Union<'a> {
+        Union {
+            lists: [&[]; MAX_DIMENSIONS],
+            k: 0,
         }
-    })
+    }
+
+    fn add(&mut self, l: &'a [usize]) {
+        self.lists[self.k] = l;
+        self.k += 1;
+    }
+}
+
+impl Iterator for Union<'_> {
+    type Item = usize;
+    fn next(&mut self) -> Option<usize> {
+        let min = self.lists[..self.k]
+            .iter()
+            .filter_map(|l| l.first())
+            .min()
+            .copied()?;
+        for l in &mut self.lists[..self.k] {
+            if l.first() == Some(&min) {
+                *l = &l[1..];
+            }
+        }
+        Some(min)
+    }
+}
+
+/// The agencies an agency looks at for one dimension, in index order: every server
+/// (synoptic), or the servers it shares a live protocol with plus `breadth` drawn contacts
+/// (bounded).
+enum Contacts<'a> {
+    All(&'a [usize]),
+    Some {
+        /// The agencies it shares a live protocol with, and the servers of the dimension.
+        known: &'a AgentSet,
+        servers: &'a AgentSet,
+        /// Drawn contacts, sorted, without repeats.
+        drawn: [u32; MAX_BREADTH],
+        n_drawn: usize,
+    },
+}
+
+impl Contacts<'_> {
+    /// In index order: every server (synoptic), or the known servers merged with the drawn
+    /// contacts (bounded). The cost grows with what is looked at, not with the arena.
+    fn iter(&self) -> ContactsIter<'_> {
+        match self {
+            Contacts::All(s) => ContactsIter::All(s.iter()),
+            Contacts::Some {
+                known,
+                servers,
+                drawn,
+                n_drawn,
+            } => {
+                let mut both = BlockAnd {
+                    a: known.as_slice(),
+                    b: servers.as_slice(),
+                    i: 0,
+                    cur: 0,
+                    base: 0,
+                };
+                let next = both.next();
+                ContactsIter::Merge {
+                    both,
+                    next,
+                    drawn: &drawn[..*n_drawn],
+                }
+            }
+        }
+    }
+}
+
+/// The members of two bit sets of the same length, in index order, a block at a time.
+struct BlockAnd<'a> {
+    a: &'a [fixedbitset::Block],
+    b: &'a [fixedbitset::Block],
+    i: usize,
+    cur: fixedbitset::Block,
+    base: usize,
+}
+
+impl Iterator for BlockAnd<'_> {
+    type Item = usize;
+    fn next(&mut self) -> Option<usize> {
+        const BITS: usize = fixedbitset::Block::BITS as usize;
+        loop {
+            if self.cur != 0 {
+                let t = self.cur.trailing_zeros() as usize;
+                self.cur &= self.cur - 1;
+                return Some(self.base + t);
+            }
+            if self.i >= self.a.len().min(self.b.len()) {
+                return None;
+            }
+            self.cur = self.a[self.i] & self.b[self.i];
+            self.base = self.i * BITS;
+            self.i += 1;
+        }
+    }
+}
+
+enum ContactsIter<'a> {
+    All(std::slice::Iter<'a, usize>),
+    Merge {
+        both: BlockAnd<'a>,
+        /// The next known server, if any.
+        next: Option<usize>,
+        drawn: &'a [u32],
+    },
+}
+
+impl Iterator for ContactsIter<'_> {
+    type Item = usize;
+    fn next(&mut self) -> Option<usize> {
+        match self {
+            ContactsIter::All(it) => it.next().copied(),
+            ContactsIter::Merge { both, next, drawn } => {
+                let d = drawn.first().map(|&x| x as usize);
+                let out = match (*next, d) {
+                    (None, None) => return None,
+                    (Some(k), None) => k,
+                    (None, Some(x)) => x,
+                    (Some(k), Some(x)) => k.min(x),
+                };
+                if *next == Some(out) {
+                    *next = both.next();
+                }
+                if d == Some(out) {
+                    *drawn = &drawn[1..];
+                }
+                Some(out)
+            }
+        }
+    }
 }
 
 impl Deliberator {
@@ -51,19 +186,39 @@ impl Deliberator {
     /// (synoptic), or `breadth` contacts drawn from them plus its protocol partners who serve
     /// `d` (bounded). Draws from the agency's own stream; the same number of draws whatever
     /// the motives.
-    fn contacts(&self, w: &World, me: usize, d: usize, rng: &mut ChaCha8Rng) -> u128 {
+    fn contacts<'w>(
+        &self,
+        w: &'w World,
+        me: usize,
+        d: usize,
+        rng: &mut ChaCha8Rng,
+    ) -> Contacts<'w> {
         let servers = &w.servers[d];
-        match w.agencies[me].search {
-            SearchMode::Synoptic => w.server_mask[d],
-            SearchMode::Bounded => {
-                let mut set = w.known[me] & w.server_mask[d];
-                if !servers.is_empty() {
-                    for _ in 0..self.search.breadth {
-                        set |= 1u128 << servers[rng.random_range(0..servers.len())];
-                    }
-                }
-                set
+        if w.agencies[me].search == SearchMode::Synoptic {
+            return Contacts::All(servers);
+        }
+        let mut drawn = [0u32; MAX_BREADTH];
+        let mut n_drawn = 0;
+        if !servers.is_empty() {
+            for _ in 0..self.search.breadth {
+                drawn[n_drawn] = servers[rng.random_range(0..servers.len())] as u32;
+                n_drawn += 1;
             }
+        }
+        drawn[..n_drawn].sort_unstable();
+        // Remove repeats (the list is sorted).
+        let mut k = 0;
+        for i in 0..n_drawn {
+            if k == 0 || drawn[i] != drawn[k - 1] {
+                drawn[k] = drawn[i];
+                k += 1;
+            }
+        }
+        Contacts::Some {
+            known: &w.known[me],
+            servers: &w.server_mask[d],
+            drawn,
+            n_drawn: k,
         }
     }
 
@@ -121,22 +276,32 @@ impl Behaviour for Deliberator {
             return Triage::Accept;
         }
         if cv.can_refer {
-            let mut looked: u128 = 0;
-            match w.agencies[me].search {
-                SearchMode::Synoptic => {
+            let mut union = Union::new();
+            let listed;
+            let mut from_memo;
+            let bounded;
+            let looked: &mut dyn Iterator<Item = usize> = match (w.agencies[me].search, cv.memo) {
+                // The engine's memo lists the case's servers once per case.
+                (SearchMode::Synoptic, Some(memo)) => {
+                    listed = memo.case_servers(w, cv.case);
+                    from_memo = listed.ones();
+                    &mut from_memo
+                }
+                (SearchMode::Synoptic, None) => {
                     for d in 0..w.dims.len() {
                         if cv.case.needs[d] > 0.0 {
-                            looked |= w.server_mask[d];
+                            union.add(&w.servers[d]);
                         }
                     }
+                    &mut union
                 }
-                SearchMode::Bounded => {
-                    looked = self.contacts(w, me, Self::primary_dim(w, cv), rng);
+                (SearchMode::Bounded, _) => {
+                    bounded = self.contacts(w, me, Self::primary_dim(w, cv), rng);
+                    &mut bounded.iter()
                 }
-            }
-            looked &= !cv.held & !(1u128 << me);
-            for j in bits(looked) {
-                if !w.referrable(j) {
+            };
+            for j in looked {
+                if j == me || cv.held.contains(j) || !w.referrable(j) {
                     continue;
                 }
                 let v = options::refer(w, me, j, &wg, cv, keep_v);
@@ -168,10 +333,10 @@ impl Behaviour for Deliberator {
         rng: &mut ChaCha8Rng,
     ) -> Option<usize> {
         let wg = self.weigh(w, me);
-        let looked = self.contacts(w, me, q.dim, rng) & !(1u128 << me);
+        let looked = self.contacts(w, me, q.dim, rng);
         let mut best: Option<(usize, f64)> = None;
-        for p in bits(looked) {
-            if !partner_can(w, p, q.dim, q.case) {
+        for p in looked.iter() {
+            if p == me || !partner_can(w, p, q.dim, q.case) {
                 continue;
             }
             let v = options::ask_partner(w, me, p, &wg, q);

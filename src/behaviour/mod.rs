@@ -39,55 +39,120 @@ pub mod options;
 
 pub use choice::Deliberator;
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 
 use rand_chacha::ChaCha8Rng;
 
 use crate::model::{Case, RuleState, World};
-use crate::scenario::{Family, MAX_AGENCIES, MAX_DIMENSIONS, Scenario};
+use crate::scenario::{Family, MAX_DIMENSIONS, MAX_HOPS, Scenario};
 
 /// What each agency could achieve leading one case (`World::expected_lead`), remembered while
 /// the case is being routed. Nothing is served until the case is accepted, so the values
 /// cannot change between hops; the memo only saves recomputing them. Cleared per case by the
-/// engine; allocated once per run.
+/// engine in O(1) (a generation counter, so the cost does not grow with the arena);
+/// allocated once per run, one slot per agency.
 #[derive(Debug, Clone)]
 pub struct LeadMemo {
-    v: [Cell<(f64, f64)>; MAX_AGENCIES],
+    /// (generation the value belongs to, need met, cost).
+    v: Vec<Cell<(u32, f64, f64)>>,
+    generation: Cell<u32>,
+    /// The agencies that serve any dimension the case needs, and the generation they were
+    /// gathered for (once per case, reused at every hop).
+    servers: RefCell<(u32, crate::model::AgentSet)>,
 }
 
 impl LeadMemo {
-    pub fn new() -> LeadMemo {
+    pub fn new(n_agencies: usize) -> LeadMemo {
         LeadMemo {
-            v: std::array::from_fn(|_| Cell::new((f64::NAN, f64::NAN))),
+            v: vec![Cell::new((0, f64::NAN, f64::NAN)); n_agencies],
+            generation: Cell::new(1),
+            servers: RefCell::new((0, crate::model::AgentSet::with_capacity(n_agencies))),
         }
     }
 
+    /// Forget every value (a new case).
     pub fn clear(&self) {
-        for c in &self.v {
-            c.set((f64::NAN, f64::NAN));
+        let g = self.generation.get().wrapping_add(1);
+        if g == 0 {
+            // After 2^32 - 1 cases: reset the slots so no stale value matches.
+            for c in &self.v {
+                c.set((0, f64::NAN, f64::NAN));
+            }
+            self.servers.borrow_mut().0 = 0;
+            self.generation.set(1);
+        } else {
+            self.generation.set(g);
         }
     }
 
     /// Forget agency `j`'s value (its money changed: a price or charge was paid).
     pub fn forget(&self, j: usize) {
-        self.v[j].set((f64::NAN, f64::NAN));
+        self.v[j].set((0, f64::NAN, f64::NAN));
+    }
+
+    /// The agencies that serve any dimension `case` needs (what a synoptic agency looks
+    /// at; iterate with `ones()` for index order), gathered once per case.
+    pub fn case_servers(
+        &self,
+        w: &World,
+        case: &Case,
+    ) -> std::cell::Ref<'_, crate::model::AgentSet> {
+        let g = self.generation.get();
+        if self.servers.borrow().0 != g {
+            let mut s = self.servers.borrow_mut();
+            s.1.clear();
+            for d in 0..w.dims.len() {
+                if case.needs[d] > 0.0 {
+                    s.1.union_with(&w.server_mask[d]);
+                }
+            }
+            s.0 = g;
+        }
+        std::cell::Ref::map(self.servers.borrow(), |s| &s.1)
     }
 
     /// `World::expected_lead(j, case)`, computed once per case.
     pub fn lead(&self, w: &World, j: usize, case: &Case) -> (f64, f64) {
-        let got = self.v[j].get();
-        if !got.0.is_nan() {
-            return got;
+        let (g, a, b) = self.v[j].get();
+        if g == self.generation.get() {
+            return (a, b);
         }
         let x = w.expected_lead(j, case);
-        self.v[j].set(x);
+        self.v[j].set((self.generation.get(), x.0, x.1));
         x
     }
 }
 
-impl Default for LeadMemo {
-    fn default() -> Self {
-        LeadMemo::new()
+/// The agencies that have held a case on its way (never referred to again): at most the
+/// hop limit plus one, so a short list, whatever the size of the arena.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Held {
+    ids: [u32; MAX_HOPS + 1],
+    len: u8,
+}
+
+impl Held {
+    /// The entry agency alone.
+    pub fn new(first: usize) -> Held {
+        let mut ids = [0; MAX_HOPS + 1];
+        ids[0] = first as u32;
+        Held { ids, len: 1 }
+    }
+
+    /// Add an agency (ignored if present; the list never outgrows the hop limit + 1).
+    pub fn push(&mut self, j: usize) {
+        if !self.contains(j) && (self.len as usize) < self.ids.len() {
+            self.ids[self.len as usize] = j as u32;
+            self.len += 1;
+        }
+    }
+
+    pub fn contains(&self, j: usize) -> bool {
+        self.ids[..self.len as usize].contains(&(j as u32))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = usize> + '_ {
+        self.ids[..self.len as usize].iter().map(|&j| j as usize)
     }
 }
 
@@ -110,7 +175,7 @@ pub enum Triage {
 pub struct CaseView<'a> {
     pub case: &'a Case,
     /// Agencies that already held the case (never referred to again).
-    pub held: u128,
+    pub held: Held,
     /// The agency that referred it here, if any.
     pub from: Option<usize>,
     /// Referrals and bounces so far.
@@ -131,7 +196,7 @@ impl CaseView<'_> {
     }
 
     pub fn has_held(&self, j: usize) -> bool {
-        self.held & (1u128 << j) != 0
+        self.held.contains(j)
     }
 }
 
@@ -141,7 +206,7 @@ impl CaseView<'_> {
 pub struct PartnerQuery<'a> {
     pub case: &'a Case,
     pub dim: usize,
-    pub server: &'a [u8; MAX_DIMENSIONS],
+    pub server: &'a [u32; MAX_DIMENSIONS],
     pub level: &'a [f64; MAX_DIMENSIONS],
     /// Need met on the case as it stands (`World::joined_need_met` of `server`, `level`).
     pub base: f64,

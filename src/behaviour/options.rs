@@ -126,7 +126,7 @@ pub fn ask_partner(w: &World, me: usize, p: usize, wg: &Weigh, q: &PartnerQuery)
     let base = q.base;
     let mut server = *q.server;
     let mut level = *q.level;
-    server[q.dim] = p as u8;
+    server[q.dim] = p as u32;
     level[q.dim] = w.quality(p, q.dim);
     let with = w.need_met(case, me, &server, &level);
     let gain = with - base;

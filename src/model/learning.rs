@@ -40,10 +40,10 @@ impl World {
                     }
                 }
                 SearchMode::Bounded => {
-                    let seen = self.known[i] | (1u128 << i);
+                    let seen = |j: usize| j == i || self.known[i].contains(j);
                     let mut total = 0.0;
                     for j in 0..n {
-                        if seen & (1u128 << j) != 0 {
+                        if seen(j) {
                             for g in 0..ng {
                                 total += self.tally.reached[self.tally.ag(j, g)];
                             }
@@ -53,7 +53,7 @@ impl World {
                         for g in 0..ng {
                             let mut x = 0.0;
                             for j in 0..n {
-                                if seen & (1u128 << j) != 0 {
+                                if seen(j) {
                                     x += self.tally.reached[self.tally.ag(j, g)];
                                 }
                             }
@@ -114,23 +114,19 @@ impl World {
             if mech.kind != MechanismKind::Protocol || !mech.alive() || mech.n_members() < 2 {
                 continue;
             }
-            let members = mech.members;
-            let count = members.count_ones() as f64;
+            let members = &mech.members;
+            let count = members.count_ones(..) as f64;
             let share = rate * mech.depth;
             for j in 0..n {
                 let (mut a, mut r) = (0.0, 0.0);
-                for i in 0..n {
-                    if members & (1u128 << i) != 0 {
-                        a += self.beliefs.accept[i * n + j];
-                        r += self.beliefs.reliable[i * n + j];
-                    }
+                for i in members.ones() {
+                    a += self.beliefs.accept[i * n + j];
+                    r += self.beliefs.reliable[i * n + j];
                 }
                 let (a, r) = (a / count, r / count);
-                for i in 0..n {
-                    if members & (1u128 << i) != 0 {
-                        Beliefs::learn(&mut self.beliefs.accept[i * n + j], a, share);
-                        Beliefs::learn(&mut self.beliefs.reliable[i * n + j], r, share);
-                    }
+                for i in members.ones() {
+                    Beliefs::learn(&mut self.beliefs.accept[i * n + j], a, share);
+                    Beliefs::learn(&mut self.beliefs.reliable[i * n + j], r, share);
                 }
             }
         }

@@ -40,6 +40,10 @@ pub struct AgentSetup {
 }
 use crate::tally::Tally;
 
+/// A set of agencies: a bit set sized to the arena's agency count when the world is built,
+/// so it grows with the arena (no cap) and nothing in the tick allocates.
+pub type AgentSet = fixedbitset::FixedBitSet;
+
 /// One agency's state.
 #[derive(Debug, Clone)]
 pub struct Agency {
@@ -211,8 +215,8 @@ pub struct Mechanism {
     /// Index of the pool account (pooled funds only).
     pub pool: Option<usize>,
     pub host: Option<usize>,
-    /// Members as a bit set over agencies (the host is a member).
-    pub members: u128,
+    /// Members as a bit set over agencies (the host is a member), sized to the arena.
+    pub members: AgentSet,
     pub depth: f64,
     /// Agenda weights over groups (forums), sum 1 once set.
     pub agenda: Vec<f64>,
@@ -246,11 +250,11 @@ pub struct Mechanism {
 
 impl Mechanism {
     pub fn is_member(&self, a: usize) -> bool {
-        self.members & (1u128 << a) != 0
+        self.members.contains(a)
     }
 
     pub fn n_members(&self) -> u32 {
-        self.members.count_ones()
+        self.members.count_ones(..) as u32
     }
 
     /// A mechanism is alive while it has a host.
@@ -306,10 +310,10 @@ pub struct World {
     /// in index order. The triage and partner searches look here, not at every agency.
     pub servers: Vec<Vec<usize>>,
     /// server_mask[d]: the same as a bit set.
-    pub server_mask: Vec<u128>,
+    pub server_mask: Vec<AgentSet>,
     /// known[i]: agencies that share a live protocol with `i` this tick (bit set): what
     /// information sharing lets a bounded agency see besides its contacts.
-    pub known: Vec<u128>,
+    pub known: Vec<AgentSet>,
     /// reach[j * D + d]: the best service on dimension `d` agency `j` could get from a
     /// partner this tick (quality x the join penalty), refreshed each tick.
     pub reach: Vec<f64>,
@@ -472,7 +476,7 @@ impl World {
                     pool_share: m.pool_share,
                     pool,
                     host: None,
-                    members: 0,
+                    members: AgentSet::with_capacity(n),
                     depth: m.initial_depth,
                     agenda: groups.iter().map(|g| g.need_share).collect(),
                     // Priors are set once the world's scales are known (below).
@@ -534,7 +538,7 @@ impl World {
             behaviours: s.behaviours.clone(),
             servers: Vec::new(),
             server_mask: Vec::new(),
-            known: vec![0; n],
+            known: vec![AgentSet::with_capacity(n); n],
             reach: vec![0.0; n * s.dimensions.len()],
             reach_join: vec![0.0; n * s.dimensions.len()],
             mean_case_cost,
@@ -565,7 +569,13 @@ impl World {
         w.server_mask = w
             .servers
             .iter()
-            .map(|v| v.iter().fold(0u128, |m, &j| m | (1u128 << j)))
+            .map(|v| {
+                let mut m = AgentSet::with_capacity(n);
+                for &j in v {
+                    m.insert(j);
+                }
+                m
+            })
             .collect();
         // Every agency starts believing need is shared as expected.
         for i in 0..n {
@@ -667,15 +677,18 @@ impl World {
     /// (`reach`). Called once a tick after the mechanisms phase.
     pub fn refresh_caches(&mut self) {
         let n = self.n_agencies();
-        self.known.fill(0);
+        for k in &mut self.known {
+            k.clear();
+        }
         for m in &self.mechanisms {
             if m.kind == MechanismKind::Protocol && m.alive() {
-                for i in 0..n {
-                    if m.is_member(i) {
-                        self.known[i] |= m.members & !(1u128 << i);
-                    }
+                for i in m.members.ones() {
+                    self.known[i].union_with(&m.members);
                 }
             }
+        }
+        for (i, k) in self.known.iter_mut().enumerate() {
+            k.remove(i);
         }
         let n_dims = self.dims.len();
         let frag = self.params.fragmentation_penalty;

@@ -92,7 +92,7 @@ impl Scratch {
         let n = w.n_agencies();
         let g = w.n_groups();
         Scratch {
-            memo: crate::behaviour::LeadMemo::new(),
+            memo: crate::behaviour::LeadMemo::new(n),
             order: (0..n).collect(),
             mech_order: (0..w.mechanisms.len()).collect(),
             effort: vec![0.0; g],
@@ -103,7 +103,7 @@ impl Scratch {
 }
 
 /// Marks a dimension nobody serves.
-pub const NONE: u8 = u8::MAX;
+pub const NONE: u32 = u32::MAX;
 
 /// How joined-up a lead is with its partners on one case (see `World::join_terms`).
 struct JoinTerms {
@@ -361,11 +361,11 @@ impl World {
         match mech.host {
             Some(h) => {
                 mech.vacancy = 0;
-                mech.members |= 1u128 << h;
+                mech.members.insert(h);
             }
             None => {
                 mech.vacancy += 1;
-                mech.members = 0;
+                mech.members.clear();
             }
         }
     }
@@ -398,11 +398,7 @@ impl World {
             }
             let want = feasible && chose;
             let mech = &mut self.mechanisms[m];
-            if want {
-                mech.members |= 1u128 << i;
-            } else {
-                mech.members &= !(1u128 << i);
-            }
+            mech.members.set(i, want);
         }
     }
 
@@ -858,7 +854,7 @@ impl World {
         let g = case.group;
         let hop_limit = self.params.hop_limit;
         let mut holder = case.entry;
-        let mut held: u128 = 1u128 << holder;
+        let mut held = crate::behaviour::Held::new(holder);
         let mut from: Option<usize> = None;
         let mut hops: u32 = 0;
         self.mark_reached(holder, case);
@@ -875,7 +871,7 @@ impl World {
             let mut d = rules[holder].triage(self, holder, &cv, &mut streams.agencies[holder]);
             // Validate: a referral must go to an agency that has not held the case.
             if let Triage::Refer(j) = d
-                && (!can_refer || j >= n || held & (1u128 << j) != 0 || !self.referrable(j))
+                && (!can_refer || j >= n || held.contains(j) || !self.referrable(j))
             {
                 d = Triage::Decline;
             }
@@ -911,7 +907,7 @@ impl World {
                     }
                     from = Some(holder);
                     holder = j;
-                    held |= 1u128 << j;
+                    held.push(j);
                     self.mark_reached(j, case);
                 }
                 Triage::Decline => match from {
@@ -1022,7 +1018,7 @@ impl World {
         &self,
         case: &Case,
         lead: usize,
-        server: &[u8; MAX_DIMENSIONS],
+        server: &[u32; MAX_DIMENSIONS],
         s: &[f64; MAX_DIMENSIONS],
     ) -> JointOutcome {
         let t = self.join_terms(case.group, lead, server, true);
@@ -1053,7 +1049,7 @@ impl World {
         &self,
         case: &Case,
         lead: usize,
-        server: &[u8; MAX_DIMENSIONS],
+        server: &[u32; MAX_DIMENSIONS],
         s: &[f64; MAX_DIMENSIONS],
     ) -> f64 {
         let t = self.join_terms(case.group, lead, server, false);
@@ -1082,7 +1078,7 @@ impl World {
         &self,
         g: usize,
         lead: usize,
-        server: &[u8; MAX_DIMENSIONS],
+        server: &[u32; MAX_DIMENSIONS],
         credit: bool,
     ) -> JoinTerms {
         let mut t = JoinTerms {
@@ -1092,12 +1088,12 @@ impl World {
             credited: None,
         };
         let mut best_mech = 0.0;
-        let mut seen: u128 = 0;
-        for &p in server.iter().take(self.dims.len()) {
-            if p == NONE || p as usize == lead || seen & (1u128 << p) != 0 {
+        let n_dims = self.dims.len();
+        for (d, &p) in server.iter().enumerate().take(n_dims) {
+            // Each partner once (it may serve several dimensions).
+            if p == NONE || p as usize == lead || server[..d].contains(&p) {
                 continue;
             }
-            seen |= 1u128 << p;
             let p = p as usize;
             t.partners += 1;
             let (jm, which) = self.mechanism_join(lead, p, g);
@@ -1167,7 +1163,7 @@ impl World {
             ta.staff_cases += t;
             ta.spend_cases += paid;
             s[d] = q * frac;
-            server[d] = lead as u8;
+            server[d] = lead as u32;
         }
 
         // Needs outside its remit: joint work with partners, if the lead seeks it and the
@@ -1196,7 +1192,7 @@ impl World {
             let pool = self.pool_covering(lead, p, cost);
             // What the partner's work would add to the case, by the one need-met function.
             let (mut server2, mut s2) = (server, s);
-            server2[d] = p as u8;
+            server2[d] = p as u32;
             s2[d] = self.quality(p, d);
             let gain = self.need_met(case, lead, &server2, &s2) - base;
             let req = ServeRequest {
@@ -1256,7 +1252,7 @@ impl World {
             self.tally.agencies[p].co_served += 1;
             self.tally.agencies[lead].staff_joint += tl;
             s[d] = self.quality(p, d) * frac;
-            server[d] = p as u8;
+            server[d] = p as u32;
             self.favours[p * n + lead] += 1.0;
             self.bump_trust(lead, p, 1.0);
             let kg = self.params.knowledge_growth;
@@ -1299,7 +1295,6 @@ impl World {
 
         // Credit need met to each server by the need weight it covered (attainment).
         let met_units = met * sev_need;
-        let mut credited_agencies: u128 = 0;
         for d in 0..n_dims {
             let p = server[d];
             if p == NONE {
@@ -1311,11 +1306,11 @@ impl World {
             // server with the need met on the whole case (once).
             if self.levers.p.accountability == Accountability::Output {
                 self.tally.met[k] += met_units * case.needs[d] as f64 / case.total_need;
-            } else if credited_agencies & (1u128 << p) == 0 {
+            } else if !server[..d].contains(&server[d]) {
                 self.tally.met[k] += met_units;
             }
-            if credited_agencies & (1u128 << p) == 0 {
-                credited_agencies |= 1u128 << p;
+            // Each server once, however many dimensions it served.
+            if !server[..d].contains(&server[d]) {
                 self.tally.served_on[k] += sev_need;
             }
         }
