@@ -73,7 +73,8 @@ hash, seed, behaviour, times). `silos columns` explains every column."
         /// Worker threads (default, or 0: all cores). Outputs are identical whatever the count.
         #[arg(long)]
         threads: Option<usize>,
-        /// Run a deterministic slice I/N of the design points (0-based I). Defaults to
+        /// Run a deterministic slice I/N (0-based I) of the design's (point, replicate) pairs,
+        /// cut into N contiguous blocks, so even one design point splits. Defaults to
         /// SLURM_ARRAY_TASK_ID/SLURM_ARRAY_TASK_COUNT when those are set. Combine the shards'
         /// directories with `silos merge`.
         #[arg(long, value_name = "I/N", value_parser = parse_shard)]

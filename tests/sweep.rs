@@ -519,3 +519,71 @@ fn arm_settings_written_as_nested_tables_change_only_the_named_fields() {
         (0.5, 0.25)
     );
 }
+
+/// Shards split the (point, replicate) pairs, not only the design points: every pair is run
+/// by exactly one shard, for any number of shards, including more shards than points.
+#[test]
+fn shards_cover_every_point_and_replicate_exactly_once() {
+    let exp = small();
+    let r = exp.replicates;
+    for n in 1..=7 {
+        let mut seen = vec![0u32; exp.n_points() * r as usize];
+        for i in 0..n {
+            for it in silos::sweep::exec::shard_items(&exp, Some((i, n))) {
+                assert!(it.first < it.last && it.last <= r, "{it:?}");
+                for rep in it.first..it.last {
+                    seen[it.point * r as usize + rep as usize] += 1;
+                }
+            }
+        }
+        assert!(seen.iter().all(|&c| c == 1), "{n} shards: {seen:?}");
+    }
+}
+
+/// An experiment with a single design point still shards (each shard runs some of its
+/// replicates), and the merge folds the point from the shards' run files into the files a
+/// single machine writes, byte for byte.
+#[test]
+fn one_design_point_shards_and_merges_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        common::fixture_path("small.toml"),
+        dir.path().join("small.toml"),
+    )
+    .unwrap();
+    let f = dir.path().join("one.toml");
+    std::fs::write(
+        &f,
+        "[experiment]\nname = \"one\"\nscenario = \"small.toml\"\nreplicates = 5\nmaster_seed = 3\n\
+         ticks = 6\nreference_arm = \"ra\"\n\n[[arms]]\nname = \"ra\"\nbehaviour = \"ra\"\n\n\
+         [[arms]]\nname = \"bp\"\nbehaviour = \"bp\"\n",
+    )
+    .unwrap();
+    let exp = Experiment::from_path(&f).unwrap();
+    let whole = tempfile::tempdir().unwrap();
+    run_sweep(&exp, &opts(whole.path(), 2)).unwrap();
+    let shards: Vec<tempfile::TempDir> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let mut runs = 0;
+    for (i, d) in shards.iter().enumerate() {
+        let rep = run_sweep(
+            &exp,
+            &SweepOptions {
+                shard: Some((i, 3)),
+                ..opts(d.path(), 1)
+            },
+        )
+        .unwrap();
+        assert!(rep.runs_total > 0, "shard {i} runs something");
+        runs += rep.runs_total;
+    }
+    assert_eq!(runs, 10, "5 replicates x 2 arms, split three ways");
+    let merged = tempfile::tempdir().unwrap();
+    let dirs: Vec<std::path::PathBuf> = shards.iter().map(|d| d.path().to_path_buf()).collect();
+    silos::sweep::merge::merge(&dirs, merged.path()).unwrap();
+    same_files(whole.path(), merged.path());
+    // Without the last shard's run files the point cannot be folded.
+    let err = silos::sweep::merge::merge(&dirs[..2], &merged.path().join("again"))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("missing"), "{err}");
+}

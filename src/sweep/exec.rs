@@ -225,11 +225,10 @@ pub fn run_sweep(exp: &Experiment, opts: &SweepOptions) -> Result<SweepReport, S
         p
     };
 
-    let points: Vec<usize> = (0..exp.n_points())
-        .filter(|p| opts.shard.is_none_or(|(i, n)| p % n == i))
-        .collect();
+    let items = shard_items(exp, opts.shard);
     let per_point = exp.runs_per_point();
-    let runs_total = points.len() as u64 * per_point;
+    let a_n = exp.arms.len() as u64;
+    let runs_total: u64 = items.iter().map(|it| it.runs(a_n)).sum();
     let points_resumed = progress.committed;
 
     let pool = {
@@ -241,21 +240,24 @@ pub fn run_sweep(exp: &Experiment, opts: &SweepOptions) -> Result<SweepReport, S
             .map_err(|e| io(dir, format!("cannot start worker threads: {e}")))?
     };
     let threads = pool.current_num_threads();
-    let already: u64 = progress.committed as u64 * per_point;
+    let already: u64 = items[..progress.committed.min(items.len())]
+        .iter()
+        .map(|it| it.runs(a_n))
+        .sum();
     let bar = Progress_::new(opts.progress, runs_total, already);
     let done_now = AtomicU64::new(0);
 
     // Points in flight together: enough runs to keep every thread busy.
     let window = ((4 * threads as u64).div_ceil(per_point.max(1)) as usize).clamp(1, 64);
     let mut k = progress.committed;
-    while k < points.len() {
-        let batch = &points[k..(k + window).min(points.len())];
+    while k < items.len() {
+        let batch = &items[k..(k + window).min(items.len())];
         let todo: Vec<u64> = batch
             .iter()
-            .flat_map(|&p| (0..per_point).map(move |j| p as u64 * per_point + j))
+            .flat_map(|it| it.ids(per_point, a_n))
             .filter(|&id| !run_file(dir, id).exists() && !fail_file(dir, id).exists())
             .collect();
-        bar.add(batch.len() as u64 * per_point - todo.len() as u64);
+        bar.add(batch.iter().map(|it| it.runs(a_n)).sum::<u64>() - todo.len() as u64);
         let results: Vec<Result<(), SweepError>> = pool.install(|| {
             todo.par_iter()
                 .map(|&id| {
@@ -282,8 +284,15 @@ pub fn run_sweep(exp: &Experiment, opts: &SweepOptions) -> Result<SweepReport, S
         for r in results {
             r?;
         }
-        for &p in batch {
-            commit_point(exp, dir, p, &mut progress)?;
+        for it in batch {
+            if it.whole(exp.replicates) {
+                commit_point(exp, dir, it.point, &mut progress)?;
+            } else {
+                // Part of a point another shard shares: its run files stay in `.runs` for
+                // `silos merge` to fold with the other shards' (nothing is written here).
+                progress.committed += 1;
+                save_progress(dir, &progress)?;
+            }
             k += 1;
         }
     }
@@ -301,11 +310,65 @@ pub fn run_sweep(exp: &Experiment, opts: &SweepOptions) -> Result<SweepReport, S
     })
 }
 
-fn run_file(dir: &Path, id: u64) -> PathBuf {
+/// The replicates `[first, last)` of design point `point` that a sweep (or a shard of it)
+/// runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Item {
+    pub point: usize,
+    pub first: u32,
+    pub last: u32,
+}
+
+impl Item {
+    fn runs(&self, arms: u64) -> u64 {
+        (self.last - self.first) as u64 * arms
+    }
+
+    fn whole(&self, replicates: u32) -> bool {
+        self.first == 0 && self.last == replicates
+    }
+
+    fn ids(&self, per_point: u64, arms: u64) -> impl Iterator<Item = u64> + use<> {
+        let base = self.point as u64 * per_point;
+        (self.first as u64 * arms..self.last as u64 * arms).map(move |j| base + j)
+    }
+}
+
+/// What shard `i` of `n` runs: the (point, replicate) pairs of the design, in order, cut
+/// into `n` contiguous blocks as even as can be (`i * P * R / n` up to `(i + 1) * P * R / n`),
+/// so a design with one point still splits. A shard folds the points it holds whole; the
+/// replicates of a point it shares with another shard are kept as run files for
+/// `silos merge`. Without a shard: every point, whole.
+pub fn shard_items(exp: &Experiment, shard: Option<(usize, usize)>) -> Vec<Item> {
+    let r = exp.replicates as u64;
+    let units = exp.n_points() as u64 * r;
+    let (lo, hi) = match shard {
+        None => (0, units),
+        Some((i, n)) => (
+            (i as u64 * units) / n as u64,
+            ((i as u64 + 1) * units) / n as u64,
+        ),
+    };
+    let mut items = Vec::new();
+    let mut u = lo;
+    while u < hi {
+        let p = u / r;
+        let end = ((p + 1) * r).min(hi);
+        items.push(Item {
+            point: p as usize,
+            first: (u - p * r) as u32,
+            last: (end - p * r) as u32,
+        });
+        u = end;
+    }
+    items
+}
+
+pub(crate) fn run_file(dir: &Path, id: u64) -> PathBuf {
     dir.join(".runs").join(format!("{id}.bin"))
 }
 
-fn fail_file(dir: &Path, id: u64) -> PathBuf {
+pub(crate) fn fail_file(dir: &Path, id: u64) -> PathBuf {
     dir.join(".runs").join(format!("{id}.fail"))
 }
 
@@ -315,7 +378,10 @@ fn save_progress(dir: &Path, p: &Progress) -> Result<(), SweepError> {
         .map_err(|e| io(&dir.join("progress.json"), e))
 }
 
-/// Fold one design point's runs (in run order) and append its rows to every output.
+/// Fold one design point's runs (in run order) and append its rows to every output. The
+/// runs.csv rows are written to the file as they are made (not held for the whole point), so
+/// memory stays flat however many replicates a point has; a crash before the commit leaves
+/// rows the next start cuts off.
 fn commit_point(
     exp: &Experiment,
     dir: &Path,
@@ -323,6 +389,55 @@ fn commit_point(
     progress: &mut Progress,
 ) -> Result<(), SweepError> {
     let per_point = exp.runs_per_point();
+    let runs_path = dir.join(SWEEP_FILES[1]);
+    let runs_file = OpenOptions::new()
+        .append(true)
+        .open(&runs_path)
+        .map_err(|e| io(&runs_path, e))?;
+    let mut runs_out = std::io::BufWriter::new(runs_file);
+    let (buf, failures) = fold_point(exp, &|_| dir, dir, p, &mut runs_out)?;
+    let runs_file = runs_out
+        .into_inner()
+        .map_err(|e| io(&runs_path, e.error().to_string()))?;
+    runs_file.sync_all().map_err(|e| io(&runs_path, e))?;
+    progress.failures += failures;
+    // Append, sync, then record the new lengths: a crash before the record leaves rows that
+    // the next start cuts off; a crash after it leaves run files that are deleted below.
+    for (name, text) in SWEEP_FILES.iter().zip(&buf) {
+        let path = dir.join(name);
+        let mut f = OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .map_err(|e| io(&path, e))?;
+        f.write_all(text.as_bytes()).map_err(|e| io(&path, e))?;
+        f.sync_all().map_err(|e| io(&path, e))?;
+        let len = f.metadata().map_err(|e| io(&path, e))?.len();
+        if let Some(entry) = progress.lengths.iter_mut().find(|(n, _)| n == name) {
+            entry.1 = len;
+        }
+    }
+    progress.committed += 1;
+    save_progress(dir, progress)?;
+    for j in 0..per_point {
+        let id = p as u64 * per_point + j;
+        let _ = fs::remove_file(run_file(dir, id));
+        let _ = fs::remove_file(fail_file(dir, id));
+    }
+    Ok(())
+}
+
+/// Fold design point `p` from its run files (`run_dir(id)` says which directory's `.runs`
+/// holds run `id`): the rows of every output but runs.csv, whose rows go to `runs_out` as
+/// they are made, and the number of failed runs. `dir` names the output in messages.
+pub(crate) fn fold_point<'d>(
+    exp: &Experiment,
+    run_dir: &dyn Fn(u64) -> &'d Path,
+    dir: &Path,
+    p: usize,
+    runs_out: &mut dyn Write,
+) -> Result<(Vec<String>, u64), SweepError> {
+    let per_point = exp.runs_per_point();
+    let mut failures = 0u64;
     let a_n = exp.arms.len();
     let o_n = TICK.len();
     let t_n = exp.ticks as usize;
@@ -353,7 +468,7 @@ fn commit_point(
         for a in 0..a_n {
             let id = p as u64 * per_point + rep as u64 * a_n as u64 + a as u64;
             let r = exp.run_ref(id);
-            let fail = fail_file(dir, id);
+            let fail = fail_file(run_dir(id), id);
             if fail.exists() {
                 let msg = fs::read_to_string(&fail).map_err(|e| io(&fail, e))?;
                 buf[8].push_str(&format!(
@@ -363,11 +478,11 @@ fn commit_point(
                     r.seed,
                     csv_quote(msg.trim())
                 ));
-                progress.failures += 1;
+                failures += 1;
                 outs.push(None);
                 continue;
             }
-            let path = run_file(dir, id);
+            let path = run_file(run_dir(id), id);
             let bytes = fs::read(&path).map_err(|e| io(&path, e))?;
             let out = RunOutput::decode(&bytes).ok_or_else(|| {
                 io(
@@ -377,7 +492,11 @@ fn commit_point(
             })?;
             // Run means once per run: for runs.csv, the effects and the paired effects.
             let means = out.run_means();
-            runs_row(&mut buf[1], &mut num, exp, r, &factor_values, &out, &means);
+            let mut row = String::new();
+            runs_row(&mut row, &mut num, exp, r, &factor_values, &out, &means);
+            runs_out
+                .write_all(row.as_bytes())
+                .map_err(|e| io(&dir.join(SWEEP_FILES[1]), e))?;
             outs.push(Some((out, means)));
         }
         for a in 0..a_n {
@@ -502,29 +621,7 @@ fn commit_point(
         }
     }
 
-    // Append, sync, then record the new lengths: a crash before the record leaves rows that
-    // the next start cuts off; a crash after it leaves run files that are deleted below.
-    for (name, text) in SWEEP_FILES.iter().zip(&buf) {
-        let path = dir.join(name);
-        let mut f = OpenOptions::new()
-            .append(true)
-            .open(&path)
-            .map_err(|e| io(&path, e))?;
-        f.write_all(text.as_bytes()).map_err(|e| io(&path, e))?;
-        f.sync_all().map_err(|e| io(&path, e))?;
-        let len = f.metadata().map_err(|e| io(&path, e))?.len();
-        if let Some(entry) = progress.lengths.iter_mut().find(|(n, _)| n == name) {
-            entry.1 = len;
-        }
-    }
-    progress.committed += 1;
-    save_progress(dir, progress)?;
-    for j in 0..per_point {
-        let id = p as u64 * per_point + j;
-        let _ = fs::remove_file(run_file(dir, id));
-        let _ = fs::remove_file(fail_file(dir, id));
-    }
-    Ok(())
+    Ok((buf, failures))
 }
 
 fn runs_row(

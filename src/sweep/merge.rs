@@ -2,15 +2,18 @@
 //! single-machine sweep writes, byte for byte (the manifest's times and shard aside).
 //!
 //! Every CSV row of a sweep belongs to one design point, and a single-machine sweep writes
-//! points in order; each shard writes its own points, in order, with identical rows. So the
+//! points in order. A shard runs a contiguous block of (point, replicate) pairs: it folds the
+//! points it holds whole and writes their rows, identical to a single machine's; the
+//! replicates of a point it shares with another shard stay in its `.runs` folder. So the
 //! merge reads each file's rows (as raw bytes, keeping their quoting), groups them by the
-//! `point` column and writes them out in point order.
+//! `point` column, folds every shared point from the shards' run files with the same code a
+//! single machine uses, and writes all rows out in point order.
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use super::exec::{SWEEP_FILES, SweepError};
+use super::exec::{SWEEP_FILES, SweepError, fail_file, fold_point, run_file};
 use crate::output::write_atomic;
 
 fn err(path: &Path, message: impl std::fmt::Display) -> SweepError {
@@ -102,9 +105,45 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize, SweepError> {
     }
     let exp = super::Experiment::from_sweep_dir(&dirs[0]).map_err(|e| err(&dirs[0], e))?;
     let n_points = exp.n_points();
+    let per_point = exp.runs_per_point();
+    // Points no shard folded whole: fold them from the run files the shards kept.
+    let mut whole = std::collections::BTreeSet::new();
+    for d in dirs {
+        let (_, rows) = rows_by_point(&d.join(SWEEP_FILES[0]))?;
+        whole.extend(rows.into_keys());
+    }
+    let where_is = |id: u64| -> Option<&Path> {
+        dirs.iter()
+            .map(|d| d.as_path())
+            .find(|d| run_file(d, id).exists() || fail_file(d, id).exists())
+    };
+    let mut folded: BTreeMap<u64, (Vec<String>, Vec<u8>)> = BTreeMap::new();
+    let mut missing = Vec::new();
+    for p in (0..n_points).filter(|p| !whole.contains(&(*p as u64))) {
+        let ids = p as u64 * per_point..(p as u64 + 1) * per_point;
+        if ids.clone().any(|id| where_is(id).is_none()) {
+            missing.push(p);
+            continue;
+        }
+        let lookup = |id: u64| where_is(id).expect("checked above");
+        let mut runs = Vec::new();
+        let (rows, _) = fold_point(&exp, &lookup, out, p, &mut runs)?;
+        folded.insert(p as u64, (rows, runs));
+    }
+    if !missing.is_empty() {
+        let show: Vec<String> = missing.iter().take(10).map(|p| p.to_string()).collect();
+        return Err(err(
+            out,
+            format!(
+                "{} of {n_points} design points are missing (first: {}); merge every shard",
+                missing.len(),
+                show.join(", ")
+            ),
+        ));
+    }
     let mut lengths = Vec::new();
     let mut failures = 0u64;
-    for name in SWEEP_FILES {
+    for (f, name) in SWEEP_FILES.iter().enumerate() {
         let mut header: Option<Vec<u8>> = None;
         let mut all: BTreeMap<u64, Vec<u8>> = BTreeMap::new();
         for d in dirs {
@@ -120,6 +159,9 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize, SweepError> {
                 _ => {}
             }
             for (p, r) in rows {
+                if folded.contains_key(&p) {
+                    continue;
+                }
                 if all.insert(p, r).is_some() {
                     return Err(err(
                         &d.join(name),
@@ -128,25 +170,17 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize, SweepError> {
                 }
             }
         }
-        if name == "points.csv" {
-            let missing: Vec<usize> = (0..n_points)
-                .filter(|p| !all.contains_key(&(*p as u64)))
-                .collect();
-            if !missing.is_empty() {
-                let show: Vec<String> = missing.iter().take(10).map(|p| p.to_string()).collect();
-                return Err(err(
-                    out,
-                    format!(
-                        "{} of {n_points} design points are missing (first: {}); merge every shard",
-                        missing.len(),
-                        show.join(", ")
-                    ),
-                ));
-            }
+        for (p, (rows, runs)) in &folded {
+            let r = if f == 1 {
+                runs.clone()
+            } else {
+                rows[f].as_bytes().to_vec()
+            };
+            all.insert(*p, r);
         }
         let mut bytes = header.unwrap_or_default();
         for (_, r) in all {
-            if name == "failures.csv" {
+            if *name == "failures.csv" {
                 failures += r.iter().filter(|&&b| b == b'\n').count() as u64;
             }
             bytes.extend_from_slice(&r);
