@@ -75,13 +75,40 @@ pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()>
     fs::rename(&tmp, dir.join(name))
 }
 
-/// Streams a run's per-tick rows to CSV as the run goes.
+/// Streams a run's per-tick rows to CSV as the run goes. The simulation thread only
+/// copies each tick's numbers into a recycled buffer; a writer thread formats and writes
+/// them, so CSV formatting leaves the tick loop (and overlaps with it on a second core).
+/// Rows are written in tick order, so the files are the same as if written in the loop.
 pub struct RunWriter {
     dir: PathBuf,
+    /// The open files, until the writer thread takes them at the first tick.
+    files: Option<Files>,
+    tx: Option<std::sync::mpsc::SyncSender<TickRows>>,
+    back: Option<std::sync::mpsc::Receiver<TickRows>>,
+    thread: Option<std::thread::JoinHandle<std::io::Result<Files>>>,
+    buf: String,
+}
+
+struct Files {
     ticks: TmpCsv,
     agencies: TmpCsv,
     groups: TmpCsv,
-    buf: String,
+}
+
+/// One tick's numbers, in column order (the writer adds the labels).
+#[derive(Default)]
+struct TickRows {
+    tick: u32,
+    ticks: Vec<f64>,
+    agencies: Vec<f64>,
+    groups: Vec<f64>,
+}
+
+/// What the writer thread needs to label rows: fixed for a run.
+struct Labels {
+    agencies: Vec<(String, &'static str, &'static str)>,
+    groups: Vec<String>,
+    by_needs: usize,
 }
 
 const GROUP_COLUMNS: [&str; 12] = [
@@ -98,6 +125,9 @@ const GROUP_COLUMNS: [&str; 12] = [
     "referrals_per_case",
     "share_fell_through",
 ];
+
+/// Ticks in flight between the simulation and the writer.
+const QUEUE: usize = 4;
 
 impl RunWriter {
     /// Create the output directory (if needed) and open the per-tick files.
@@ -123,9 +153,14 @@ impl RunWriter {
         )?;
         Ok(RunWriter {
             dir: dir.to_path_buf(),
-            ticks,
-            agencies,
-            groups,
+            files: Some(Files {
+                ticks,
+                agencies,
+                groups,
+            }),
+            tx: None,
+            back: None,
+            thread: None,
             buf: String::new(),
         })
     }
@@ -135,17 +170,8 @@ impl RunWriter {
         w.write_field(buf.as_bytes())
     }
 
-    fn outcomes_row(
-        w: &mut csv::Writer<BufWriter<File>>,
-        buf: &mut String,
-        tick: u32,
-        group: &str,
-        needs: &str,
-        o: &Outcomes,
-    ) -> csv::Result<()> {
-        Self::num(w, buf, tick as f64)?;
-        w.write_field(group)?;
-        w.write_field(needs)?;
+    /// The 12 numbers of a groups.csv row.
+    fn outcomes(out: &mut Vec<f64>, o: &Outcomes) {
         let arrivals = o.arrivals as f64;
         let per = |x: u64| {
             if o.arrivals > 0 {
@@ -154,7 +180,7 @@ impl RunWriter {
                 f64::NAN
             }
         };
-        for v in [
+        out.extend_from_slice(&[
             arrivals,
             o.need,
             o.need_met,
@@ -167,15 +193,60 @@ impl RunWriter {
             o.dumped as f64,
             per(o.referrals),
             per(o.fell_through),
-        ] {
-            Self::num(w, buf, v)?;
+        ]);
+    }
+
+    /// Start the writer thread with the run's labels.
+    fn start(&mut self, w: &World) {
+        let labels = Labels {
+            agencies: w
+                .agencies
+                .iter()
+                .map(|a| (a.name.clone(), a.level.as_str(), a.family.as_str()))
+                .collect(),
+            groups: w.groups.iter().map(|g| g.name.clone()).collect(),
+            by_needs: w.tally.by_needs.len(),
+        };
+        let mut files = self
+            .files
+            .take()
+            .expect("files open until the thread starts");
+        let (tx, rx) = std::sync::mpsc::sync_channel::<TickRows>(QUEUE);
+        let (back_tx, back_rx) = std::sync::mpsc::sync_channel::<TickRows>(QUEUE + 2);
+        for _ in 0..QUEUE + 1 {
+            let _ = back_tx.send(TickRows::default());
         }
-        w.write_record(None::<&[u8]>)
+        self.thread = Some(std::thread::spawn(move || -> std::io::Result<Files> {
+            let mut buf = String::new();
+            for t in rx {
+                write_rows(&mut files, &labels, &mut buf, &t).map_err(std::io::Error::other)?;
+                // Hand the buffer back for reuse; the run may have finished already.
+                let _ = back_tx.try_send(t);
+            }
+            Ok(files)
+        }));
+        self.tx = Some(tx);
+        self.back = Some(back_rx);
+    }
+
+    /// The writer thread's result: its files, or the error that stopped it.
+    fn join(&mut self) -> std::io::Result<Files> {
+        self.tx = None;
+        match self.thread.take() {
+            Some(h) => h
+                .join()
+                .map_err(|_| std::io::Error::other("the CSV writer thread panicked"))?,
+            None => self
+                .files
+                .take()
+                .ok_or_else(|| std::io::Error::other("run files already finished")),
+        }
     }
 
     /// Finish the per-tick files and write `dumping.csv` from the run's totals. The manifest
     /// is written separately (it needs the run's metadata).
     pub fn finish(mut self, w: &World) -> std::io::Result<()> {
+        let files = self.join()?;
         let mut dumping = TmpCsv::create(&self.dir, "dumping.csv")?;
         dumping.w.write_record([
             "sender",
@@ -204,46 +275,93 @@ impl RunWriter {
             }
         }
         dumping.finish()?;
-        self.ticks.finish()?;
-        self.agencies.finish()?;
-        self.groups.finish()
+        files.ticks.finish()?;
+        files.agencies.finish()?;
+        files.groups.finish()
     }
 
-    fn write_tick(&mut self, w: &World) -> csv::Result<()> {
-        let b = &mut self.buf;
-        Self::num(&mut self.ticks.w, b, w.tick as f64)?;
-        for o in TICK {
-            Self::num(&mut self.ticks.w, b, (o.value)(w))?;
+    /// Copy this tick's numbers and hand them to the writer thread.
+    fn send_tick(&mut self, w: &World) -> std::io::Result<()> {
+        if self.thread.is_none() {
+            self.start(w);
         }
-        self.ticks.w.write_record(None::<&[u8]>)?;
-
-        for (i, a) in w.agencies.iter().enumerate() {
-            let aw = &mut self.agencies.w;
-            Self::num(aw, b, w.tick as f64)?;
-            aw.write_field(&a.name)?;
-            aw.write_field(a.level.as_str())?;
-            aw.write_field(a.family.as_str())?;
-            for o in AGENCY {
-                Self::num(aw, b, (o.value)(w, i))?;
-            }
-            aw.write_record(None::<&[u8]>)?;
+        let mut t = self
+            .back
+            .as_ref()
+            .and_then(|b| b.recv().ok())
+            .unwrap_or_default();
+        t.tick = w.tick;
+        t.ticks.clear();
+        t.ticks.extend(TICK.iter().map(|o| (o.value)(w)));
+        t.agencies.clear();
+        for i in 0..w.agencies.len() {
+            t.agencies.extend(AGENCY.iter().map(|o| (o.value)(w, i)));
         }
-
-        let gw = &mut self.groups.w;
-        for (g, grp) in w.groups.iter().enumerate() {
-            Self::outcomes_row(gw, b, w.tick, &grp.name, "all", &w.tally.groups[g])?;
+        t.groups.clear();
+        for g in 0..w.groups.len() {
+            Self::outcomes(&mut t.groups, &w.tally.groups[g]);
         }
         for k in 1..w.tally.by_needs.len() {
-            Self::outcomes_row(gw, b, w.tick, "all", &k.to_string(), &w.tally.by_needs[k])?;
+            Self::outcomes(&mut t.groups, &w.tally.by_needs[k]);
+        }
+        let sent = self.tx.as_ref().map(|tx| tx.send(t));
+        if let Some(Err(_)) = sent {
+            // The writer stopped: report its error.
+            return Err(match self.join() {
+                Err(e) => e,
+                Ok(_) => std::io::Error::other("the CSV writer thread stopped"),
+            });
         }
         Ok(())
     }
 }
 
+/// Format and write one tick's rows (on the writer thread).
+fn write_rows(f: &mut Files, l: &Labels, b: &mut String, t: &TickRows) -> csv::Result<()> {
+    let num = RunWriter::num;
+    num(&mut f.ticks.w, b, t.tick as f64)?;
+    for &v in &t.ticks {
+        num(&mut f.ticks.w, b, v)?;
+    }
+    f.ticks.w.write_record(None::<&[u8]>)?;
+    let k = AGENCY.len();
+    for (i, (name, level, family)) in l.agencies.iter().enumerate() {
+        let aw = &mut f.agencies.w;
+        num(aw, b, t.tick as f64)?;
+        aw.write_field(name)?;
+        aw.write_field(level)?;
+        aw.write_field(family)?;
+        for &v in &t.agencies[i * k..(i + 1) * k] {
+            num(aw, b, v)?;
+        }
+        aw.write_record(None::<&[u8]>)?;
+    }
+    let c = GROUP_COLUMNS.len();
+    let mut row = 0;
+    let mut group_row = |group: &str, needs: &str, b: &mut String| -> csv::Result<()> {
+        let gw = &mut f.groups.w;
+        num(gw, b, t.tick as f64)?;
+        gw.write_field(group)?;
+        gw.write_field(needs)?;
+        for &v in &t.groups[row * c..(row + 1) * c] {
+            num(gw, b, v)?;
+        }
+        row += 1;
+        gw.write_record(None::<&[u8]>)
+    };
+    for g in &l.groups {
+        group_row(g, "all", b)?;
+    }
+    for k in 1..l.by_needs {
+        group_row("all", &k.to_string(), b)?;
+    }
+    Ok(())
+}
+
 impl Observer for RunWriter {
     type Error = std::io::Error;
     fn observe(&mut self, w: &World) -> Result<(), std::io::Error> {
-        self.write_tick(w).map_err(std::io::Error::other)
+        self.send_tick(w)
     }
 }
 

@@ -76,6 +76,27 @@ pub fn motives(w: &World, m: usize, i: usize) -> [f64; 5] {
 /// Count, over members of live mechanisms, which motive weighs most (members with no
 /// positive motive are not counted).
 pub fn motive_counts(w: &World) -> [u32; 5] {
+    cached(w).0
+}
+
+/// The challenge counts of this tick (see `count_challenges`), computed once a tick.
+pub fn challenge_counts(w: &World) -> [u32; 5] {
+    cached(w).1
+}
+
+/// Both counts for the world's current tick: computed on the first call in a tick and kept,
+/// so the ten observables that read them cost one pass, not ten.
+fn cached(w: &World) -> ([u32; 5], [u32; 5]) {
+    let (t, m, c) = w.pattern_cache.get();
+    if t == w.tick {
+        return (m, c);
+    }
+    let v = (count_motives(w), count_challenges(w));
+    w.pattern_cache.set((w.tick, v.0, v.1));
+    v
+}
+
+fn count_motives(w: &World) -> [u32; 5] {
     let mut c = [0u32; 5];
     for m in 0..w.mechanisms.len() {
         let mech = &w.mechanisms[m];
@@ -110,7 +131,7 @@ pub fn motive_counts(w: &World) -> [u32; 5] {
 ///   (M-L203);
 /// - dominance: live forums whose agenda leans toward their most powerful member's groups
 ///   (M-L204).
-pub fn challenge_counts(w: &World) -> [u32; 5] {
+fn count_challenges(w: &World) -> [u32; 5] {
     let n = w.n_agencies();
     let mut c = [0u32; 5];
     for m in 0..w.mechanisms.len() {

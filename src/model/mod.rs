@@ -283,6 +283,9 @@ pub struct Case {
 #[derive(Debug, Clone)]
 pub struct World {
     pub tick: u32,
+    /// Output only: Moseley's Table 4 and 5 counts of the tick they were computed in
+    /// (`patterns.rs`), so the observables that read them cost one pass a tick.
+    pub pattern_cache: std::cell::Cell<(u32, [u32; 5], [u32; 5])>,
     pub dims: Vec<String>,
     pub params: crate::scenario::ModelParams,
     pub power_weights: crate::scenario::PowerWeights,
@@ -521,6 +524,7 @@ impl World {
 
         let mut w = World {
             tick: 0,
+            pattern_cache: std::cell::Cell::new((u32::MAX, [0; 5], [0; 5])),
             dims: s.dimensions.clone(),
             params: s.model.clone(),
             power_weights: s.power.clone(),
