@@ -1,5 +1,9 @@
 //! Engine speed: one full run of the default scenario (120 monthly ticks, 23 agencies) under
-//! each behaviour, reported as ticks per second. Run with `cargo bench --bench engine`.
+//! each behaviour, reported as ticks per second; one tick of it; and a national run
+//! (`scenarios/national.toml` cut to 10 localities, 24 ticks) at 1 and 2 threads, reported as
+//! cases per second, whose ratio is the speed-up of stepping localities in parallel. Run with
+//! `cargo bench --bench engine`. Scaling over 10, 100 and 300 localities is measured on whole
+//! `silos run` commands (docs/scaling.md), too long for criterion's repetitions.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use silos::engine::{self, BehaviourChoice, NoObserver, Simulation};
@@ -41,5 +45,48 @@ fn step_only(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, run_default, step_only);
+fn national(c: &mut Criterion) {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/national.toml"
+    ))
+    .unwrap();
+    let o = silos::overrides::Override::parse("localities.count=10").unwrap();
+    let s = Scenario::from_toml_str_with(&text, "national.toml", &[o]).unwrap();
+    let ticks = 24;
+    // Cases per run, for the throughput: the same at any thread count.
+    let cases: u64 = {
+        let mut n = silos::national::National::new(&s, 1, BehaviourChoice::Mixed);
+        for _ in 0..ticks {
+            n.step().unwrap();
+        }
+        n.localities
+            .iter()
+            .map(|l| l.world.tally.run.arrivals)
+            .sum()
+    };
+    let mut group = c.benchmark_group("national_10_localities_24_ticks");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(cases));
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        group.bench_function(format!("{threads}_threads"), |bench| {
+            bench.iter(|| {
+                pool.install(|| {
+                    let mut n = silos::national::National::new(&s, 1, BehaviourChoice::Mixed);
+                    for _ in 0..ticks {
+                        n.step().unwrap();
+                    }
+                    std::hint::black_box(n.tick)
+                })
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, run_default, step_only, national);
 criterion_main!(benches);

@@ -160,6 +160,15 @@ impl Simulation {
         }
     }
 
+    /// Draw media shocks and the centre's choices (which group each initiative targets)
+    /// from streams seeded by `national_seed`, the same in every locality of a national run:
+    /// those draws depend only on the scenario's parameters, so every locality sees the same
+    /// shocks and initiatives.
+    pub fn share_national_streams(&mut self, national_seed: u64) {
+        self.streams.shocks = rng::stream(national_seed, Stream::Shocks);
+        self.streams.centre = rng::stream(national_seed, Stream::Centre);
+    }
+
     pub fn rules(&self) -> &[Box<dyn Behaviour>] {
         &self.rules
     }

@@ -29,6 +29,7 @@ pub mod error;
 pub mod levers;
 pub mod metrics;
 pub mod model;
+pub mod national;
 pub mod output;
 pub mod overrides;
 pub mod patterns;

@@ -269,6 +269,10 @@ struct RunArgs {
     /// Print nothing but errors.
     #[arg(long, short)]
     quiet: bool,
+    /// Worker threads for a national run's localities (default, or 0: all cores). The output
+    /// is the same whatever the count.
+    #[arg(long)]
+    threads: Option<usize>,
 }
 
 fn parse_set(s: &str) -> Result<Override, String> {
@@ -300,6 +304,7 @@ fn main() {
             set: Vec::new(),
             no_plots: false,
             quiet: false,
+            threads: None,
         }),
         Some(Command::Run(args)) => run(args),
         Some(Command::Check { scenario, set }) => check(&scenario, &set),
@@ -593,6 +598,20 @@ fn check(path: &Path, set: &[Override]) -> Result<()> {
         s.ticks,
         s.seed
     );
+    if let Some(l) = &s.localities {
+        println!(
+            "  a national template: {} localities (arrivals x {}-{}, local budgets x {}-{}{}); `silos run` steps them in parallel",
+            l.count,
+            l.arrivals.low,
+            l.arrivals.high,
+            l.income.low,
+            l.income.high,
+            l.bp_share.map_or(String::new(), |b| format!(
+                ", bp share {}-{}",
+                b.low, b.high
+            ))
+        );
+    }
     Ok(())
 }
 
@@ -630,6 +649,9 @@ fn run(args: RunArgs) -> Result<()> {
         .unwrap_or_else(|| PathBuf::from("output").join(&scenario.name));
     let started = output::now_rfc3339();
     let clock = Instant::now();
+    if scenario.localities.is_some() {
+        return national_run(&args, &scenario, &scenario_name, &bytes, seed, ticks, &out);
+    }
     let mut sim = Simulation::new(&scenario, seed, args.behaviour);
     let mut writer = RunWriter::create(&out)
         .with_context(|| format!("{}: cannot create output files", out.display()))?;
@@ -679,6 +701,95 @@ fn run(args: RunArgs) -> Result<()> {
                 out.join("report.html").display()
             );
         }
+    }
+    Ok(())
+}
+
+/// `silos run` on a scenario with `[localities]`: every locality stepped in parallel, then
+/// the central phase, tick by tick (`national.rs`).
+fn national_run(
+    args: &RunArgs,
+    scenario: &silos::scenario::Scenario,
+    scenario_name: &str,
+    bytes: &[u8],
+    seed: u64,
+    ticks: u32,
+    out: &Path,
+) -> Result<()> {
+    let started = output::now_rfc3339();
+    let clock = Instant::now();
+    let pool = pool(args.threads)?;
+    let n_loc = scenario.localities.as_ref().map_or(1, |l| l.count) as usize;
+    if !args.quiet {
+        eprintln!(
+            "silos run: national, {n_loc} localities x {} agencies, {ticks} ticks, {} threads; writing {}",
+            scenario.agencies.len(),
+            pool.current_num_threads(),
+            out.display()
+        );
+    }
+    let mut writer = output::NationalWriter::create(out, n_loc)
+        .with_context(|| format!("{}: cannot create output files", out.display()))?;
+    let mut nat = pool.install(|| silos::national::National::new(scenario, seed, args.behaviour));
+    let bar = (!args.quiet && std::io::IsTerminal::is_terminal(&std::io::stderr())).then(|| {
+        let b = indicatif::ProgressBar::new(ticks as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template(
+                "silos run: tick {pos}/{len} {bar:30} {elapsed} (eta {eta})",
+            )
+            .expect("valid template"),
+        );
+        b
+    });
+    for _ in 0..ticks {
+        pool.install(|| nat.step())
+            .with_context(|| format!("national run of {scenario_name} with seed {seed}"))?;
+        writer
+            .observe(&nat)
+            .with_context(|| format!("{}: cannot write ticks.csv", out.display()))?;
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    }
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    writer
+        .finish(&nat)
+        .with_context(|| format!("{}: cannot write output", out.display()))?;
+    let cases: u64 = nat
+        .localities
+        .iter()
+        .map(|s| s.world.tally.run.arrivals)
+        .sum();
+    let secs = clock.elapsed().as_secs_f64();
+    let manifest = serde_json::json!({
+        "silos_version": env!("CARGO_PKG_VERSION"),
+        "scenario": {
+            "name": scenario.name,
+            "path": scenario_name,
+            "sha256": output::sha256_hex(bytes),
+        },
+        "seed": seed,
+        "ticks": ticks,
+        "behaviour": args.behaviour.as_str(),
+        "overrides": args.set.iter().map(|o| o.text.clone()).collect::<Vec<_>>(),
+        "localities": n_loc,
+        "agencies_per_locality": scenario.agencies.len(),
+        "seed_rule": "locality k's streams: derive_seed(seed, k + 1, LOCALITY) (src/national.rs); shocks and initiatives: national streams from the seed",
+        "files": output::NATIONAL_FILES,
+        "started": started,
+        "finished": output::now_rfc3339(),
+    });
+    let text = serde_json::to_string_pretty(&manifest)? + "\n";
+    output::write_atomic(out, "manifest.json", text.as_bytes())
+        .with_context(|| format!("{}: cannot write manifest.json", out.display()))?;
+    if !args.quiet {
+        println!(
+            "silos run: {n_loc} localities, {ticks} ticks, {cases} cases in {secs:.1}s ({:.0} cases/s); wrote {} (ticks.csv per locality and their mean, localities.csv)",
+            cases as f64 / secs.max(1e-9),
+            out.display()
+        );
     }
     Ok(())
 }

@@ -407,6 +407,107 @@ pub fn rfc3339(secs: i64) -> String {
     )
 }
 
+/// A national run's files (`national.rs`): `ticks.csv` with a `locality` column (one row
+/// per locality per tick, then a row `mean`, the unweighted mean over localities) and, at
+/// the end, `localities.csv` (each locality's draws and the run mean of every observable).
+/// agencies.csv and groups.csv are not written for national runs.
+pub struct NationalWriter {
+    dir: PathBuf,
+    ticks: TmpCsv,
+    /// Sum over ticks of each locality's observables (run means at the end).
+    sums: Vec<crate::sweep::stats::Acc>,
+    values: Vec<f64>,
+    buf: String,
+}
+
+/// The files a national run writes.
+pub const NATIONAL_FILES: [&str; 3] = ["ticks.csv", "localities.csv", "manifest.json"];
+
+impl NationalWriter {
+    pub fn create(dir: &Path, n_localities: usize) -> std::io::Result<NationalWriter> {
+        fs::create_dir_all(dir)?;
+        let mut ticks = TmpCsv::create(dir, "ticks.csv")?;
+        ticks.w.write_field("tick")?;
+        ticks.w.write_field("locality")?;
+        for o in TICK {
+            ticks.w.write_field(o.name)?;
+        }
+        ticks.w.write_record(None::<&[u8]>)?;
+        Ok(NationalWriter {
+            dir: dir.to_path_buf(),
+            ticks,
+            sums: vec![crate::sweep::stats::Acc::default(); n_localities * TICK.len()],
+            values: vec![0.0; n_localities * TICK.len()],
+            buf: String::new(),
+        })
+    }
+
+    /// Write this tick's rows.
+    pub fn observe(&mut self, n: &crate::national::National) -> std::io::Result<()> {
+        let k = TICK.len();
+        for (out, sim) in self.values.chunks_mut(k).zip(&n.localities) {
+            for (v, o) in out.iter_mut().zip(TICK) {
+                *v = (o.value)(&sim.world);
+            }
+        }
+        let b = &mut self.buf;
+        let w = &mut self.ticks.w;
+        let tick = n.localities.first().map_or(0, |s| s.world.tick);
+        let nl = n.localities.len();
+        for l in 0..nl {
+            RunWriter::num(w, b, tick as f64).map_err(std::io::Error::other)?;
+            w.write_field(l.to_string())?;
+            for j in 0..k {
+                let v = self.values[l * k + j];
+                self.sums[l * k + j].push(v);
+                RunWriter::num(w, b, v).map_err(std::io::Error::other)?;
+            }
+            w.write_record(None::<&[u8]>)?;
+        }
+        RunWriter::num(w, b, tick as f64).map_err(std::io::Error::other)?;
+        w.write_field("mean")?;
+        for j in 0..k {
+            let mut a = crate::sweep::stats::Acc::default();
+            for l in 0..nl {
+                a.push(self.values[l * k + j]);
+            }
+            RunWriter::num(w, b, a.mean()).map_err(std::io::Error::other)?;
+        }
+        w.write_record(None::<&[u8]>)?;
+        Ok(())
+    }
+
+    /// Finish `ticks.csv` and write `localities.csv`.
+    pub fn finish(mut self, n: &crate::national::National) -> std::io::Result<()> {
+        self.ticks.finish()?;
+        let mut loc = TmpCsv::create(&self.dir, "localities.csv")?;
+        loc.w.write_record(
+            [
+                "locality",
+                "arrivals_multiplier",
+                "income_multiplier",
+                "bp_share",
+            ]
+            .iter()
+            .copied()
+            .chain(TICK.iter().map(|o| o.name)),
+        )?;
+        let k = TICK.len();
+        for (l, d) in n.draws.iter().enumerate() {
+            loc.w.write_field(l.to_string())?;
+            for v in [d.arrivals, d.income, d.bp_share] {
+                RunWriter::num(&mut loc.w, &mut self.buf, v).map_err(std::io::Error::other)?;
+            }
+            for j in 0..k {
+                RunWriter::num(&mut loc.w, &mut self.buf, self.sums[l * k + j].mean())
+                    .map_err(std::io::Error::other)?;
+            }
+            loc.w.write_record(None::<&[u8]>)?;
+        }
+        loc.finish()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

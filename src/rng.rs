@@ -25,6 +25,8 @@ pub enum Stream {
     Enforcement = 6,
     /// Sampling an experiment's design (Latin hypercube), from the master seed.
     Design = 7,
+    /// A national run's draws: each locality's variation (`national.rs`).
+    Localities = 8,
 }
 
 /// First stream number of the per-agency decision streams.

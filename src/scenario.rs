@@ -282,6 +282,20 @@ mod raw {
         pub agencies: Vec<Agency>,
         #[serde(default)]
         pub mechanisms: Vec<Mechanism>,
+        #[serde(default)]
+        pub localities: Option<Localities>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Localities {
+        pub count: u32,
+        #[serde(default)]
+        pub arrivals: Option<super::Span>,
+        #[serde(default)]
+        pub income: Option<super::Span>,
+        #[serde(default)]
+        pub bp_share: Option<super::Span>,
     }
 
     #[derive(Debug, Deserialize)]
@@ -810,6 +824,31 @@ pub struct Scenario {
     pub mechanisms: Vec<MechanismSpec>,
     /// The centre and the policy levers (`[levers]`, `[centre]`).
     pub levers: Levers,
+    /// `[localities]`: the arena is a template instantiated this many times under one
+    /// centre (a national run, `national.rs`); `None` for a single locality.
+    pub localities: Option<Localities>,
+}
+
+/// A range `{ low, high }` from which each locality draws a value uniformly.
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Span {
+    pub low: f64,
+    pub high: f64,
+}
+
+/// `[localities]`, validated: how many localities, and the variation each draws from the
+/// run's seed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Localities {
+    pub count: u32,
+    /// Multiplier on every client group's arrivals (population and deprivation).
+    pub arrivals: Span,
+    /// Multiplier on local agencies' income and reserves (budgets).
+    pub income: Span,
+    /// Share of bureaucratic politics in the population (the behaviour mix); `None` keeps
+    /// the scenario's `[population]`.
+    pub bp_share: Option<Span>,
 }
 
 #[derive(Debug, Clone)]
@@ -1385,7 +1424,12 @@ impl Validator<'_> {
             &group_names,
         )?;
 
+        let localities = match &raw.localities {
+            None => None,
+            Some(l) => Some(self.localities(l, population.is_some())?),
+        };
         Ok(Scenario {
+            localities,
             name: meta.name,
             description: meta.description,
             ticks: meta.ticks,
@@ -1400,6 +1444,57 @@ impl Validator<'_> {
             agencies,
             mechanisms,
             levers,
+        })
+    }
+
+    fn localities(
+        &self,
+        l: &raw::Localities,
+        has_population: bool,
+    ) -> Result<Localities, ScenarioError> {
+        if l.count == 0 {
+            return Err(self.err("localities.count", 0, "a whole number of at least 1"));
+        }
+        let span =
+            |field: &str, s: Option<Span>, lo: f64, hi: f64| -> Result<Span, ScenarioError> {
+                let s = s.unwrap_or(Span {
+                    low: 1.0,
+                    high: 1.0,
+                });
+                if !(s.low.is_finite()
+                    && s.high.is_finite()
+                    && lo <= s.low
+                    && s.low <= s.high
+                    && s.high <= hi)
+                {
+                    return Err(self.err(
+                        field,
+                        format!("{{ low = {}, high = {} }}", s.low, s.high),
+                        format!("{{ low, high }} with {lo} <= low <= high <= {hi}"),
+                    ));
+                }
+                Ok(s)
+            };
+        let arrivals = span("localities.arrivals", l.arrivals, 0.0, 100.0)?;
+        let income = span("localities.income", l.income, 0.0, 100.0)?;
+        let bp_share = match l.bp_share {
+            None => None,
+            Some(s) => {
+                if !has_population {
+                    return Err(self.err(
+                        "localities.bp_share",
+                        format!("{{ low = {}, high = {} }}", s.low, s.high),
+                        "a [population] table as well (the share replaces its bp share)",
+                    ));
+                }
+                Some(span("localities.bp_share", Some(s), 0.0, 1.0)?)
+            }
+        };
+        Ok(Localities {
+            count: l.count,
+            arrivals,
+            income,
+            bp_share,
         })
     }
 

@@ -1,0 +1,183 @@
+//! National runs: many localities under one centre, stepped in parallel. The output is a
+//! pure function of (scenario, seed) whatever the thread count; localities draw their own
+//! variation and streams; shocks are national; central departments see all localities.
+
+mod common;
+
+use silos::engine::BehaviourChoice;
+use silos::national::National;
+use silos::scenario::{Level, Scenario};
+
+fn small_national(count: u32) -> Scenario {
+    let text = std::fs::read_to_string(common::fixture_path("small.toml")).unwrap()
+        + &format!(
+            "\n[localities]\ncount = {count}\narrivals = {{ low = 0.5, high = 1.5 }}\n\
+             income = {{ low = 0.8, high = 1.2 }}\nbp_share = {{ low = 0.2, high = 0.8 }}\n"
+        );
+    Scenario::from_toml_str(&text, "small-national.toml").unwrap()
+}
+
+fn run(s: &Scenario, seed: u64, threads: usize, ticks: u32) -> National {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    pool.install(|| {
+        let mut n = National::new(s, seed, BehaviourChoice::Mixed);
+        for _ in 0..ticks {
+            // Each locality's step checks its invariants (cases, money, staff).
+            n.step().expect("invariants hold in every locality");
+        }
+        n
+    })
+}
+
+#[test]
+fn a_national_run_is_the_same_at_one_and_two_threads() {
+    let s = small_national(6);
+    let (a, b) = (run(&s, 7, 1, 12), run(&s, 7, 2, 12));
+    assert_eq!(a.draws, b.draws);
+    for (x, y) in a.localities.iter().zip(&b.localities) {
+        let (wx, wy) = (&x.world, &y.world);
+        assert_eq!(wx.tally.run.arrivals, wy.tally.run.arrivals);
+        assert_eq!(wx.tally.run.served, wy.tally.run.served);
+        for i in 0..wx.n_agencies() {
+            assert_eq!(wx.reserves(i), wy.reserves(i));
+        }
+    }
+}
+
+#[test]
+fn localities_differ_but_share_the_national_shocks() {
+    let s = small_national(5);
+    let n = run(&s, 3, 2, 24);
+    // Draws lie in their ranges and differ between localities.
+    for d in &n.draws {
+        assert!((0.5..=1.5).contains(&d.arrivals) && (0.8..=1.2).contains(&d.income));
+        assert!((0.2..=0.8).contains(&d.bp_share));
+    }
+    assert!(n.draws.windows(2).all(|w| w[0] != w[1]));
+    // Their own streams: different case histories.
+    let arrivals: Vec<u64> = n
+        .localities
+        .iter()
+        .map(|l| l.world.tally.run.arrivals)
+        .collect();
+    assert!(arrivals.windows(2).any(|w| w[0] != w[1]), "{arrivals:?}");
+    // National shocks: every locality's groups carry the same salience.
+    let sal = |k: usize| -> Vec<f64> {
+        n.localities[k]
+            .world
+            .groups
+            .iter()
+            .map(|g| g.salience)
+            .collect()
+    };
+    for k in 1..n.localities.len() {
+        assert_eq!(sal(0), sal(k), "locality {k}");
+    }
+    // The same scenario and seed give the same draws; another seed other draws.
+    assert_eq!(silos::national::draws(&s, 3), n.draws);
+    assert_ne!(silos::national::draws(&s, 4), n.draws);
+}
+
+#[test]
+fn central_departments_see_all_their_localities() {
+    let text = silos::scenario::DEFAULT_SCENARIO.to_string()
+        + "\n[localities]\ncount = 3\narrivals = { low = 0.3, high = 1.7 }\n";
+    let s = Scenario::from_toml_str(&text, "default-national").unwrap();
+    let central: Vec<usize> = (0..s.agencies.len())
+        .filter(|&i| s.agencies[i].level == Level::Central)
+        .collect();
+    assert!(!central.is_empty());
+    let n = run(&s, 11, 2, 3);
+    let ng = s.groups.len();
+    for &i in &central {
+        for g in 0..ng {
+            let b0 = n.localities[0].world.beliefs.need[i * ng + g];
+            for l in &n.localities[1..] {
+                assert_eq!(
+                    l.world.beliefs.need[i * ng + g],
+                    b0,
+                    "central {i}, group {g}"
+                );
+            }
+        }
+    }
+    // A local agency's beliefs stay its locality's own.
+    let local = (0..s.agencies.len())
+        .find(|&i| s.agencies[i].level != Level::Central)
+        .unwrap();
+    let beliefs: Vec<f64> = n
+        .localities
+        .iter()
+        .map(|l| l.world.beliefs.need[local * ng])
+        .collect();
+    assert!(beliefs.windows(2).any(|w| w[0] != w[1]), "{beliefs:?}");
+}
+
+#[test]
+fn bad_localities_get_clear_errors() {
+    let base = std::fs::read_to_string(common::fixture_path("small.toml")).unwrap();
+    for (extra, want) in [
+        ("count = 0", "localities.count"),
+        (
+            "count = 2\narrivals = { low = 2.0, high = 1.0 }",
+            "localities.arrivals",
+        ),
+        (
+            "count = 2\nbp_share = { low = 0.2, high = 1.5 }",
+            "localities.bp_share",
+        ),
+        ("count = 2\nsize = 3", "unknown field"),
+    ] {
+        let text = format!("{base}\n[localities]\n{extra}\n");
+        let e = Scenario::from_toml_str(&text, "x.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(want), "{extra}: {e}");
+    }
+}
+
+/// Through the CLI: the shipped national scenario, cut to 4 localities and 6 ticks, writes
+/// byte-identical files at 1 and 2 threads, with a locality column and a mean row.
+#[test]
+fn the_national_scenario_runs_from_the_cli_identically_at_any_thread_count() {
+    let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    for (t, d) in dirs.iter().enumerate() {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_silos"))
+            .args([
+                "run",
+                "scenarios/national.toml",
+                "--set",
+                "localities.count=4",
+                "--ticks",
+                "6",
+                "--threads",
+                &(t + 1).to_string(),
+                "--no-plots",
+                "--quiet",
+                "--out",
+            ])
+            .arg(d.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    for f in ["ticks.csv", "localities.csv"] {
+        let a = std::fs::read(dirs[0].path().join(f)).unwrap();
+        let b = std::fs::read(dirs[1].path().join(f)).unwrap();
+        assert!(a == b, "{f} differs between 1 and 2 threads");
+    }
+    let ticks = std::fs::read_to_string(dirs[0].path().join("ticks.csv")).unwrap();
+    assert!(ticks.starts_with("tick,locality,arrivals,"));
+    // 6 ticks x (4 localities + the mean row), plus the header.
+    assert_eq!(ticks.lines().count(), 1 + 6 * 5);
+    assert!(ticks.lines().nth(5).unwrap().starts_with("1,mean,"));
+    let loc = std::fs::read_to_string(dirs[0].path().join("localities.csv")).unwrap();
+    assert_eq!(loc.lines().count(), 5);
+}
