@@ -181,3 +181,58 @@ fn the_national_scenario_runs_from_the_cli_identically_at_any_thread_count() {
     let loc = std::fs::read_to_string(dirs[0].path().join("localities.csv")).unwrap();
     assert_eq!(loc.lines().count(), 5);
 }
+
+/// A sweep of a national scenario runs each run as a national run (one at a time per
+/// worker): the run's totals are the localities' sums, and the files are the same at 1 and
+/// 2 threads.
+#[test]
+fn sweeps_of_national_scenarios_run_national_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(common::fixture_path("small.toml")).unwrap()
+        + "\n[localities]\ncount = 3\narrivals = { low = 0.5, high = 1.5 }\n";
+    std::fs::write(dir.path().join("nat.toml"), &text).unwrap();
+    let f = dir.path().join("e.toml");
+    std::fs::write(
+        &f,
+        "[experiment]\nname = \"n\"\nscenario = \"nat.toml\"\nreplicates = 2\nmaster_seed = 5\n\
+         ticks = 6\nreference_arm = \"ra\"\n\n[[arms]]\nname = \"ra\"\nbehaviour = \"ra\"\n\n\
+         [[arms]]\nname = \"bp\"\nbehaviour = \"bp\"\n",
+    )
+    .unwrap();
+    let exp = silos::sweep::Experiment::from_path(&f).unwrap();
+    let r = exp.run_ref(0);
+    let out = silos::sweep::run::run_one(&exp, r).unwrap();
+    let s = exp.scenario_for(r.point, r.arm).unwrap();
+    let mut n = National::new(&s, r.seed, exp.arms[r.arm].choice);
+    for _ in 0..6 {
+        n.step().unwrap();
+    }
+    let total: u64 = n
+        .localities
+        .iter()
+        .map(|l| l.world.tally.run.arrivals)
+        .sum();
+    assert_eq!(
+        out.cumulative[0], total as f64,
+        "total arrivals over localities"
+    );
+    let outs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    for (t, d) in outs.iter().enumerate() {
+        silos::sweep::run_sweep(
+            &exp,
+            &silos::sweep::SweepOptions {
+                out: d.path().to_path_buf(),
+                threads: Some(t + 1),
+                shard: None,
+                progress: false,
+                fail_runs: Vec::new(),
+            },
+        )
+        .unwrap();
+    }
+    for file in silos::sweep::exec::SWEEP_FILES {
+        let a = std::fs::read(outs[0].path().join(file)).unwrap();
+        let b = std::fs::read(outs[1].path().join(file)).unwrap();
+        assert!(a == b, "{file} differs between 1 and 2 threads");
+    }
+}

@@ -128,6 +128,14 @@ impl Observer for SweepObserver {
         for o in TICK {
             self.tick_values.push((o.value)(w));
         }
+        self.observe_agencies(w);
+        Ok(())
+    }
+}
+
+impl SweepObserver {
+    /// Agency averages and forum agendas (a national run feeds every locality's world).
+    fn observe_agencies(&mut self, w: &World) {
         let k = AGENCY.len();
         for i in 0..w.n_agencies() {
             for (j, o) in AGENCY.iter().enumerate() {
@@ -146,8 +154,77 @@ impl Observer for SweepObserver {
                 acc.push(s / n);
             }
         }
-        Ok(())
     }
+}
+
+/// A national scenario (`[localities]`) in a sweep: the run's tick observables are the
+/// unweighted means over localities (as the `mean` rows of a national run's ticks.csv), its
+/// agency and agenda averages are over localities and ticks (agencies of the template), its
+/// totals and dumping counts are sums over localities. One national run is held at a time
+/// per worker.
+fn run_national(
+    s: &crate::scenario::Scenario,
+    seed: u64,
+    choice: crate::engine::BehaviourChoice,
+    ticks: u32,
+) -> Result<RunOutput, String> {
+    let mut nat = crate::national::National::new(s, seed, choice);
+    let n = s.agencies.len();
+    let mut obs = SweepObserver {
+        tick_values: Vec::with_capacity(ticks as usize * TICK.len()),
+        agency: vec![Acc::default(); n * AGENCY.len()],
+        agenda: vec![Acc::default(); s.groups.len()],
+    };
+    for _ in 0..ticks {
+        nat.step().map_err(|e| e.to_string())?;
+        for o in TICK {
+            let mut a = Acc::default();
+            for l in &nat.localities {
+                a.push((o.value)(&l.world));
+            }
+            obs.tick_values.push(a.mean());
+        }
+        for l in &nat.localities {
+            obs.observe_agencies(&l.world);
+        }
+    }
+    let mut cumulative = vec![0.0; CUMULATIVE.len()];
+    let mut dumping = vec![0.0; n * n * 3];
+    let mut need_share = vec![0.0; s.groups.len()];
+    let nl = nat.localities.len() as f64;
+    for l in &nat.localities {
+        let w = &l.world;
+        let t = &w.tally.run;
+        for (c, v) in cumulative.iter_mut().zip([
+            t.arrivals as f64,
+            t.served as f64,
+            t.partly_served as f64,
+            t.fell_through as f64,
+            t.need,
+            t.need_met,
+            t.referrals as f64,
+            t.dumped as f64,
+        ]) {
+            *c += v;
+        }
+        for k in 0..n * n {
+            dumping[3 * k] += w.tally.referrals[k] as f64;
+            dumping[3 * k + 1] += w.tally.dumped[k] as f64;
+            dumping[3 * k + 2] += w.tally.dumped_cost_matrix[k];
+        }
+        for (x, g) in need_share.iter_mut().zip(&w.groups) {
+            *x += g.need_share / nl;
+        }
+    }
+    Ok(RunOutput {
+        ticks,
+        tick_values: obs.tick_values,
+        cumulative,
+        agency_means: obs.agency.iter().map(Acc::mean).collect(),
+        dumping,
+        agenda: obs.agenda.iter().map(Acc::mean).collect(),
+        need_share,
+    })
 }
 
 /// Run one run of the experiment. A broken invariant or a panic comes back as an error
@@ -169,6 +246,9 @@ pub fn run_scenario(
 ) -> Result<RunOutput, String> {
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(
         || -> Result<RunOutput, String> {
+            if s.localities.is_some() {
+                return run_national(s, seed, choice, ticks);
+            }
             let mut sim = Simulation::new(s, seed, choice);
             let n = s.agencies.len();
             let mut obs = SweepObserver {
