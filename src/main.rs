@@ -784,6 +784,15 @@ fn national_run(
     let text = serde_json::to_string_pretty(&manifest)? + "\n";
     output::write_atomic(out, "manifest.json", text.as_bytes())
         .with_context(|| format!("{}: cannot write manifest.json", out.display()))?;
+    #[cfg(feature = "plots")]
+    if !args.no_plots {
+        let charts = silos::plot::national_charts(out)?;
+        if !args.quiet {
+            for c in &charts {
+                println!("  drew {}", c.png.display());
+            }
+        }
+    }
     if !args.quiet {
         println!(
             "silos run: {n_loc} localities, {ticks} ticks, {cases} cases in {secs:.1}s ({:.0} cases/s); wrote {} (ticks.csv per locality and their mean, localities.csv)",

@@ -493,3 +493,27 @@ fn charts_render_without_system_fonts() {
         );
     }
 }
+
+/// A national run draws the localities charts from localities.csv.
+#[test]
+fn a_national_run_draws_its_localities_charts() {
+    let dir = tempfile::tempdir().unwrap();
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_silos"))
+        .args([
+            "run",
+            "scenarios/national.toml",
+            "--set",
+            "localities.count=5",
+            "--ticks",
+            "4",
+            "--quiet",
+            "--out",
+        ])
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    for name in ["localities_coordination", "localities_need_met"] {
+        check_png(&dir.path().join("plots").join(format!("{name}.png")));
+    }
+}

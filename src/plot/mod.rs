@@ -19,6 +19,7 @@ pub(crate) mod draw;
 mod error;
 mod fact;
 mod labels;
+mod national;
 mod report;
 mod run;
 mod stats;
@@ -32,6 +33,7 @@ use std::path::{Path, PathBuf};
 pub use error::PlotError;
 pub use fact::fact_chart;
 pub use labels::KEY_OBSERVABLES;
+pub use national::national_charts;
 
 /// What kind of output directory was drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
