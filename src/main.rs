@@ -795,7 +795,7 @@ fn national_run(
     }
     if !args.quiet {
         println!(
-            "silos run: {n_loc} localities, {ticks} ticks, {cases} cases in {secs:.1}s ({:.0} cases/s); wrote {} (ticks.csv per locality and their mean, localities.csv)",
+            "silos run: {n_loc} localities, {ticks} ticks, {cases} cases in {secs:.1}s ({:.0} cases/s); wrote {} (ticks.csv per locality with their mean and total, localities.csv)",
             cases as f64 / secs.max(1e-9),
             out.display()
         );

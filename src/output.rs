@@ -408,7 +408,8 @@ pub fn rfc3339(secs: i64) -> String {
 }
 
 /// A national run's files (`national.rs`): `ticks.csv` with a `locality` column (one row
-/// per locality per tick, then a row `mean`, the unweighted mean over localities) and, at
+/// per locality per tick, then a row `mean`, the unweighted mean over localities, and a row
+/// `total`, the national total of every observable that adds up, NA for the others) and, at
 /// the end, `localities.csv` (each locality's draws and the run mean of every observable).
 /// agencies.csv and groups.csv are not written for national runs.
 pub struct NationalWriter {
@@ -418,6 +419,28 @@ pub struct NationalWriter {
     sums: Vec<crate::sweep::stats::Acc>,
     values: Vec<f64>,
     buf: String,
+}
+
+/// Whether an observable with this unit adds up over localities (counts, money, staff
+/// time): its national total is the sum. Shares, indices, means and the national shocks do
+/// not (their `total` is NA).
+pub fn additive(unit: &str) -> bool {
+    matches!(
+        unit,
+        "k GBP"
+            | "cases"
+            | "agencies"
+            | "members"
+            | "count"
+            | "referrals"
+            | "need units x severity"
+            | "breaches"
+            | "bounces"
+            | "mechanisms"
+            | "staff-days"
+            | "bids"
+            | "sanctions"
+    )
 }
 
 /// The files a national run writes.
@@ -472,6 +495,17 @@ impl NationalWriter {
                 a.push(self.values[l * k + j]);
             }
             RunWriter::num(w, b, a.mean()).map_err(std::io::Error::other)?;
+        }
+        w.write_record(None::<&[u8]>)?;
+        RunWriter::num(w, b, tick as f64).map_err(std::io::Error::other)?;
+        w.write_field("total")?;
+        for (j, o) in TICK.iter().enumerate() {
+            let v = if additive(o.unit) {
+                (0..nl).map(|l| self.values[l * k + j]).sum()
+            } else {
+                f64::NAN
+            };
+            RunWriter::num(w, b, v).map_err(std::io::Error::other)?;
         }
         w.write_record(None::<&[u8]>)?;
         Ok(())

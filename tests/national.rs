@@ -175,9 +175,18 @@ fn the_national_scenario_runs_from_the_cli_identically_at_any_thread_count() {
     }
     let ticks = std::fs::read_to_string(dirs[0].path().join("ticks.csv")).unwrap();
     assert!(ticks.starts_with("tick,locality,arrivals,"));
-    // 6 ticks x (4 localities + the mean row), plus the header.
-    assert_eq!(ticks.lines().count(), 1 + 6 * 5);
+    // 6 ticks x (4 localities + the mean and total rows), plus the header.
+    assert_eq!(ticks.lines().count(), 1 + 6 * 6);
     assert!(ticks.lines().nth(5).unwrap().starts_with("1,mean,"));
+    // National totals: arrivals add up over localities; a share does not (NA).
+    let rows: Vec<Vec<&str>> = ticks.lines().map(|l| l.split(',').collect()).collect();
+    let head = &rows[0];
+    let col = |n: &str| head.iter().position(|h| *h == n).unwrap();
+    let (arr, share) = (col("arrivals"), col("share_need_met"));
+    let sum: f64 = (1..=4).map(|r| rows[r][arr].parse::<f64>().unwrap()).sum();
+    assert_eq!(rows[6][1], "total");
+    assert_eq!(rows[6][arr].parse::<f64>().unwrap(), sum);
+    assert_eq!(rows[6][share], "NA");
     let loc = std::fs::read_to_string(dirs[0].path().join("localities.csv")).unwrap();
     assert_eq!(loc.lines().count(), 5);
 }
