@@ -244,4 +244,15 @@ fn sweeps_of_national_scenarios_run_national_runs() {
         let b = std::fs::read(outs[1].path().join(file)).unwrap();
         assert!(a == b, "{file} differs between 1 and 2 threads");
     }
+    // Per-locality summaries: 1 point x 2 arms x 3 localities x the kept observables, each
+    // over the 2 replicates.
+    let loc = std::fs::read_to_string(outs[0].path().join("localities_summary.csv")).unwrap();
+    let k = silos::sweep::run::LOCALITY_OBSERVABLES.len();
+    assert_eq!(loc.lines().count(), 1 + 2 * 3 * k);
+    assert!(
+        loc.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("0,ra,0,share_need_met,2,")
+    );
 }

@@ -8,7 +8,7 @@ use std::process::Command;
 
 use silos::sweep::{Experiment, SweepOptions, run_sweep};
 
-const FILES: [&str; 9] = silos::sweep::exec::SWEEP_FILES;
+const FILES: [&str; 10] = silos::sweep::exec::SWEEP_FILES;
 
 fn small() -> Experiment {
     Experiment::from_path(&common::fixture_path("experiment-small.toml"))

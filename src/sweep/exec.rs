@@ -25,7 +25,7 @@ use crate::metrics::{AGENCY, TICK};
 use crate::output::{fmt_num, sha256_hex, write_atomic};
 
 /// The CSV files of a sweep, in the order they are written.
-pub const SWEEP_FILES: [&str; 9] = [
+pub const SWEEP_FILES: [&str; 10] = [
     "points.csv",
     "runs.csv",
     "summary.csv",
@@ -35,6 +35,7 @@ pub const SWEEP_FILES: [&str; 9] = [
     "dumping_summary.csv",
     "agenda_summary.csv",
     "failures.csv",
+    "localities_summary.csv",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -127,6 +128,7 @@ fn headers(exp: &Experiment) -> Vec<String> {
             .to_string(),
         "point,arm,group,n,agenda_weight,need_weight".to_string(),
         "run_id,point,arm,replicate,seed,error".to_string(),
+        "point,arm,locality,observable,n,mean,sd,ci_low,ci_high".to_string(),
     ]
 }
 
@@ -455,6 +457,10 @@ pub(crate) fn fold_point<'d>(
     let mut agency = vec![Acc::default(); a_n * n_ag * ao_n];
     let mut dumping = vec![Acc::default(); a_n * n_ag * n_ag * 3];
     let mut agenda = vec![Acc::default(); a_n * groups.len()];
+    // National runs: each locality's run means, per arm (sized at the first run that has
+    // them; empty for single-locality scenarios).
+    let lk = super::run::LOCALITY_OBSERVABLES.len();
+    let mut localities: Vec<Acc> = Vec::new();
     let mut need_share: Vec<f64> = vec![f64::NAN; groups.len()];
 
     let mut buf: Vec<String> = vec![String::new(); SWEEP_FILES.len()];
@@ -521,6 +527,15 @@ pub(crate) fn fold_point<'d>(
                 agenda[a * groups.len() + g].push(*v);
             }
             need_share.clone_from(&out.need_share);
+            if !out.localities.is_empty() {
+                if localities.is_empty() {
+                    localities = vec![Acc::default(); a_n * out.localities.len()];
+                }
+                let per_arm = localities.len() / a_n;
+                for (j, v) in out.localities.iter().enumerate().take(per_arm) {
+                    localities[a * per_arm + j].push(*v);
+                }
+            }
             if a != reference
                 && let Some((base, base_means)) = &outs[reference]
             {
@@ -621,6 +636,21 @@ pub(crate) fn fold_point<'d>(
         }
     }
 
+    if !localities.is_empty() {
+        let per_arm = localities.len() / a_n;
+        for a in 0..a_n {
+            let arm = &exp.arms[a].name;
+            for j in 0..per_arm {
+                let (l, c) = (j / lk, j % lk);
+                stat_row(
+                    &mut buf[9],
+                    &mut num,
+                    &format!("{p},{arm},{l},{}", super::run::LOCALITY_OBSERVABLES[c]),
+                    &localities[a * per_arm + j],
+                );
+            }
+        }
+    }
     Ok((buf, failures))
 }
 

@@ -20,6 +20,19 @@ pub const CUMULATIVE: [&str; 8] = [
     "total_dumped_referrals",
 ];
 
+/// The observables a national run keeps per locality (run means), for
+/// `localities_summary.csv`.
+pub const LOCALITY_OBSERVABLES: [&str; 8] = [
+    "share_need_met",
+    "coordination_index",
+    "dumped_share",
+    "share_fell_through",
+    "free_riding",
+    "agenda_capture",
+    "mean_trust",
+    "spend_pooled",
+];
+
 /// What a sweep keeps of one run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RunOutput {
@@ -36,6 +49,9 @@ pub struct RunOutput {
     pub agenda: Vec<f64>,
     /// Per group: need share.
     pub need_share: Vec<f64>,
+    /// National runs only: `localities x LOCALITY_OBSERVABLES.len()` run means (empty for a
+    /// single locality).
+    pub localities: Vec<f64>,
 }
 
 impl RunOutput {
@@ -53,17 +69,18 @@ impl RunOutput {
             .collect()
     }
 
-    const MAGIC: &'static [u8; 8] = b"SILOSRN1";
+    const MAGIC: &'static [u8; 8] = b"SILOSRN2";
 
     /// A compact, exact binary form (little-endian f64s), for the run files of open points.
     pub fn encode(&self) -> Vec<u8> {
-        let parts: [&[f64]; 6] = [
+        let parts: [&[f64]; 7] = [
             &self.tick_values,
             &self.cumulative,
             &self.agency_means,
             &self.dumping,
             &self.agenda,
             &self.need_share,
+            &self.localities,
         ];
         let mut out = Vec::with_capacity(16 + parts.iter().map(|p| 8 + 8 * p.len()).sum::<usize>());
         out.extend_from_slice(Self::MAGIC);
@@ -89,8 +106,8 @@ impl RunOutput {
         }
         let word = |b: &[u8]| u64::from_le_bytes(b.try_into().expect("8 bytes"));
         let ticks = word(take(8)?) as u32;
-        let mut parts: Vec<Vec<f64>> = Vec::with_capacity(6);
-        for _ in 0..6 {
+        let mut parts: Vec<Vec<f64>> = Vec::with_capacity(7);
+        for _ in 0..7 {
             let len = word(take(8)?) as usize;
             let raw = take(len.checked_mul(8)?)?;
             parts.push(
@@ -111,6 +128,7 @@ impl RunOutput {
             dumping: it.next()?,
             agenda: it.next()?,
             need_share: it.next()?,
+            localities: it.next()?,
         })
     }
 }
@@ -175,8 +193,22 @@ fn run_national(
         agency: vec![Acc::default(); n * AGENCY.len()],
         agenda: vec![Acc::default(); s.groups.len()],
     };
+    let keys: Vec<usize> = LOCALITY_OBSERVABLES
+        .iter()
+        .map(|k| {
+            TICK.iter()
+                .position(|o| o.name == *k)
+                .expect("a tick observable")
+        })
+        .collect();
+    let mut per_locality = vec![Acc::default(); nat.localities.len() * keys.len()];
     for _ in 0..ticks {
         nat.step().map_err(|e| e.to_string())?;
+        for (l, loc) in nat.localities.iter().enumerate() {
+            for (c, &k) in keys.iter().enumerate() {
+                per_locality[l * keys.len() + c].push((TICK[k].value)(&loc.world));
+            }
+        }
         for o in TICK {
             let mut a = Acc::default();
             for l in &nat.localities {
@@ -224,6 +256,7 @@ fn run_national(
         dumping,
         agenda: obs.agenda.iter().map(Acc::mean).collect(),
         need_share,
+        localities: per_locality.iter().map(Acc::mean).collect(),
     })
 }
 
@@ -284,6 +317,7 @@ pub fn run_scenario(
                 dumping,
                 agenda: obs.agenda.iter().map(Acc::mean).collect(),
                 need_share: w.groups.iter().map(|g| g.need_share).collect(),
+                localities: Vec::new(),
             })
         },
     ));
@@ -314,6 +348,7 @@ mod tests {
             dumping: vec![],
             agenda: vec![f64::NAN, 0.5],
             need_share: vec![0.5, 0.5],
+            localities: vec![0.3, f64::NAN],
         };
         let back = RunOutput::decode(&r.encode()).unwrap();
         assert_eq!(back.encode(), r.encode());
