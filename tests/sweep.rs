@@ -587,3 +587,27 @@ fn one_design_point_shards_and_merges_byte_for_byte() {
         .to_string();
     assert!(err.contains("missing"), "{err}");
 }
+
+/// `--threads 0` means every core, like no value (it used to mean one thread).
+#[test]
+fn zero_threads_means_every_core() {
+    let exp = small();
+    let d = tempfile::tempdir().unwrap();
+    let rep = run_sweep(
+        &exp,
+        &SweepOptions {
+            threads: Some(0),
+            ..opts(d.path(), 0)
+        },
+    )
+    .unwrap();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    assert_eq!(
+        rep.threads,
+        rayon::ThreadPoolBuilder::new()
+            .build()
+            .unwrap()
+            .current_num_threads()
+    );
+    assert!(rep.threads >= 1 && rep.threads <= cores.max(1) * 2);
+}

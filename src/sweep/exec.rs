@@ -235,8 +235,9 @@ pub fn run_sweep(exp: &Experiment, opts: &SweepOptions) -> Result<SweepReport, S
 
     let pool = {
         let mut b = rayon::ThreadPoolBuilder::new();
-        if let Some(t) = opts.threads {
-            b = b.num_threads(t.max(1));
+        // 0, like no value, means every core (rayon's default).
+        if let Some(t) = opts.threads.filter(|&t| t > 0) {
+            b = b.num_threads(t);
         }
         b.build()
             .map_err(|e| io(dir, format!("cannot start worker threads: {e}")))?
