@@ -32,6 +32,8 @@ pub struct LocalityDraw {
     pub income: f64,
     /// Share of bureaucratic politics in its population (NaN when the scenario's is kept).
     pub bp_share: f64,
+    /// Whether the scenario's levers apply here.
+    pub levers: bool,
 }
 
 /// A national run in progress.
@@ -64,6 +66,13 @@ pub fn locality_scenario(s: &Scenario, d: &LocalityDraw) -> Scenario {
     if d.bp_share.is_finite() && t.population.is_some() {
         t.population = Some([1.0 - d.bp_share, d.bp_share]);
     }
+    if !d.levers {
+        // The locality runs without the scenario's levers; the centre's own settings
+        // (`[centre]`: funding periods, initiative sizes) stay, as they are national.
+        let centre = t.levers.centre.clone();
+        t.levers = crate::levers::Levers::none();
+        t.levers.centre = centre;
+    }
     t
 }
 
@@ -74,19 +83,21 @@ pub fn draws(s: &Scenario, seed: u64) -> Vec<LocalityDraw> {
             arrivals: 1.0,
             income: 1.0,
             bp_share: f64::NAN,
+            levers: true,
         }];
     };
     let mut r = rng::stream(seed, Stream::Localities);
     (0..l.count)
         .map(|_| {
-            // Three draws per locality whatever is varied, so adding a variation does not
+            // Four draws per locality whatever is varied, so adding a variation does not
             // move the others'.
-            let u: [f64; 3] = [r.random(), r.random(), r.random()];
+            let u: [f64; 4] = [r.random(), r.random(), r.random(), r.random()];
             let at = |s: crate::scenario::Span, u: f64| s.low + u * (s.high - s.low);
             LocalityDraw {
                 arrivals: at(l.arrivals, u[0]),
                 income: at(l.income, u[1]),
                 bp_share: l.bp_share.map_or(f64::NAN, |s| at(s, u[2])),
+                levers: u[3] < l.levers_share,
             }
         })
         .collect()

@@ -521,6 +521,7 @@ impl NationalWriter {
                 "arrivals_multiplier",
                 "income_multiplier",
                 "bp_share",
+                "levers",
             ]
             .iter()
             .copied()
@@ -529,7 +530,7 @@ impl NationalWriter {
         let k = TICK.len();
         for (l, d) in n.draws.iter().enumerate() {
             loc.w.write_field(l.to_string())?;
-            for v in [d.arrivals, d.income, d.bp_share] {
+            for v in [d.arrivals, d.income, d.bp_share, d.levers as u8 as f64] {
                 RunWriter::num(&mut loc.w, &mut self.buf, v).map_err(std::io::Error::other)?;
             }
             for j in 0..k {

@@ -296,6 +296,8 @@ mod raw {
         pub income: Option<super::Span>,
         #[serde(default)]
         pub bp_share: Option<super::Span>,
+        #[serde(default)]
+        pub levers_share: Option<f64>,
     }
 
     #[derive(Debug, Deserialize)]
@@ -849,6 +851,9 @@ pub struct Localities {
     /// Share of bureaucratic politics in the population (the behaviour mix); `None` keeps
     /// the scenario's `[population]`.
     pub bp_share: Option<Span>,
+    /// Share of localities where the scenario's local `[levers]` apply (each locality draws
+    /// whether they do); the others run without them. 1 = everywhere.
+    pub levers_share: f64,
 }
 
 #[derive(Debug, Clone)]
@@ -1490,11 +1495,20 @@ impl Validator<'_> {
                 Some(span("localities.bp_share", Some(s), 0.0, 1.0)?)
             }
         };
+        let levers_share = l.levers_share.unwrap_or(1.0);
+        if !(0.0..=1.0).contains(&levers_share) {
+            return Err(self.err(
+                "localities.levers_share",
+                levers_share,
+                "a share from 0 to 1",
+            ));
+        }
         Ok(Localities {
             count: l.count,
             arrivals,
             income,
             bp_share,
+            levers_share,
         })
     }
 

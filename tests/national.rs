@@ -116,6 +116,24 @@ fn central_departments_see_all_their_localities() {
     assert!(beliefs.windows(2).any(|w| w[0] != w[1]), "{beliefs:?}");
 }
 
+/// `levers_share`: each locality draws whether the scenario's levers apply there.
+#[test]
+fn levers_apply_in_the_share_of_localities_drawn() {
+    let text = std::fs::read_to_string(common::fixture_path("small.toml")).unwrap()
+        + "\n[levers]\ncontrol = 0.8\n\n[localities]\ncount = 12\nlevers_share = 0.5\n";
+    let s = Scenario::from_toml_str(&text, "x.toml").unwrap();
+    let n = National::new(&s, 9, BehaviourChoice::Mixed);
+    let with: Vec<bool> = n.draws.iter().map(|d| d.levers).collect();
+    assert!(
+        with.iter().any(|&x| x) && with.iter().any(|&x| !x),
+        "{with:?}"
+    );
+    for (d, l) in n.draws.iter().zip(&n.localities) {
+        let c = l.world.levers.p.control;
+        assert_eq!(c, if d.levers { 0.8 } else { 0.0 });
+    }
+}
+
 #[test]
 fn bad_localities_get_clear_errors() {
     let base = std::fs::read_to_string(common::fixture_path("small.toml")).unwrap();
@@ -130,6 +148,7 @@ fn bad_localities_get_clear_errors() {
             "localities.bp_share",
         ),
         ("count = 2\nsize = 3", "unknown field"),
+        ("count = 2\nlevers_share = 1.5", "localities.levers_share"),
     ] {
         let text = format!("{base}\n[localities]\n{extra}\n");
         let e = Scenario::from_toml_str(&text, "x.toml")
