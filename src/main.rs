@@ -609,7 +609,11 @@ fn check(path: &Path, set: &[Override]) -> Result<()> {
             l.bp_share.map_or(String::new(), |b| format!(
                 ", bp share {}-{}",
                 b.low, b.high
-            ))
+            )) + &if l.levers_share < 1.0 {
+                format!(", levers in a share {} of them", l.levers_share)
+            } else {
+                String::new()
+            }
         );
     }
     Ok(())
