@@ -2,8 +2,8 @@
 //! each behaviour, reported as ticks per second; one tick of it; and a national run
 //! (`scenarios/national.toml` cut to 10 localities, 24 ticks) at 1 and 2 threads, reported as
 //! cases per second, whose ratio is the speed-up of stepping localities in parallel. Run with
-//! `cargo bench --bench engine`. Scaling over 10, 100 and 300 localities is measured on whole
-//! `silos run` commands (docs/scaling.md), too long for criterion's repetitions.
+//! `cargo bench --bench engine`. `national_scaling_12_ticks` times 10, 100 and 300
+//! localities (12 ticks, all cores) for the scaling exponent.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use silos::engine::{self, BehaviourChoice, NoObserver, Simulation};
@@ -88,5 +88,32 @@ fn national(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, run_default, step_only, national);
+/// Scaling: 10, 100 and 300 localities of `scenarios/national.toml`, 12 ticks, on the
+/// default rayon pool; the fitted exponent of time on localities goes in the issue note.
+fn national_scaling(c: &mut Criterion) {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/scenarios/national.toml"
+    ))
+    .unwrap();
+    let mut group = c.benchmark_group("national_scaling_12_ticks");
+    group.sample_size(10);
+    for count in [10u32, 100, 300] {
+        let o = silos::overrides::Override::parse(&format!("localities.count={count}")).unwrap();
+        let s = Scenario::from_toml_str_with(&text, "national.toml", &[o]).unwrap();
+        group.throughput(Throughput::Elements(count as u64));
+        group.bench_function(format!("{count}_localities"), |bench| {
+            bench.iter(|| {
+                let mut n = silos::national::National::new(&s, 1, BehaviourChoice::Mixed);
+                for _ in 0..12 {
+                    n.step().unwrap();
+                }
+                std::hint::black_box(n.tick)
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, run_default, step_only, national, national_scaling);
 criterion_main!(benches);
