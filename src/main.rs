@@ -407,6 +407,16 @@ fn shard_from_env(cli: Option<(usize, usize)>) -> Result<Option<(usize, usize)>>
 fn plot(dir: &Path, report: bool, quiet: bool) -> Result<usize> {
     #[cfg(feature = "plots")]
     {
+        // A national run's directory: its spread charts (no report).
+        if dir.join("localities.csv").exists() && !dir.join("runs.csv").exists() {
+            let charts = silos::plot::national_charts(dir)?;
+            if !quiet {
+                for c in &charts {
+                    println!("drew {}", c.png.display());
+                }
+            }
+            return Ok(charts.len());
+        }
         let opts = silos::plot::PlotOptions {
             report,
             ..Default::default()

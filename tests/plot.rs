@@ -516,4 +516,13 @@ fn a_national_run_draws_its_localities_charts() {
     for name in ["localities_coordination", "localities_need_met"] {
         check_png(&dir.path().join("plots").join(format!("{name}.png")));
     }
+    // `silos plot DIR` recognises a national run's directory and redraws them.
+    std::fs::remove_dir_all(dir.path().join("plots")).unwrap();
+    let status = std::process::Command::new(env!("CARGO_BIN_EXE_silos"))
+        .arg("plot")
+        .arg(dir.path())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    check_png(&dir.path().join("plots/localities_coordination.png"));
 }
