@@ -407,7 +407,8 @@ pub fn rfc3339(secs: i64) -> String {
     )
 }
 
-/// A national run's files (`national.rs`): `ticks.csv` with a `locality` column (one row
+/// A national run's files (`national.rs`): `locality_agencies.csv` (each locality's
+/// agencies, with the run mean of every agency observable), `ticks.csv` with a `locality` column (one row
 /// per locality per tick, then a row `mean`, the unweighted mean over localities, and a row
 /// `total`, the national total of every observable that adds up, NA for the others) and, at
 /// the end, `localities.csv` (each locality's draws and the run mean of every observable).
@@ -417,6 +418,8 @@ pub struct NationalWriter {
     ticks: TmpCsv,
     /// Sum over ticks of each locality's observables (run means at the end).
     sums: Vec<crate::sweep::stats::Acc>,
+    /// Each locality's agencies' observables over ticks (`locality_agencies.csv`).
+    agency_sums: Vec<crate::sweep::stats::Acc>,
     values: Vec<f64>,
     buf: String,
 }
@@ -444,7 +447,12 @@ pub fn additive(unit: &str) -> bool {
 }
 
 /// The files a national run writes.
-pub const NATIONAL_FILES: [&str; 3] = ["ticks.csv", "localities.csv", "manifest.json"];
+pub const NATIONAL_FILES: [&str; 4] = [
+    "ticks.csv",
+    "localities.csv",
+    "locality_agencies.csv",
+    "manifest.json",
+];
 
 impl NationalWriter {
     pub fn create(dir: &Path, n_localities: usize) -> std::io::Result<NationalWriter> {
@@ -460,6 +468,7 @@ impl NationalWriter {
             dir: dir.to_path_buf(),
             ticks,
             sums: vec![crate::sweep::stats::Acc::default(); n_localities * TICK.len()],
+            agency_sums: Vec::new(),
             values: vec![0.0; n_localities * TICK.len()],
             buf: String::new(),
         })
@@ -471,6 +480,19 @@ impl NationalWriter {
         for (out, sim) in self.values.chunks_mut(k).zip(&n.localities) {
             for (v, o) in out.iter_mut().zip(TICK) {
                 *v = (o.value)(&sim.world);
+            }
+        }
+        let ak = AGENCY.len();
+        let n_ag = n.localities.first().map_or(0, |s| s.world.n_agencies());
+        if self.agency_sums.is_empty() {
+            self.agency_sums =
+                vec![crate::sweep::stats::Acc::default(); n.localities.len() * n_ag * ak];
+        }
+        for (l, sim) in n.localities.iter().enumerate() {
+            for i in 0..n_ag {
+                for (j, o) in AGENCY.iter().enumerate() {
+                    self.agency_sums[(l * n_ag + i) * ak + j].push((o.value)(&sim.world, i));
+                }
             }
         }
         let b = &mut self.buf;
@@ -539,7 +561,33 @@ impl NationalWriter {
             }
             loc.w.write_record(None::<&[u8]>)?;
         }
-        loc.finish()
+        loc.finish()?;
+        let mut ag = TmpCsv::create(&self.dir, "locality_agencies.csv")?;
+        ag.w.write_record(
+            ["locality", "agency", "level", "behaviour"]
+                .iter()
+                .copied()
+                .chain(AGENCY.iter().map(|o| o.name)),
+        )?;
+        let ak = AGENCY.len();
+        for (l, sim) in n.localities.iter().enumerate() {
+            let n_ag = sim.world.n_agencies();
+            for (i, a) in sim.world.agencies.iter().enumerate() {
+                ag.w.write_field(l.to_string())?;
+                ag.w.write_field(&a.name)?;
+                ag.w.write_field(a.level.as_str())?;
+                ag.w.write_field(a.family.as_str())?;
+                for j in 0..ak {
+                    let v = self
+                        .agency_sums
+                        .get((l * n_ag + i) * ak + j)
+                        .map_or(f64::NAN, |a| a.mean());
+                    RunWriter::num(&mut ag.w, &mut self.buf, v).map_err(std::io::Error::other)?;
+                }
+                ag.w.write_record(None::<&[u8]>)?;
+            }
+        }
+        ag.finish()
     }
 }
 

@@ -187,7 +187,7 @@ fn the_national_scenario_runs_from_the_cli_identically_at_any_thread_count() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    for f in ["ticks.csv", "localities.csv"] {
+    for f in ["ticks.csv", "localities.csv", "locality_agencies.csv"] {
         let a = std::fs::read(dirs[0].path().join(f)).unwrap();
         let b = std::fs::read(dirs[1].path().join(f)).unwrap();
         assert!(a == b, "{f} differs between 1 and 2 threads");
@@ -208,6 +208,10 @@ fn the_national_scenario_runs_from_the_cli_identically_at_any_thread_count() {
     assert_eq!(rows[6][share], "NA");
     let loc = std::fs::read_to_string(dirs[0].path().join("localities.csv")).unwrap();
     assert_eq!(loc.lines().count(), 5);
+    // Every locality's agencies (23 in the template), with their run means.
+    let ag = std::fs::read_to_string(dirs[0].path().join("locality_agencies.csv")).unwrap();
+    assert_eq!(ag.lines().count(), 1 + 4 * 23);
+    assert!(ag.lines().nth(1).unwrap().starts_with("0,"));
 }
 
 /// A sweep of a national scenario runs each run as a national run (one at a time per
