@@ -1039,6 +1039,18 @@ pub const AGENCY: &[AgencyObservable] = &[
         |w, i| w.tally.agencies[i].prices_unpaid
     ),
     aobs!(
+        "fines_unpaid",
+        "k GBP",
+        "Peer-sanction fines it could not pay (it held too little).",
+        |w, i| w.tally.agencies[i].fines_unpaid
+    ),
+    aobs!(
+        "charges_unpaid",
+        "k GBP",
+        "Charges for detected dumping it could not pay (it held too little).",
+        |w, i| w.tally.agencies[i].charges_unpaid
+    ),
+    aobs!(
         "sanctions_imposed",
         "sanctions",
         "Peer sanctions it imposed.",

@@ -95,6 +95,10 @@ pub struct AgencyTick {
     pub prices_paid: f64,
     /// Charges from targeted prices it could not pay (it held too little).
     pub prices_unpaid: f64,
+    /// Peer-sanction fines it could not pay (it held too little).
+    pub fines_unpaid: f64,
+    /// Charges for detected dumping it could not pay (it held too little).
+    pub charges_unpaid: f64,
     /// Peer sanctions imposed on others (their cost to it) and suffered.
     pub sanctions_imposed: u32,
     pub sanction_cost: f64,

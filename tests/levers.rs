@@ -142,6 +142,31 @@ fn referral_inspection_bills_the_sender_and_pays_the_receiver() {
     });
 }
 
+/// A charge larger than senders hold: each pays what it can, and the rest is recorded in
+/// `charges_unpaid`, so paid + unpaid is exactly the charges levied (nothing is lost).
+#[test]
+fn charges_a_sender_cannot_pay_are_recorded_as_unpaid() {
+    let charge = 1.0e5;
+    let s = arena(&[&format!(
+        "levers.referral_inspection={{ detection = 1.0, charge = {charge}, cost = 0.0 }}"
+    )]);
+    let mut unpaid_seen = 0.0;
+    for seed in SEEDS {
+        each_tick(&s, seed, Family::Bp, 24, |sim| {
+            let w = &sim.world;
+            let paid: f64 = w.tally.agencies.iter().map(|a| a.charges_paid).sum();
+            let unpaid: f64 = w.tally.agencies.iter().map(|a| a.charges_unpaid).sum();
+            let levied = charge * w.tally.dumping_detected as f64;
+            assert!(
+                (paid + unpaid - levied).abs() < 1e-6 * levied.max(1.0),
+                "paid {paid} + unpaid {unpaid} != levied {levied}"
+            );
+            unpaid_seen += unpaid;
+        });
+    }
+    assert!(unpaid_seen > 0.0, "no sender could pay 100,000 k GBP");
+}
+
 #[test]
 fn pooled_budgets_move_a_share_of_every_members_income_into_the_fund() {
     let s = arena(&["levers.pooled_budget_share=0.05"]);

@@ -490,6 +490,45 @@ fn contributions_range_from_zero_to_conditional_cooperation() {
     assert!(rule.contribution(w, housing, m) > low);
 }
 
+/// A fine larger than the sanctioned member holds: it pays what it can, and the rest is
+/// recorded in `fines_unpaid`, so paid + unpaid is exactly the fines imposed.
+#[test]
+fn fines_a_member_cannot_pay_are_recorded_as_unpaid() {
+    let fine = 1.0e5;
+    let mut s = common::fixture("small.toml");
+    s.levers.p.sanctions.fine = fine;
+    s.levers.p.sanctions.cost = 1.0;
+    s.levers.p.mandate_information_sharing = true;
+    let mut sim = Simulation::with_families(&s, 1, &[Family::Bp; 4]);
+    dispose(&mut sim.world, 1.0, 5.0);
+    let w = &mut sim.world;
+    let m = mech(w, "protocol");
+    let (housing, health) = (agency(w, "housing"), agency(w, "health"));
+    let n = w.n_agencies();
+    w.resentment[housing * n + health] = 100.0;
+    w.mechanisms[m].host = Some(housing);
+    set_members(&mut w.mechanisms[m].members, &[housing, health]);
+    let (mut imposed, mut unpaid_seen) = (0u32, 0.0);
+    for _ in 0..6 {
+        sim.step().unwrap();
+        let t = &sim.world.tally.agencies;
+        let suffered: u32 = t.iter().map(|a| a.sanctions_suffered).sum();
+        let paid: f64 = t.iter().map(|a| a.sanction_fines).sum();
+        let unpaid: f64 = t.iter().map(|a| a.fines_unpaid).sum();
+        let levied = fine * suffered as f64;
+        assert!(
+            (paid + unpaid - levied).abs() < 1e-6 * levied.max(1.0),
+            "paid {paid} + unpaid {unpaid} != levied {levied}"
+        );
+        imposed += suffered;
+        unpaid_seen += unpaid;
+    }
+    assert!(
+        imposed > 0 && unpaid_seen > 0.0,
+        "sanctions {imposed}, unpaid {unpaid_seen}"
+    );
+}
+
 #[test]
 fn a_sanction_costs_the_sanctioner_and_the_sanctioned_and_the_money_is_accounted() {
     let mut s = common::fixture("small.toml");

@@ -288,6 +288,8 @@ impl World {
                 .ledger
                 .transfer(Account::Agency(s), Account::Agency(r), charge);
             self.tally.agencies[s].charges_paid += paid;
+            // A sender pays at most what it holds; the rest is recorded, not lost.
+            self.tally.agencies[s].charges_unpaid += (charge - paid).max(0.0);
             self.tally.agencies[r].charges_received += paid;
             return paid;
         }

@@ -663,6 +663,8 @@ impl World {
                         let tj = &mut self.tally.agencies[j];
                         tj.sanctions_suffered += 1;
                         tj.sanction_fines += f;
+                        // A payer pays at most what it holds; the rest is recorded, not lost.
+                        tj.fines_unpaid += (fine - f).max(0.0);
                         self.mechanisms[m].fined[j] += f;
                     }
                 }
