@@ -8,9 +8,10 @@
 //! - the centre's draws: media shocks and the client group each central initiative targets
 //!   come from national streams, so every locality sees the same shocks and initiatives;
 //! - the central departments (agencies at level `central`): after every tick, each one's
-//!   beliefs about how need divides among client groups become the mean of its beliefs over
-//!   all localities, so what it sees, and then chooses in every locality, depends on all of
-//!   them.
+//!   beliefs about how need divides among client groups, its legitimacy and its political
+//!   capital become their means over all localities, so what it sees, its standing (and so
+//!   its power in every forum), and then what it chooses in every locality, depend on all of
+//!   them. Its money stays per locality (each locality's ledger balances on its own).
 //!
 //! Localities step in parallel (rayon); the central phase runs between ticks, on one thread,
 //! in locality order.
@@ -141,8 +142,9 @@ impl National {
         Ok(())
     }
 
-    /// Central departments see all their localities: each one's beliefs about need shares
-    /// become its mean belief over the localities (summed in locality order).
+    /// Central departments see all their localities: each one's beliefs about need shares,
+    /// its legitimacy and its political capital become their means over the localities
+    /// (summed in locality order).
     fn central_phase(&mut self) {
         let Some(first) = self.localities.first() else {
             return;
@@ -161,6 +163,22 @@ impl National {
                 for s in &mut self.localities {
                     s.world.beliefs.need[k] = mean;
                 }
+            }
+            let legitimacy = self
+                .localities
+                .iter()
+                .map(|s| s.world.agencies[i].legitimacy)
+                .sum::<f64>()
+                / n;
+            let political = self
+                .localities
+                .iter()
+                .map(|s| s.world.agencies[i].political)
+                .sum::<f64>()
+                / n;
+            for s in &mut self.localities {
+                s.world.agencies[i].legitimacy = legitimacy;
+                s.world.agencies[i].political = political;
             }
         }
     }

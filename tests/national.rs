@@ -103,6 +103,11 @@ fn central_departments_see_all_their_localities() {
                 );
             }
         }
+        let a0 = &n.localities[0].world.agencies[i];
+        for l in &n.localities[1..] {
+            let a = &l.world.agencies[i];
+            assert_eq!((a.legitimacy, a.political), (a0.legitimacy, a0.political));
+        }
     }
     // A local agency's beliefs stay its locality's own.
     let local = (0..s.agencies.len())
