@@ -529,6 +529,7 @@ fn replay(dir: &Path, run_id: u64, out: Option<PathBuf>) -> Result<()> {
     writer.finish(&sim.world)?;
     let manifest = serde_json::json!({
         "silos_version": env!("CARGO_PKG_VERSION"),
+        "build": output::build_info(),
         "replay_of": { "sweep": dir.display().to_string(), "run_id": run_id, "point": r.point,
             "arm": arm.name, "replicate": r.replicate, "settings": exp.point_settings(r.point) },
         "scenario": { "name": scenario.name, "path": exp.scenario_label, "sha256": output::sha256_hex(exp.scenario_text.as_bytes()) },
@@ -676,6 +677,7 @@ fn run(args: RunArgs) -> Result<()> {
         .with_context(|| format!("{}: cannot write output", out.display()))?;
     let manifest = serde_json::json!({
         "silos_version": env!("CARGO_PKG_VERSION"),
+        "build": output::build_info(),
         "scenario": {
             "name": scenario.name,
             "path": scenario_name,
@@ -779,6 +781,7 @@ fn national_run(
     let secs = clock.elapsed().as_secs_f64();
     let manifest = serde_json::json!({
         "silos_version": env!("CARGO_PKG_VERSION"),
+        "build": output::build_info(),
         "scenario": {
             "name": scenario.name,
             "path": scenario_name,

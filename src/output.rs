@@ -365,6 +365,20 @@ impl Observer for RunWriter {
     }
 }
 
+/// Which build wrote an output, for `manifest.json`: the version, the git commit it was
+/// built from (and whether the tree had uncommitted changes, recorded at build time by
+/// `build.rs`), the optimisation profile and the features compiled in. Results can differ
+/// between builds that share a version; the commit tells them apart.
+pub fn build_info() -> serde_json::Value {
+    serde_json::json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "git_commit": env!("SILOS_GIT_COMMIT"),
+        "git_dirty": env!("SILOS_GIT_DIRTY"),
+        "profile": if cfg!(debug_assertions) { "debug" } else { "release" },
+        "features": if cfg!(feature = "plots") { vec!["plots"] } else { Vec::<&str>::new() },
+    })
+}
+
 /// SHA-256 of bytes, as lowercase hex.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     use sha2::Digest;

@@ -58,6 +58,17 @@ fn run_writes_every_file_and_a_summary() {
             .unwrap();
     assert_eq!(manifest["ticks"], 6);
     assert_eq!(manifest["behaviour"], "bp");
+    // The build that wrote it: version, commit (a 40-hex id, or "unknown" outside a git
+    // checkout), profile and features.
+    let build = &manifest["build"];
+    assert_eq!(build["version"], env!("CARGO_PKG_VERSION"));
+    let commit = build["git_commit"].as_str().unwrap();
+    assert!(
+        commit == "unknown"
+            || (commit.len() == 40 && commit.chars().all(|c| c.is_ascii_hexdigit())),
+        "{commit}"
+    );
+    assert!(build["profile"].is_string() && build["features"].is_array());
     assert_eq!(manifest["seed"], scenario.seed);
     assert_eq!(manifest["scenario"]["sha256"].as_str().unwrap().len(), 64);
 }

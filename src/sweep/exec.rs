@@ -136,6 +136,7 @@ fn headers(exp: &Experiment) -> Vec<String> {
 pub fn manifest(exp: &Experiment, version: &str) -> serde_json::Value {
     serde_json::json!({
         "silos_version": version,
+        "build": crate::output::build_info(),
         "experiment": {
             "name": exp.name,
             "description": exp.description,

@@ -626,6 +626,7 @@ impl ArmRun {
         files.extend(EXTRA_FILES);
         let manifest = serde_json::json!({
             "silos_version": env!("CARGO_PKG_VERSION"),
+            "build": output::build_info(),
             "lesson": src.lesson,
             "scenario": {
                 "name": self.scenario_name,
