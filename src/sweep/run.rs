@@ -202,22 +202,27 @@ fn run_national(
         })
         .collect();
     let mut per_locality = vec![Acc::default(); nat.localities.len() * keys.len()];
+    // Each observable once per locality and tick: the means over localities and the kept
+    // per-locality values both come from this buffer.
+    let mut values = vec![0.0; nat.localities.len() * TICK.len()];
     for _ in 0..ticks {
         nat.step().map_err(|e| e.to_string())?;
         for (l, loc) in nat.localities.iter().enumerate() {
-            for (c, &k) in keys.iter().enumerate() {
-                per_locality[l * keys.len() + c].push((TICK[k].value)(&loc.world));
+            let row = &mut values[l * TICK.len()..(l + 1) * TICK.len()];
+            for (v, o) in row.iter_mut().zip(TICK) {
+                *v = (o.value)(&loc.world);
             }
+            for (c, &k) in keys.iter().enumerate() {
+                per_locality[l * keys.len() + c].push(row[k]);
+            }
+            obs.observe_agencies(&loc.world);
         }
-        for o in TICK {
+        for k in 0..TICK.len() {
             let mut a = Acc::default();
-            for l in &nat.localities {
-                a.push((o.value)(&l.world));
+            for row in values.chunks(TICK.len()) {
+                a.push(row[k]);
             }
             obs.tick_values.push(a.mean());
-        }
-        for l in &nat.localities {
-            obs.observe_agencies(&l.world);
         }
     }
     let mut cumulative = vec![0.0; CUMULATIVE.len()];
@@ -226,23 +231,11 @@ fn run_national(
     let nl = nat.localities.len() as f64;
     for l in &nat.localities {
         let w = &l.world;
-        let t = &w.tally.run;
-        for (c, v) in cumulative.iter_mut().zip([
-            t.arrivals as f64,
-            t.served as f64,
-            t.partly_served as f64,
-            t.fell_through as f64,
-            t.need,
-            t.need_met,
-            t.referrals as f64,
-            t.dumped as f64,
-        ]) {
+        for (c, v) in cumulative.iter_mut().zip(run_totals(w)) {
             *c += v;
         }
-        for k in 0..n * n {
-            dumping[3 * k] += w.tally.referrals[k] as f64;
-            dumping[3 * k + 1] += w.tally.dumped[k] as f64;
-            dumping[3 * k + 2] += w.tally.dumped_cost_matrix[k];
+        for (c, v) in dumping.iter_mut().zip(dumping_counts(w)) {
+            *c += v;
         }
         for (x, g) in need_share.iter_mut().zip(&w.groups) {
             *x += g.need_share / nl;
@@ -257,6 +250,33 @@ fn run_national(
         agenda: obs.agenda.iter().map(Acc::mean).collect(),
         need_share,
         localities: per_locality.iter().map(Acc::mean).collect(),
+    })
+}
+
+/// The run totals of `CUMULATIVE`, in its order.
+fn run_totals(w: &World) -> [f64; CUMULATIVE.len()] {
+    let t = &w.tally.run;
+    [
+        t.arrivals as f64,
+        t.served as f64,
+        t.partly_served as f64,
+        t.fell_through as f64,
+        t.need,
+        t.need_met,
+        t.referrals as f64,
+        t.dumped as f64,
+    ]
+}
+
+/// Referrals, dumped referrals and dumped cost for each (sender, receiver) pair, flattened.
+fn dumping_counts(w: &World) -> impl Iterator<Item = f64> + '_ {
+    let t = &w.tally;
+    (0..t.referrals.len()).flat_map(move |k| {
+        [
+            t.referrals[k] as f64,
+            t.dumped[k] as f64,
+            t.dumped_cost_matrix[k],
+        ]
     })
 }
 
@@ -291,30 +311,12 @@ pub fn run_scenario(
             };
             engine::run(&mut sim, ticks, &mut obs).map_err(|e| e.to_string())?;
             let w = &sim.world;
-            let t = &w.tally.run;
-            let mut dumping = Vec::with_capacity(n * n * 3);
-            for k in 0..n * n {
-                dumping.extend_from_slice(&[
-                    w.tally.referrals[k] as f64,
-                    w.tally.dumped[k] as f64,
-                    w.tally.dumped_cost_matrix[k],
-                ]);
-            }
             Ok(RunOutput {
                 ticks,
                 tick_values: obs.tick_values,
-                cumulative: vec![
-                    t.arrivals as f64,
-                    t.served as f64,
-                    t.partly_served as f64,
-                    t.fell_through as f64,
-                    t.need,
-                    t.need_met,
-                    t.referrals as f64,
-                    t.dumped as f64,
-                ],
+                cumulative: run_totals(w).to_vec(),
+                dumping: dumping_counts(w).collect(),
                 agency_means: obs.agency.iter().map(Acc::mean).collect(),
-                dumping,
                 agenda: obs.agenda.iter().map(Acc::mean).collect(),
                 need_share: w.groups.iter().map(|g| g.need_share).collect(),
                 localities: Vec::new(),
