@@ -118,48 +118,7 @@ system fonts needed."
     #[command(
         after_help = "For every fact in scenarios/validation/facts.toml the suite runs the fact's experiment in the full model and again with the fact's mechanism switched off (its ablation, in every arm), then over a Latin hypercube of the plausible parameter ranges (robustness.toml). Verdicts per fact:\n  holds      the paired 95% interval lies beyond the smallest effect of interest (SESOI)\n  Holm       the same after Holm's adjustment over the scored facts\n  explained  it holds, and under the ablation the effect falls below the SESOI or reverses\n  robust     the share of hypercube points where it holds\nA full run also screens every rule parameter with Morris on the claimed contrasts and computes Sobol indices for the headline ones (scenarios/sensitivity/contrasts.toml).\n\nWrites validation.csv, robustness.csv, sensitivity.csv, sobol.csv, VALIDATION.md and each fact's chart (charts/). Prints the verdict table.\n\nExamples:\n  silos validate --quick                      6 seeds, a small hypercube, no sensitivity (under 2 minutes on 2 cores)\n  silos validate --only V01,V14 --quick       two facts\n  silos validate --doc docs/VALIDATION.md     the report the repository keeps (a few minutes)\n  silos validate --list                       the registered facts"
     )]
-    Validate {
-        /// 6 replicates per arm instead of 30, a 6-point hypercube with 3 seeds, no sensitivity.
-        #[arg(long)]
-        quick: bool,
-        /// List the registered facts (id, tag, source, statement) and exit.
-        #[arg(long)]
-        list: bool,
-        /// Output directory (default: output/validation/).
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// Only these facts (comma-separated ids, e.g. V01,V09).
-        #[arg(long, value_delimiter = ',')]
-        only: Vec<String>,
-        /// Replicates per arm (overrides --quick's and the default).
-        #[arg(long)]
-        replicates: Option<u32>,
-        /// Latin-hypercube points for robustness (default 16; 6 with --quick; 0 skips it).
-        #[arg(long)]
-        robust_points: Option<u32>,
-        /// Replicate seeds per arm at each robustness point (default 5; 3 with --quick).
-        #[arg(long)]
-        robust_replicates: Option<u32>,
-        /// Skip the global sensitivity analysis (a full run does it by default).
-        #[arg(long)]
-        no_sensitivity: bool,
-        /// Worker threads (default: all cores).
-        #[arg(long)]
-        threads: Option<usize>,
-        /// Read facts and experiments from this folder instead of the embedded copies.
-        #[arg(long)]
-        dir: Option<PathBuf>,
-        /// Read the facts from this file (experiments still embedded or from --dir): for
-        /// diagnostics that are not part of the registered suite.
-        #[arg(long)]
-        facts: Option<PathBuf>,
-        /// Also write the Markdown report here (charts go beside it in validation/).
-        #[arg(long)]
-        doc: Option<PathBuf>,
-        /// Sensitivity study to run instead of the embedded contrasts study.
-        #[arg(long)]
-        sensitivity: Option<PathBuf>,
-    },
+    Validate(ValidateArgs),
     /// Global sensitivity: Morris screening of contrasts (or levels) against parameters, and
     /// Sobol indices for the headline contrasts.
     #[command(
@@ -342,38 +301,11 @@ fn main() {
             no_plots,
         }) => teach(lesson, step, set, out, seed, ticks, scenario, no_plots),
         Some(Command::Merge { dirs, out }) => merge(&dirs, &out),
-        Some(Command::Validate {
-            quick,
-            list,
-            out,
-            only,
-            replicates,
-            robust_points,
-            robust_replicates,
-            no_sensitivity,
-            threads,
-            dir,
-            facts,
-            doc,
-            sensitivity,
-        }) => {
-            if list {
-                validate_list(dir.as_deref(), facts.as_deref())
+        Some(Command::Validate(args)) => {
+            if args.list {
+                validate_list(args.dir.as_deref(), args.facts.as_deref())
             } else {
-                validate(ValidateArgs {
-                    quick,
-                    out,
-                    only,
-                    replicates,
-                    robust_points,
-                    robust_replicates,
-                    no_sensitivity,
-                    threads,
-                    dir,
-                    facts,
-                    doc,
-                    sensitivity,
-                })
+                validate(args)
             }
         }
         Some(Command::Sensitivity { file, out, threads }) => sensitivity(&file, out, threads),
@@ -914,37 +846,69 @@ fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
     Ok(silos::validate::thread_pool(threads)?)
 }
 
+#[derive(clap::Args)]
 struct ValidateArgs {
+    /// 6 replicates per arm instead of 30, a 6-point hypercube with 3 seeds, no sensitivity.
+    #[arg(long)]
     quick: bool,
+    /// List the registered facts (id, tag, source, statement) and exit.
+    #[arg(long)]
+    list: bool,
+    /// Output directory (default: output/validation/).
+    #[arg(long)]
     out: Option<PathBuf>,
+    /// Only these facts (comma-separated ids, e.g. V01,V09).
+    #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// Replicates per arm (overrides --quick's and the default).
+    #[arg(long)]
     replicates: Option<u32>,
+    /// Latin-hypercube points for robustness (default 16; 6 with --quick; 0 skips it).
+    #[arg(long)]
     robust_points: Option<u32>,
+    /// Replicate seeds per arm at each robustness point (default 5; 3 with --quick).
+    #[arg(long)]
     robust_replicates: Option<u32>,
+    /// Skip the global sensitivity analysis (a full run does it by default).
+    #[arg(long)]
     no_sensitivity: bool,
+    /// Worker threads (default: all cores).
+    #[arg(long)]
     threads: Option<usize>,
+    /// Read facts and experiments from this folder instead of the embedded copies.
+    #[arg(long)]
     dir: Option<PathBuf>,
+    /// Read the facts from this file (experiments still embedded or from --dir): for
+    /// diagnostics that are not part of the registered suite.
+    #[arg(long)]
     facts: Option<PathBuf>,
+    /// Also write the Markdown report here (charts go beside it in validation/).
+    #[arg(long)]
     doc: Option<PathBuf>,
+    /// Sensitivity study to run instead of the embedded contrasts study.
+    #[arg(long)]
     sensitivity: Option<PathBuf>,
 }
 
 fn validate_list(dir: Option<&Path>, facts: Option<&Path>) -> Result<()> {
+    use std::io::Write as _;
     let list = match facts {
         Some(f) => silos::validate::load_facts_file(f)?,
         None => silos::validate::load_facts(dir)?,
     };
+    let mut out = std::io::stdout().lock();
     for f in list {
-        println!(
+        let line = format!(
             "{:<4} {:<9} {:<22} {}",
             f.id,
-            match f.tag {
-                silos::validate::Tag::Emergent => "emergent",
-                silos::validate::Tag::BuiltIn => "built-in",
-            },
+            silos::validate::tag_str(f.tag),
             f.source,
             f.statement
         );
+        // A reader that stops early (`| head`) is not an error.
+        if writeln!(out, "{line}").is_err() {
+            break;
+        }
     }
     Ok(())
 }

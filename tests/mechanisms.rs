@@ -490,11 +490,12 @@ fn contributions_range_from_zero_to_conditional_cooperation() {
     assert!(rule.contribution(w, housing, m) > low);
 }
 
-/// A fine larger than the sanctioned member holds: it pays what it can, and the rest is
-/// recorded in `fines_unpaid`, so paid + unpaid is exactly the fines imposed.
-#[test]
-fn fines_a_member_cannot_pay_are_recorded_as_unpaid() {
-    let fine = 1.0e5;
+/// The small arena under bureaucratic politics with peer sanctions (`fine`, cost 1):
+/// housing hosts the protocol, health is a member, and housing resents health as a free
+/// rider. Mandated information sharing keeps the protocol hosted with every candidate a
+/// member, so the tests do not depend on who chooses to host. Returns the scenario, the
+/// simulation, the protocol, housing and health.
+fn sanction_arena(fine: f64) -> (Scenario, Simulation, usize, usize, usize) {
     let mut s = common::fixture("small.toml");
     s.levers.p.sanctions.fine = fine;
     s.levers.p.sanctions.cost = 1.0;
@@ -508,6 +509,15 @@ fn fines_a_member_cannot_pay_are_recorded_as_unpaid() {
     w.resentment[housing * n + health] = 100.0;
     w.mechanisms[m].host = Some(housing);
     set_members(&mut w.mechanisms[m].members, &[housing, health]);
+    (s, sim, m, housing, health)
+}
+
+/// A fine larger than the sanctioned member holds: it pays what it can, and the rest is
+/// recorded in `fines_unpaid`, so paid + unpaid is exactly the fines imposed.
+#[test]
+fn fines_a_member_cannot_pay_are_recorded_as_unpaid() {
+    let fine = 1.0e5;
+    let (_, mut sim, _, _, _) = sanction_arena(fine);
     let (mut imposed, mut unpaid_seen) = (0u32, 0.0);
     for _ in 0..6 {
         sim.step().unwrap();
@@ -531,22 +541,8 @@ fn fines_a_member_cannot_pay_are_recorded_as_unpaid() {
 
 #[test]
 fn a_sanction_costs_the_sanctioner_and_the_sanctioned_and_the_money_is_accounted() {
-    let mut s = common::fixture("small.toml");
-    s.levers.p.sanctions.fine = 3.0;
-    s.levers.p.sanctions.cost = 1.0;
-    // Mandated information sharing keeps the protocol hosted with every candidate a member,
-    // so the test does not depend on who chooses to host.
-    s.levers.p.mandate_information_sharing = true;
-    let mut sim = Simulation::with_families(&s, 1, &[Family::Bp; 4]);
-    dispose(&mut sim.world, 1.0, 5.0);
-    let w = &mut sim.world;
-    let m = mech(w, "protocol");
-    let (housing, health) = (agency(w, "housing"), agency(w, "health"));
-    // Housing resents health as a free rider; both are members of the protocol.
-    let n = w.n_agencies();
-    w.resentment[housing * n + health] = 100.0;
-    w.mechanisms[m].host = Some(housing);
-    set_members(&mut w.mechanisms[m].members, &[housing, health]);
+    let (s, mut sim, m, housing, health) = sanction_arena(3.0);
+    let w = &sim.world;
     let rules: Vec<_> = (0..4).map(|_| behaviour::build(Family::Bp, &s)).collect();
     assert!(rules[housing].sanction(w, housing, m, health));
     let (mut imposed, mut suffered, mut fines, mut costs) = (0u64, 0u64, 0.0, 0.0);
@@ -569,6 +565,7 @@ fn a_sanction_costs_the_sanctioner_and_the_sanctioned_and_the_money_is_accounted
     assert!(costs > 0.0 && costs <= imposed as f64 * 1.0 + 1e-9);
     // A lambda-0 agency never sanctions: the fine is a pure loss to the arena.
     let w = &mut sim.world;
+    let n = w.n_agencies();
     w.agencies[housing].disp.lambda = 0.0;
     w.resentment[housing * n + health] = 1.0;
     assert!(!rules[housing].sanction(w, housing, m, health));

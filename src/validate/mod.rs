@@ -763,7 +763,8 @@ pub fn score(results: &[FactResult]) -> (usize, usize, usize, usize) {
     )
 }
 
-pub(crate) fn tag_str(t: Tag) -> &'static str {
+/// The tag as written in `facts.toml`.
+pub fn tag_str(t: Tag) -> &'static str {
     match t {
         Tag::Emergent => "emergent",
         Tag::BuiltIn => "built-in",
