@@ -7,7 +7,7 @@ mod common;
 
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use silos::behaviour::{self, CaseView, PartnerQuery, Triage};
+use silos::behaviour::{self, CaseView, LeadMemo, PartnerQuery, Triage};
 use silos::engine::{BehaviourChoice, Simulation};
 use silos::levers::{Price, PriceOn};
 use silos::model::step::NONE;
@@ -51,14 +51,17 @@ fn mech(w: &World, name: &str) -> usize {
     w.mechanisms.iter().position(|m| m.name == name).unwrap()
 }
 
-fn view(c: &Case) -> CaseView<'_> {
+/// A case at its entry agency, as the engine shows it: with a memo cleared for the case
+/// (so a view taken after changing the world sees the change).
+fn view<'a>(c: &'a Case, memo: &'a LeadMemo) -> CaseView<'a> {
+    memo.clear();
     CaseView {
         case: c,
         held: silos::behaviour::Held::new(c.entry),
         from: None,
         hops: 0,
         can_refer: true,
-        memo: None,
+        memo,
     }
 }
 
@@ -82,6 +85,7 @@ fn dispose(w: &mut World, lambda: f64, reciprocity: f64) {
 
 #[test]
 fn an_agency_weighing_its_own_targets_passes_on_a_case_the_shared_objective_keeps() {
+    let memo = LeadMemo::new(256);
     let s = common::fixture("routing.toml");
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     // The hostel fits a housing-only case perfectly, but offenders are not in its targets.
@@ -92,7 +96,7 @@ fn an_agency_weighing_its_own_targets_passes_on_a_case_the_shared_objective_keep
         let hostel = agency(w, "hostel");
         let c = case(w, "offenders", "hostel", &[("housing", 1.0)]);
         let rule = behaviour::build(Family::Bp, &s);
-        let d = rule.triage(w, hostel, &view(&c), &mut rng);
+        let d = rule.triage(w, hostel, &view(&c, &memo), &mut rng);
         if expect_accept {
             assert_eq!(
                 d,
@@ -109,7 +113,7 @@ fn an_agency_weighing_its_own_targets_passes_on_a_case_the_shared_objective_keep
         // A case of its own target group is kept at either weight.
         let own = case(w, "families", "hostel", &[("housing", 1.0)]);
         assert_eq!(
-            rule.triage(w, hostel, &view(&own), &mut rng),
+            rule.triage(w, hostel, &view(&own, &memo), &mut rng),
             Triage::Accept,
             "lambda {lambda}"
         );
@@ -118,6 +122,7 @@ fn an_agency_weighing_its_own_targets_passes_on_a_case_the_shared_objective_keep
 
 #[test]
 fn synoptic_search_refers_to_the_best_matched_agency_with_capacity() {
+    let memo = LeadMemo::new(256);
     let s = common::fixture("routing.toml");
     let mut sim = fresh(&s, &[Family::Ra; 4]);
     let mut rng = ChaCha8Rng::seed_from_u64(0);
@@ -129,17 +134,17 @@ fn synoptic_search_refers_to_the_best_matched_agency_with_capacity() {
     let c = case(&sim.world, "offenders", "advice", &[("housing", 1.0)]);
     let rule = behaviour::build(Family::Ra, &s);
     assert_eq!(
-        rule.triage(&sim.world, advice, &view(&c), &mut rng),
+        rule.triage(&sim.world, advice, &view(&c, &memo), &mut rng),
         Triage::Refer(hostel)
     );
     // With the hostel out of staff time, the next best (rsl) is chosen.
     sim.world.agencies[hostel].flex = 0.0;
     assert_eq!(
-        rule.triage(&sim.world, advice, &view(&c), &mut rng),
+        rule.triage(&sim.world, advice, &view(&c, &memo), &mut rng),
         Triage::Refer(rsl)
     );
     // Once nobody better can be referred to, the holder keeps it.
-    let mut v = view(&c);
+    let mut v = view(&c, &memo);
     v.held.push(hostel);
     v.held.push(rsl);
     assert_eq!(
@@ -151,13 +156,14 @@ fn synoptic_search_refers_to_the_best_matched_agency_with_capacity() {
     let n = sim.world.n_agencies();
     sim.world.beliefs.accept[advice * n + hostel] = 0.0;
     assert_eq!(
-        rule.triage(&sim.world, advice, &view(&c), &mut rng),
+        rule.triage(&sim.world, advice, &view(&c, &memo), &mut rng),
         Triage::Refer(rsl)
     );
 }
 
 #[test]
 fn bounded_search_compares_only_a_few_contacts_and_its_protocol_partners() {
+    let memo = LeadMemo::new(256);
     let mut s = common::fixture("routing.toml");
     s.search.mode = silos::scenario::SearchMode::Bounded;
     s.search.breadth = 1;
@@ -171,7 +177,7 @@ fn bounded_search_compares_only_a_few_contacts_and_its_protocol_partners() {
     // choice varies (synoptic search would always pick the hostel).
     let mut rng = ChaCha8Rng::seed_from_u64(3);
     let picks: Vec<Triage> = (0..60)
-        .map(|_| rule.triage(w, advice, &view(&c), &mut rng))
+        .map(|_| rule.triage(w, advice, &view(&c, &memo), &mut rng))
         .collect();
     assert!(picks.contains(&Triage::Refer(hostel)));
     assert!(
@@ -185,7 +191,7 @@ fn bounded_search_compares_only_a_few_contacts_and_its_protocol_partners() {
     let w = &sim.world;
     for _ in 0..30 {
         assert_eq!(
-            rule.triage(w, advice, &view(&c), &mut rng),
+            rule.triage(w, advice, &view(&c, &memo), &mut rng),
             Triage::Refer(hostel)
         );
     }
@@ -193,6 +199,7 @@ fn bounded_search_compares_only_a_few_contacts_and_its_protocol_partners() {
 
 #[test]
 fn a_price_on_one_channel_moves_referrals_to_another_for_agencies_that_weigh_money() {
+    let memo = LeadMemo::new(256);
     let s = common::fixture("routing.toml");
     let mut rng = ChaCha8Rng::seed_from_u64(0);
     for lambda in [0.0, 0.5] {
@@ -206,7 +213,7 @@ fn a_price_on_one_channel_moves_referrals_to_another_for_agencies_that_weigh_mon
         let c = case(&sim.world, "offenders", "advice", &[("housing", 1.0)]);
         let rule = behaviour::build(Family::Bp, &s);
         assert_eq!(
-            rule.triage(&sim.world, advice, &view(&c), &mut rng),
+            rule.triage(&sim.world, advice, &view(&c, &memo), &mut rng),
             Triage::Refer(hostel),
             "lambda {lambda}, no price"
         );
@@ -218,7 +225,7 @@ fn a_price_on_one_channel_moves_referrals_to_another_for_agencies_that_weigh_mon
             group: None,
             amount: 50.0,
         });
-        let d = rule.triage(&sim.world, advice, &view(&c), &mut rng);
+        let d = rule.triage(&sim.world, advice, &view(&c, &memo), &mut rng);
         if lambda == 0.0 {
             // A charge is a transfer, not a cost to the arena: the shared objective ignores it.
             assert_eq!(d, Triage::Refer(hostel));

@@ -11,7 +11,7 @@ use super::motives::Weigh;
 use super::options::{self, Value};
 use super::{Behaviour, CaseView, PartnerQuery, ServeRequest, Triage, logistic, partner_can};
 use crate::model::{AgentSet, RuleState, World};
-use crate::scenario::{Family, MAX_BREADTH, MAX_DIMENSIONS, Motives, SearchMode, SearchParams};
+use crate::scenario::{Family, MAX_BREADTH, Motives, SearchMode, SearchParams};
 
 /// The one decision rule: a family's motives applied through the common procedure.
 #[derive(Debug, Clone)]
@@ -19,45 +19,6 @@ pub struct Deliberator {
     family: Family,
     motives: Motives,
     search: SearchParams,
-}
-
-/// The ascending, deduplicated union of up to `MAX_DIMENSIONS` ascending lists (the
-/// servers of each dimension a case needs): no allocation, and the cost grows with the
-/// servers looked at, not with the arena.
-struct Union<'a> {
-    lists: [&'a [usize]; MAX_DIMENSIONS],
-    k: usize,
-}
-
-impl<'a> Union<'a> {
-    fn new() -> Union<'a> {
-        Union {
-            lists: [&[]; MAX_DIMENSIONS],
-            k: 0,
-        }
-    }
-
-    fn add(&mut self, l: &'a [usize]) {
-        self.lists[self.k] = l;
-        self.k += 1;
-    }
-}
-
-impl Iterator for Union<'_> {
-    type Item = usize;
-    fn next(&mut self) -> Option<usize> {
-        let min = self.lists[..self.k]
-            .iter()
-            .filter_map(|l| l.first())
-            .min()
-            .copied()?;
-        for l in &mut self.lists[..self.k] {
-            if l.first() == Some(&min) {
-                *l = &l[1..];
-            }
-        }
-        Some(min)
-    }
 }
 
 /// The agencies an agency looks at for one dimension, in index order: every server
@@ -276,26 +237,17 @@ impl Behaviour for Deliberator {
             return Triage::Accept;
         }
         if cv.can_refer {
-            let mut union = Union::new();
             let listed;
             let mut from_memo;
             let bounded;
-            let looked: &mut dyn Iterator<Item = usize> = match (w.agencies[me].search, cv.memo) {
-                // The engine's memo lists the case's servers once per case.
-                (SearchMode::Synoptic, Some(memo)) => {
-                    listed = memo.case_servers(w, cv.case);
+            let looked: &mut dyn Iterator<Item = usize> = match w.agencies[me].search {
+                // Every agency serving a dimension the case needs, gathered once per case.
+                SearchMode::Synoptic => {
+                    listed = cv.memo.case_servers(w, cv.case);
                     from_memo = listed.ones();
                     &mut from_memo
                 }
-                (SearchMode::Synoptic, None) => {
-                    for d in 0..w.dims.len() {
-                        if cv.case.needs[d] > 0.0 {
-                            union.add(&w.servers[d]);
-                        }
-                    }
-                    &mut union
-                }
-                (SearchMode::Bounded, _) => {
+                SearchMode::Bounded => {
                     bounded = self.contacts(w, me, Self::primary_dim(w, cv), rng);
                     &mut bounded.iter()
                 }

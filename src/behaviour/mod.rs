@@ -182,17 +182,15 @@ pub struct CaseView<'a> {
     pub hops: u32,
     /// Whether a referral is still possible (hops below the hop limit).
     pub can_refer: bool,
-    /// Leads' expected achievement on this case, if the caller keeps a memo.
-    pub memo: Option<&'a LeadMemo>,
+    /// Leads' expected achievement and the case's servers, remembered while the case is
+    /// routed (the engine clears it per case).
+    pub memo: &'a LeadMemo,
 }
 
 impl CaseView<'_> {
     /// What agency `j` could achieve leading this case (need met, cost to the arena).
     pub fn lead(&self, w: &World, j: usize) -> (f64, f64) {
-        match self.memo {
-            Some(m) => m.lead(w, j, self.case),
-            None => w.expected_lead(j, self.case),
-        }
+        self.memo.lead(w, j, self.case)
     }
 
     pub fn has_held(&self, j: usize) -> bool {

@@ -868,7 +868,7 @@ impl World {
                 from,
                 hops,
                 can_refer,
-                memo: Some(memo),
+                memo,
             };
             let mut d = rules[holder].triage(self, holder, &cv, &mut streams.agencies[holder]);
             // Validate: a referral must go to an agency that has not held the case.
