@@ -7,7 +7,7 @@ use rand::RngExt;
 use crate::behaviour::{self, Behaviour};
 use crate::error::InvariantError;
 use crate::model::step::{Scratch, Streams};
-use crate::model::{AgentSetup, Dispositions, World};
+use crate::model::{AgentSetup, CentreContest, Dispositions, World};
 use crate::rng::{self, Stream};
 use crate::scenario::{AgencySpec, Family, Scenario};
 
@@ -179,6 +179,28 @@ impl Simulation {
     pub fn begin_tick_for_inspection(&mut self) {
         self.world
             .begin_tick(&self.rules, &mut self.streams, &mut self.scratch);
+    }
+
+    /// The first phase of a tick in a national run: up to the claims of the centre's budget
+    /// round, returning this locality's contribution. Follow with
+    /// [`share_budgets_and_bid`](Simulation::share_budgets_and_bid) and
+    /// [`close_tick`](Simulation::close_tick), passing the sums over every locality; with
+    /// the locality's own values the three make exactly one [`step`](Simulation::step).
+    pub fn open_tick(&mut self) -> CentreContest {
+        self.world.open_tick(&self.rules, &mut self.streams)
+    }
+
+    /// The second phase: share the centre's budgets, return this locality's funding bids.
+    pub fn share_budgets_and_bid(&mut self, budget: &CentreContest) -> CentreContest {
+        self.world.share_budgets_and_bid(budget)
+    }
+
+    /// The last phase: funding awards from the centre's `bids`, then the rest of the tick.
+    pub fn close_tick(&mut self, bids: &CentreContest) -> Result<(), InvariantError> {
+        self.world
+            .close_rounds(&self.rules, &mut self.streams, &mut self.scratch, bids);
+        self.world
+            .finish_tick(&self.rules, &mut self.streams, &mut self.scratch)
     }
 
     /// Advance one tick and check the invariants.

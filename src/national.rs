@@ -11,16 +11,22 @@
 //!   beliefs about how need divides among client groups, its legitimacy and its political
 //!   capital become their means over all localities, so what it sees, its standing (and so
 //!   its power in every forum), and then what it chooses in every locality, depend on all of
-//!   them. Its money stays per locality (each locality's ledger balances on its own).
+//!   them. Its money stays per locality (each locality's ledger balances on its own);
+//! - the centre's own contests (`CentreContest`): the annual budget round among the agencies
+//!   the centre funds, and a competitive funding round among its contestants, are national.
+//!   A tick runs in three phases (`Simulation::open_tick`, `share_budgets_and_bid`,
+//!   `close_tick`); between them the localities' envelopes, claims, pots and bids are summed,
+//!   so each locality's share depends on every locality's claims (ODD 8.20).
 //!
-//! Localities step in parallel (rayon); the central phase runs between ticks, on one thread,
-//! in locality order.
+//! Localities step in parallel (rayon); the sums between phases and the central phase run on
+//! one thread, in locality order.
 
 use rand::RngExt;
 use rayon::prelude::*;
 
 use crate::engine::{BehaviourChoice, Simulation};
 use crate::error::InvariantError;
+use crate::model::CentreContest;
 use crate::rng::{self, Stream};
 use crate::scenario::{Level, Scenario};
 
@@ -44,6 +50,8 @@ pub struct National {
     /// Indices of the central departments (the same in every locality).
     pub central: Vec<usize>,
     pub tick: u32,
+    /// Each locality's part in the centre's contests this tick (reused every tick).
+    parts: Vec<CentreContest>,
 }
 
 /// The seed of locality `k`'s own streams.
@@ -126,6 +134,7 @@ impl National {
             .map(|(i, _)| i)
             .collect();
         National {
+            parts: vec![CentreContest::default(); draws.len()],
             localities,
             draws,
             central,
@@ -136,7 +145,23 @@ impl National {
     /// One national tick: every locality steps (in parallel, on the current rayon pool),
     /// then the central phase.
     pub fn step(&mut self) -> Result<(), InvariantError> {
-        self.localities.par_iter_mut().try_for_each(|s| s.step())?;
+        // The centre's contests are national: its budget envelope and funding pot, and the
+        // claims and bids on them, are summed over localities (in locality order, so the sums
+        // do not depend on the threads) before any locality is given its share.
+        let parts = &mut self.parts;
+        self.localities
+            .par_iter_mut()
+            .zip(parts.par_iter_mut())
+            .for_each(|(s, p)| *p = s.open_tick());
+        let budget = parts.iter().fold(CentreContest::default(), |a, &p| a + p);
+        self.localities
+            .par_iter_mut()
+            .zip(parts.par_iter_mut())
+            .for_each(|(s, p)| *p = s.share_budgets_and_bid(&budget));
+        let bids = parts.iter().fold(CentreContest::default(), |a, &p| a + p);
+        self.localities
+            .par_iter_mut()
+            .try_for_each(|s| s.close_tick(&bids))?;
         self.central_phase();
         self.tick += 1;
         Ok(())

@@ -284,3 +284,126 @@ fn sweeps_of_national_scenarios_run_national_runs() {
             .starts_with("0,ra,0,share_need_met,2,")
     );
 }
+
+/// The small arena under `[localities]` with the centre's rounds switched on: the annual
+/// budget round by bargaining, and a competitive funding round in which the day centre
+/// (made a fundee of the centre) bids. Localities vary in income and behaviour mix, so
+/// their claims and bids differ.
+fn rounds_national(count: u32) -> Scenario {
+    let text = std::fs::read_to_string(common::fixture_path("small.toml"))
+        .unwrap()
+        .replace("funder = \"housing\"\n", "")
+        + &format!(
+            "\n[levers]\nbudget_rule = \"bargaining\"\nfunding_mode = \"competitive\"\n\n\
+             [localities]\ncount = {count}\nincome = {{ low = 0.6, high = 1.4 }}\n\
+             bp_share = {{ low = 0.0, high = 1.0 }}\n"
+        );
+    Scenario::from_toml_str(&text, "rounds-national.toml").unwrap()
+}
+
+fn centre_funded(w: &silos::model::World, i: usize) -> bool {
+    w.agencies[i].funder == silos::scenario::Funder::Centre && w.agencies[i].serves_cases
+}
+
+/// The centre's budget round is one national round: after it, budgets summed over every
+/// locality equal the national envelope (the sum of formula budgets), but a locality's
+/// budgets no longer sum to its own envelope, as they do when it runs alone.
+#[test]
+fn the_centres_budget_round_shares_one_national_envelope() {
+    let s = rounds_national(6);
+    let n = run(&s, 5, 2, 1);
+    let (mut budgets, mut envelope, mut moved) = (0.0, 0.0, 0);
+    for (k, l) in n.localities.iter().enumerate() {
+        let w = &l.world;
+        let (mut b, mut e) = (0.0, 0.0);
+        for i in (0..w.n_agencies()).filter(|&i| centre_funded(w, i)) {
+            b += w.agencies[i].budget;
+            e += w.agencies[i].base_income;
+        }
+        assert!(e > 0.0, "locality {k} has centre-funded agencies");
+        if (b - e).abs() > 1e-6 * e {
+            moved += 1;
+        }
+        budgets += b;
+        envelope += e;
+        // The same locality alone shares only its own envelope.
+        let t = silos::national::locality_scenario(&s, &n.draws[k]);
+        let mut alone = silos::engine::Simulation::new(
+            &t,
+            silos::national::locality_seed(5, k),
+            BehaviourChoice::Mixed,
+        );
+        alone.share_national_streams(5);
+        alone.step().unwrap();
+        let wa = &alone.world;
+        let own: f64 = (0..wa.n_agencies())
+            .filter(|&i| centre_funded(wa, i))
+            .map(|i| wa.agencies[i].budget)
+            .sum();
+        assert!((own - e).abs() <= 1e-9 * e, "locality {k}: {own} vs {e}");
+    }
+    assert!(
+        (budgets - envelope).abs() <= 1e-9 * envelope,
+        "{budgets} vs {envelope}"
+    );
+    assert!(moved > 0, "no money moved between localities");
+}
+
+/// A competitive funding round of the centre's is national: the pot is the contestable
+/// share of every locality's contestants' budgets, shared by bid weight over all of them, so
+/// incomes sum to budgets nationally but not in every locality.
+#[test]
+fn the_centres_funding_round_is_one_national_contest() {
+    let s = rounds_national(6);
+    let n = run(&s, 8, 2, 1);
+    let contestant = |w: &silos::model::World, i: usize| {
+        w.contestant(i) && w.agencies[i].funder == silos::scenario::Funder::Centre
+    };
+    let (mut income, mut budget, mut moved) = (0.0, 0.0, 0);
+    for l in &n.localities {
+        let w = &l.world;
+        let (mut y, mut b) = (0.0, 0.0);
+        for i in (0..w.n_agencies()).filter(|&i| contestant(w, i)) {
+            y += w.agencies[i].income;
+            b += w.agencies[i].budget;
+        }
+        assert!(b > 0.0, "the day centre bids in every locality");
+        if (y - b).abs() > 1e-6 * b {
+            moved += 1;
+        }
+        income += y;
+        budget += b;
+    }
+    assert!(
+        (income - budget).abs() <= 1e-9 * budget,
+        "{income} vs {budget}"
+    );
+    assert!(moved > 0, "no award crossed a locality boundary");
+}
+
+/// A national run of one locality is the plain run of that locality's scenario (with the
+/// national streams): the three phases of a national tick, with one locality's own sums,
+/// are one ordinary step, and the central phase's means over one locality change nothing.
+#[test]
+fn a_national_run_of_one_locality_is_its_plain_run() {
+    let s = rounds_national(1);
+    let n = run(&s, 21, 1, 30);
+    let t = silos::national::locality_scenario(&s, &n.draws[0]);
+    let mut alone = silos::engine::Simulation::new(
+        &t,
+        silos::national::locality_seed(21, 0),
+        BehaviourChoice::Mixed,
+    );
+    alone.share_national_streams(21);
+    for _ in 0..30 {
+        alone.step().unwrap();
+    }
+    let (a, b) = (&n.localities[0].world, &alone.world);
+    assert_eq!(a.tally.run.arrivals, b.tally.run.arrivals);
+    assert_eq!(a.tally.run.served, b.tally.run.served);
+    for i in 0..a.n_agencies() {
+        assert_eq!(a.reserves(i), b.reserves(i), "agency {i}");
+        assert_eq!(a.agencies[i].income, b.agencies[i].income, "agency {i}");
+        assert_eq!(a.agencies[i].legitimacy, b.agencies[i].legitimacy);
+    }
+}

@@ -11,6 +11,37 @@ use crate::behaviour::Behaviour;
 use crate::levers::{BudgetRule, FundingMode};
 use crate::scenario::{Funder, Level};
 
+/// What an arena brings to the centre's own contests in a tick: the annual budget round's
+/// envelope and claims among the agencies the centre funds, and a funding round's pot and
+/// bid weights among its contestants. A single arena shares these among its own agencies; a
+/// national run sums them over every locality first (`+`), so the centre's
+/// money goes where the claims and bids are strongest, nationally. Zero outside a round.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct CentreContest {
+    /// Budget round: the sum of the centre's fundees' formula budgets.
+    pub envelope: f64,
+    /// Budget round: the sum of their claims.
+    pub claims: f64,
+    /// Funding round: the contestable share of the centre's contestants' budgets.
+    pub pot: f64,
+    /// Funding round: the sum of their bid weights.
+    pub bids: f64,
+}
+
+impl std::ops::Add for CentreContest {
+    type Output = CentreContest;
+
+    /// The sum of two arenas' contributions.
+    fn add(self, o: CentreContest) -> CentreContest {
+        CentreContest {
+            envelope: self.envelope + o.envelope,
+            claims: self.claims + o.claims,
+            pot: self.pot + o.pot,
+            bids: self.bids + o.bids,
+        }
+    }
+}
+
 impl World {
     /// Replace central initiatives whose time is up with new ones, each on a client group
     /// drawn from the centre's stream (initiativitis, 002:332-342). The first set is
@@ -37,12 +68,33 @@ impl World {
         }
     }
 
-    /// A funding round (competitive bidding or tender): each funder puts the contestable
-    /// share of its providers' scenario income into a pot and shares it out by bid score.
-    /// A bid scores the bidder's resources to write it (staff, relative to the other
-    /// bidders) times one plus the partnership it can show (live mechanisms it belongs to)
-    /// (002:344-348, 002:450). Income then holds until the next round.
-    pub(super) fn funding_round(&mut self) {
+    /// The first half of a funding round (competitive bidding or tender): what this arena
+    /// brings to the centre's contest (funder `centre`): the pot (the contestable share of
+    /// its contestants' budgets) and the sum of their bid weights. Zero outside a round.
+    pub(super) fn funding_bids(&self) -> CentreContest {
+        let mut c = CentreContest::default();
+        if !self.levers.funding_round(self.tick) {
+            return c;
+        }
+        let share = self.levers.centre.contestable_share;
+        for i in 0..self.n_agencies() {
+            if self.contestant(i) && self.agencies[i].funder == Funder::Centre {
+                c.pot += share * self.agencies[i].budget;
+                c.bids += self.bid_weight(i);
+            }
+        }
+        c
+    }
+
+    /// The second half of a funding round: each funder puts the contestable share of its
+    /// contestants' scenario income into a pot and shares it out in proportion to bid
+    /// weight: the bidder's resources to write the bid (staff) times one plus the
+    /// partnership it can show (live mechanisms it belongs to) (002:344-348, 002:450). The
+    /// centre's contest uses `centre`'s pot and weights (the sums over every locality in a
+    /// national run, so money moves to where the bids are strongest); a funding agency's
+    /// contest is the arena's own. A tender gives a funder's whole pot to its best bidder in
+    /// the arena (a contract is let per locality). Income then holds until the next round.
+    pub(super) fn funding_awards(&mut self, centre: &CentreContest) {
         if !self.levers.funding_round(self.tick) {
             return;
         }
@@ -59,33 +111,28 @@ impl World {
             }
             let in_contest =
                 |w: &World, i: usize| w.contestant(i) && w.agencies[i].funder == funder;
-            let (mut staff_sum, mut k) = (0.0, 0.0);
-            for i in 0..n {
-                if in_contest(self, i) {
-                    staff_sum += self.agencies[i].staff;
-                    k += 1.0;
-                }
-            }
-            let mean_staff = (staff_sum / k).max(1e-9);
-            let (mut pot, mut score_sum, mut best) = (0.0, 0.0, None::<(usize, f64)>);
+            let (mut pot, mut bids, mut best) = (0.0, 0.0, None::<(usize, f64)>);
             for i in 0..n {
                 if !in_contest(self, i) {
                     continue;
                 }
                 pot += c * self.agencies[i].budget;
-                let score = self.bid_score(i, mean_staff);
-                score_sum += score;
-                if best.is_none_or(|(_, s)| score > s) {
-                    best = Some((i, score));
+                let weight = self.bid_weight(i);
+                bids += weight;
+                if best.is_none_or(|(_, s)| weight > s) {
+                    best = Some((i, weight));
                 }
+            }
+            let mode = self.levers.p.funding_mode;
+            if funder == Funder::Centre && mode == FundingMode::Competitive {
+                (pot, bids) = (centre.pot, centre.bids);
             }
             for i in 0..n {
                 if !in_contest(self, i) {
                     continue;
                 }
-                let score = self.bid_score(i, mean_staff);
-                let award = match self.levers.p.funding_mode {
-                    FundingMode::Competitive if score_sum > 0.0 => pot * score / score_sum,
+                let award = match mode {
+                    FundingMode::Competitive if bids > 0.0 => pot * self.bid_weight(i) / bids,
                     FundingMode::Tender if best.map(|b| b.0) == Some(i) => pot,
                     _ => 0.0,
                 };
@@ -95,16 +142,21 @@ impl World {
         }
     }
 
-    /// The annual budget round (levers.budget_rule; 002:344-348, 002:450): at ticks 1, 13,
-    /// 25, ... every agency in casework bids a multiple of its formula budget (its rule's
-    /// choice), and its funder (the centre or a funding agency) shares the envelope (the sum
-    /// of its fundees' scenario incomes) in proportion to bid x formula budget x a weight:
-    /// the bidder's standing (bargaining) or its reported performance over the year
-    /// (competition). Under the formula rule budgets are the scenario's incomes.
-    pub(super) fn budget_round(&mut self, rules: &[Box<dyn Behaviour>]) {
+    /// The first half of the annual budget round (levers.budget_rule; 002:344-348,
+    /// 002:450): at ticks 1, 13, 25, ... every agency in casework bids a multiple of its
+    /// formula budget (its rule's choice), its claim is bid x formula budget x a weight (its
+    /// standing under bargaining, its reported performance over the year under
+    /// competition), and a funding agency shares its envelope (the sum of its fundees'
+    /// scenario incomes) in proportion to claims. Returns what this arena brings to the
+    /// centre's round: its fundees' envelope and claims (shared out by [`budget_shares`]).
+    /// Under the formula rule budgets are the scenario's incomes.
+    ///
+    /// [`budget_shares`]: World::budget_shares
+    pub(super) fn budget_claims(&mut self, rules: &[Box<dyn Behaviour>]) -> CentreContest {
+        let mut centre = CentreContest::default();
         let rule = self.levers.p.budget_rule;
         if !(self.tick - 1).is_multiple_of(12) {
-            return;
+            return centre;
         }
         let n = self.n_agencies();
         if rule == BudgetRule::Formula {
@@ -112,7 +164,7 @@ impl World {
                 a.budget = a.base_income;
                 a.year = YearTally::default();
             }
-            return;
+            return centre;
         }
         // Each funder (the centre, or an agency that funds others) runs its own round among
         // the agencies in casework it funds.
@@ -157,29 +209,54 @@ impl World {
                 self.agencies[i].budget = claim;
                 total += claim;
             }
-            for i in 0..n {
-                if !in_round(self, i) {
-                    continue;
-                }
-                let a = &mut self.agencies[i];
-                a.budget = if total > 0.0 {
-                    envelope * a.budget / total
-                } else {
-                    a.base_income
+            if funder == Funder::Centre {
+                centre = CentreContest {
+                    envelope,
+                    claims: total,
+                    ..centre
                 };
-                a.income = a.budget;
-                a.year = YearTally::default();
+            } else {
+                self.share_budgets(funder, envelope, total);
             }
+        }
+        centre
+    }
+
+    /// The second half of the annual budget round: the centre shares `centre`'s envelope
+    /// among its fundees in proportion to their claims (in a national run, the envelope and
+    /// claims of every locality, so budgets move to where claims are strongest).
+    pub(super) fn budget_shares(&mut self, centre: &CentreContest) {
+        if !(self.tick - 1).is_multiple_of(12) || self.levers.p.budget_rule == BudgetRule::Formula {
+            return;
+        }
+        self.share_budgets(Funder::Centre, centre.envelope, centre.claims);
+    }
+
+    /// Budgets of `funder`'s fundees in casework: `envelope` x claim / `total` (each holds
+    /// its claim in `budget` until now); their formula budgets when no one claims.
+    fn share_budgets(&mut self, funder: Funder, envelope: f64, total: f64) {
+        for a in &mut self.agencies {
+            if !(a.serves_cases && a.funder == funder) {
+                continue;
+            }
+            a.budget = if total > 0.0 {
+                envelope * a.budget / total
+            } else {
+                a.base_income
+            };
+            a.income = a.budget;
+            a.year = YearTally::default();
         }
     }
 
-    fn bid_score(&self, i: usize, mean_staff: f64) -> f64 {
+    /// A bidder's weight in a funding round: its staff times one plus its live memberships.
+    fn bid_weight(&self, i: usize) -> f64 {
         let partnership = self
             .mechanisms
             .iter()
             .filter(|m| m.alive() && m.is_member(i))
             .count() as f64;
-        (self.agencies[i].staff / mean_staff) * (1.0 + partnership)
+        self.agencies[i].staff * (1.0 + partnership)
     }
 
     /// Staff time the levers take at the start of a tick: extra reporting from the target

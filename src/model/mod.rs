@@ -6,6 +6,7 @@
 //! only the step code mutates it.
 
 mod centre;
+pub use centre::CentreContest;
 mod learning;
 mod ledger;
 pub mod step;

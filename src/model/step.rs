@@ -22,6 +22,7 @@
 use rand::RngExt;
 use rand_chacha::ChaCha8Rng;
 
+use super::centre::CentreContest;
 use super::{Account, Case, World};
 use crate::behaviour::{Behaviour, CaseView, PartnerQuery, ServeRequest, Triage};
 use crate::error::InvariantError;
@@ -137,6 +138,17 @@ impl World {
         scratch: &mut Scratch,
     ) -> Result<(), InvariantError> {
         self.begin_tick(rules, streams, scratch);
+        self.finish_tick(rules, streams, scratch)
+    }
+
+    /// Phases 6-9 of a tick, after [`begin_tick`](World::begin_tick) (or its three phases):
+    /// arrivals, casework, outcomes, learning and the invariant check.
+    pub fn finish_tick(
+        &mut self,
+        rules: &[Box<dyn Behaviour>],
+        streams: &mut Streams,
+        scratch: &mut Scratch,
+    ) -> Result<(), InvariantError> {
         self.arrivals(&mut streams.arrivals);
         for k in 0..self.cases.len() {
             let case = self.cases[k];
@@ -154,13 +166,45 @@ impl World {
         streams: &mut Streams,
         scratch: &mut Scratch,
     ) {
+        let budget = self.open_tick(rules, streams);
+        let bids = self.share_budgets_and_bid(&budget);
+        self.close_rounds(rules, streams, scratch, &bids);
+    }
+
+    /// The start of a tick up to the centre's budget round: shocks, initiatives and the
+    /// claims of the annual budget round. Returns what this arena brings to the centre's
+    /// round. The first of the three phases of [`begin_tick`](World::begin_tick), which a
+    /// national run calls with the centre's sums over every locality in between.
+    pub fn open_tick(
+        &mut self,
+        rules: &[Box<dyn Behaviour>],
+        streams: &mut Streams,
+    ) -> CentreContest {
         self.tally.reset_tick();
         self.tick += 1;
         self.schedule_levers();
         self.shocks(&mut streams.shocks);
         self.initiatives_update(&mut streams.centre);
-        self.budget_round(rules);
-        self.funding_round();
+        self.budget_claims(rules)
+    }
+
+    /// The second phase: the centre shares its budget envelope (`budget`, this arena's or
+    /// the nation's), and the arena's bids to a funding round are counted.
+    pub fn share_budgets_and_bid(&mut self, budget: &CentreContest) -> CentreContest {
+        self.budget_shares(budget);
+        self.funding_bids()
+    }
+
+    /// The third phase: funding-round awards (the centre's from `bids`, this arena's or the
+    /// nation's), income, staff time, mechanisms, targets and effort.
+    pub fn close_rounds(
+        &mut self,
+        rules: &[Box<dyn Behaviour>],
+        streams: &mut Streams,
+        scratch: &mut Scratch,
+        bids: &CentreContest,
+    ) {
+        self.funding_awards(bids);
         self.funding();
         self.open_staff_time();
         self.lever_staff();
