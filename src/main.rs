@@ -339,16 +339,6 @@ fn shard_from_env(cli: Option<(usize, usize)>) -> Result<Option<(usize, usize)>>
 fn plot(dir: &Path, report: bool, quiet: bool) -> Result<usize> {
     #[cfg(feature = "plots")]
     {
-        // A national run's directory: its spread charts (no report).
-        if dir.join("localities.csv").exists() && !dir.join("runs.csv").exists() {
-            let charts = silos::plot::national_charts(dir)?;
-            if !quiet {
-                for c in &charts {
-                    println!("drew {}", c.png.display());
-                }
-            }
-            return Ok(charts.len());
-        }
         let opts = silos::plot::PlotOptions {
             report,
             ..Default::default()
@@ -735,12 +725,7 @@ fn national_run(
         .with_context(|| format!("{}: cannot write manifest.json", out.display()))?;
     #[cfg(feature = "plots")]
     if !args.no_plots {
-        let charts = silos::plot::national_charts(out)?;
-        if !args.quiet {
-            for c in &charts {
-                println!("  drew {}", c.png.display());
-            }
-        }
+        plot(out, true, args.quiet)?;
     }
     if !args.quiet {
         println!(

@@ -494,7 +494,8 @@ fn charts_render_without_system_fonts() {
     }
 }
 
-/// A national run draws the localities charts from localities.csv.
+/// A national run draws its spread and localities charts and a report whose tables show the
+/// spread, the most and least joined-up localities, and what distinguishes them.
 #[test]
 fn a_national_run_draws_its_localities_charts() {
     let dir = tempfile::tempdir().unwrap();
@@ -513,9 +514,26 @@ fn a_national_run_draws_its_localities_charts() {
         .status()
         .unwrap();
     assert!(status.success());
-    for name in ["localities_coordination", "localities_need_met"] {
+    for name in [
+        "localities_spread",
+        "localities_coordination",
+        "localities_need_met",
+    ] {
         check_png(&dir.path().join("plots").join(format!("{name}.png")));
     }
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    for heading in [
+        "How far localities spread",
+        "Which localities join up, and which do not",
+        "What distinguishes them",
+        "rho with coordination index",
+        "data:image/png;base64,",
+    ] {
+        assert!(html.contains(heading), "report lacks {heading:?}");
+    }
+    // Five localities: the two most and two least joined up are listed, each once.
+    let listed = |which: &str| html.matches(&format!("<td>{which}</td>")).count();
+    assert_eq!((listed("most"), listed("least")), (2, 2));
     // `silos plot DIR` recognises a national run's directory and redraws them.
     std::fs::remove_dir_all(dir.path().join("plots")).unwrap();
     let status = std::process::Command::new(env!("CARGO_BIN_EXE_silos"))
@@ -525,4 +543,5 @@ fn a_national_run_draws_its_localities_charts() {
         .unwrap();
     assert!(status.success());
     check_png(&dir.path().join("plots/localities_coordination.png"));
+    assert!(dir.path().join("report.html").is_file());
 }

@@ -99,46 +99,46 @@ impl Table {
                 });
             }
         }
-        let mut raw: Vec<Vec<String>> = vec![Vec::new(); header.len()];
+        // Values are parsed as they are read, so a numeric column holds numbers only (a
+        // large ticks.csv costs 8 bytes a value, not a string each).
+        let mut columns: Vec<Column> = header
+            .iter()
+            .map(|h| {
+                if spec.text.contains(&h.as_str()) {
+                    Column::Text(Vec::new())
+                } else {
+                    Column::Num(Vec::new())
+                }
+            })
+            .collect();
         let mut lines = Vec::new();
         for rec in rdr.records() {
             let rec = rec.map_err(|e| csv_error(path, e))?;
-            lines.push(rec.position().map(|p| p.line()).unwrap_or(0));
+            let line = rec.position().map(|p| p.line()).unwrap_or(0);
+            lines.push(line);
             for (c, field) in rec.iter().enumerate() {
-                raw[c].push(field.to_string());
-            }
-        }
-        let mut columns = Vec::with_capacity(header.len());
-        for (c, values) in raw.into_iter().enumerate() {
-            let name = header[c].as_str();
-            if spec.text.contains(&name) {
-                columns.push(Column::Text(values));
-                continue;
-            }
-            let strict = spec.all_numeric || spec.numeric.contains(&name);
-            let mut nums = Vec::with_capacity(values.len());
-            let mut bad = None;
-            for (r, v) in values.iter().enumerate() {
-                match parse_num(v) {
-                    Some(x) => nums.push(x),
-                    None => {
-                        bad = Some(r);
-                        break;
-                    }
+                match &mut columns[c] {
+                    Column::Text(v) => v.push(field.to_string()),
+                    Column::Num(v) => match parse_num(field) {
+                        Some(x) => v.push(x),
+                        None => {
+                            let name = header[c].as_str();
+                            if spec.all_numeric || spec.numeric.contains(&name) {
+                                return Err(PlotError::Value {
+                                    path: path.to_path_buf(),
+                                    line,
+                                    column: name.to_string(),
+                                    value: field.to_string(),
+                                    expected: "a number or NA".into(),
+                                });
+                            }
+                            // Not every value is a number: the column is text.
+                            let mut t: Vec<String> = v.iter().map(|&x| fmt_plain(x)).collect();
+                            t.push(field.to_string());
+                            columns[c] = Column::Text(t);
+                        }
+                    },
                 }
-            }
-            match bad {
-                None => columns.push(Column::Num(nums)),
-                Some(r) if strict => {
-                    return Err(PlotError::Value {
-                        path: path.to_path_buf(),
-                        line: lines[r],
-                        column: name.to_string(),
-                        value: values[r].clone(),
-                        expected: "a number or NA".into(),
-                    });
-                }
-                Some(_) => columns.push(Column::Text(values)),
             }
         }
         Ok(Table {

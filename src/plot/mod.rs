@@ -33,7 +33,6 @@ use std::path::{Path, PathBuf};
 pub use error::PlotError;
 pub use fact::fact_chart;
 pub use labels::KEY_OBSERVABLES;
-pub use national::national_charts;
 
 /// What kind of output directory was drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,6 +41,9 @@ pub enum OutputKind {
     Run,
     /// A sweep: `runs.csv`, `summary.csv`, `paired.csv`, `points.csv`, ... and `manifest.json`.
     Sweep,
+    /// A national run: `localities.csv`, `ticks.csv` with a `locality` column,
+    /// `locality_agencies.csv`, `manifest.json`.
+    National,
 }
 
 impl fmt::Display for OutputKind {
@@ -49,6 +51,7 @@ impl fmt::Display for OutputKind {
         f.write_str(match self {
             OutputKind::Run => "run",
             OutputKind::Sweep => "sweep",
+            OutputKind::National => "national run",
         })
     }
 }
@@ -149,6 +152,8 @@ pub fn detect(dir: &Path) -> Result<OutputKind, PlotError> {
     }
     if SWEEP_MARKERS.iter().any(|f| dir.join(f).is_file()) {
         Ok(OutputKind::Sweep)
+    } else if national::is_national(dir) {
+        Ok(OutputKind::National)
     } else if RUN_MARKERS.iter().any(|f| dir.join(f).is_file()) {
         Ok(OutputKind::Run)
     } else {
@@ -183,6 +188,7 @@ pub fn plot_dir(dir: &Path, opts: &PlotOptions) -> Result<PlotReport, PlotError>
     let built = match kind {
         OutputKind::Run => run::build(dir, opts)?,
         OutputKind::Sweep => sweep::build(dir, opts)?,
+        OutputKind::National => national::build(dir, opts)?,
     };
     let plots_dir = dir.join("plots");
     std::fs::create_dir_all(&plots_dir).map_err(|source| PlotError::Write {
