@@ -888,7 +888,12 @@ impl World {
     }
 
     /// Depth of the deepest live protocol both agencies belong to (cuts referral losses).
+    /// Two agencies that share no live protocol this tick (`known`, refreshed after the
+    /// mechanisms phase) have depth 0 without a scan of the mechanisms.
     pub fn protocol_depth(&self, i: usize, j: usize) -> f64 {
+        if i != j && !self.known[i].contains(j) {
+            return 0.0;
+        }
         self.mechanisms
             .iter()
             .filter(|m| {
