@@ -32,6 +32,7 @@ pub mod model;
 pub mod national;
 pub mod output;
 pub mod overrides;
+pub mod params;
 pub mod patterns;
 #[cfg(feature = "plots")]
 pub mod plot;

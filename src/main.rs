@@ -1,6 +1,7 @@
 //! The `silos` command line. All model logic lives in the library; this file parses
 //! arguments, reads files, and prints.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -60,6 +61,18 @@ hash, seed, behaviour, times). `silos columns` explains every column."
     },
     /// List every output column with its unit and meaning.
     Columns,
+    /// List every scenario parameter and lever with its default, allowed values, unit,
+    /// meaning and source (from docs/scenarios.md, embedded).
+    #[command(
+        after_help = "Examples:\n  silos params                    every parameter, grouped by table\n  silos params levers.            the policy levers\n  silos params hop                every path containing 'hop'\n  silos params --format csv > params.csv\n\nA path such as model.hop_limit is what --set takes (silos run --set model.hop_limit=2). Per-item fields are listed as agencies[].income; set them as agencies.NAME.income."
+    )]
+    Params {
+        /// Show only parameters whose path contains this text (case-insensitive).
+        filter: Option<String>,
+        /// Output format: text (for reading), csv or json (for tools).
+        #[arg(long, value_enum, default_value_t = ParamsFormat::Text)]
+        format: ParamsFormat,
+    },
     /// Run an experiment: many seeded runs of several arms over a design, in parallel.
     #[command(
         after_help = "An experiment file (TOML, docs/experiments.md) names a base scenario, arms (behaviour and overrides), factors (values, range or Latin hypercube, or a design CSV), replicates and a master seed. Each run's seed derives from (master seed, design point, replicate), so the arms at one point share their random draws: compare them pair by pair.\n\nOutputs in --out (default output/<experiment name>/): runs.csv, summary.csv, paired.csv, effects.csv, points.csv, agencies_summary.csv, dumping_summary.csv, agenda_summary.csv, failures.csv, manifest.json.\n\nInterrupted? Run the same command again: finished runs are kept and not redone. Exit code 3 means some runs failed (see failures.csv); the rest completed.\n\nExample: silos sweep scenarios/experiments/behaviour-comparison.toml --threads 2"
@@ -271,6 +284,7 @@ fn main() {
             columns();
             Ok(())
         }
+        Some(Command::Params { filter, format }) => params(filter.as_deref(), format),
         Some(Command::Plot { dir, no_report }) => plot(&dir, !no_report, false).map(|_| ()),
         Some(Command::Sweep {
             experiment,
@@ -311,6 +325,19 @@ fn main() {
         Some(Command::Sensitivity { file, out, threads }) => sensitivity(&file, out, threads),
     };
     if let Err(e) = result {
+        // A reader that closed early (`silos params | head`) is not an error.
+        let closed = e.chain().any(|c| {
+            c.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+                || c.downcast_ref::<csv::Error>().is_some_and(|ce| {
+                    matches!(ce.kind(), csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe)
+                })
+                || c.downcast_ref::<serde_json::Error>()
+                    .is_some_and(|je| je.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe))
+        });
+        if closed {
+            return;
+        }
         eprintln!("error: {e:#}");
         std::process::exit(2);
     }
@@ -548,6 +575,72 @@ fn check(path: &Path, set: &[Override]) -> Result<()> {
                 String::new()
             }
         );
+    }
+    Ok(())
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ParamsFormat {
+    Text,
+    Csv,
+    Json,
+}
+
+fn params(filter: Option<&str>, format: ParamsFormat) -> Result<()> {
+    let needle = filter.map(str::to_lowercase);
+    let list: Vec<_> = silos::params::all()
+        .into_iter()
+        .filter(|p| {
+            needle
+                .as_deref()
+                .is_none_or(|n| p.path.to_lowercase().contains(n))
+        })
+        .collect();
+    if list.is_empty() {
+        bail!(
+            "no parameter path contains {:?}; run `silos params` for the full list",
+            filter.unwrap_or("")
+        );
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match format {
+        ParamsFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &list)?;
+            writeln!(out)?;
+        }
+        ParamsFormat::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            for p in &list {
+                w.serialize(p)?;
+            }
+            w.flush()?;
+        }
+        ParamsFormat::Text => {
+            let mut table = "";
+            for p in &list {
+                if p.table != table {
+                    table = &p.table;
+                    writeln!(out, "\n{table}")?;
+                }
+                let unit = if p.unit.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [{}]", p.unit)
+                };
+                writeln!(
+                    out,
+                    "  {}  = {}{unit}  (allowed: {}; {})",
+                    p.path, p.default, p.allowed, p.kind
+                )?;
+                if !p.meaning.is_empty() {
+                    writeln!(out, "      {}", p.meaning)?;
+                }
+                if !p.source.is_empty() {
+                    writeln!(out, "      source: {}", p.source)?;
+                }
+            }
+        }
     }
     Ok(())
 }
