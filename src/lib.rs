@@ -30,6 +30,7 @@ pub mod levers;
 pub mod metrics;
 pub mod model;
 pub mod national;
+pub mod outdir;
 pub mod output;
 pub mod overrides;
 pub mod params;
