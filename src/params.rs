@@ -72,16 +72,16 @@ pub fn parse_sweep_files(md: &str) -> Vec<SweepFile> {
     // paragraph or a heading.
     let mut current: Option<usize> = None;
     for line in section.lines() {
-        if let Some(rest) = line.strip_prefix("**`") {
-            if let Some(end) = rest.find("`**") {
-                let name = &rest[..end];
-                current = out.iter().position(|f| f.file == name);
-                if let Some(k) = current {
-                    let text = rest[end + 3..].trim_start_matches(':').trim();
-                    out[k].columns = plain(text);
-                }
-                continue;
+        if let Some(rest) = line.strip_prefix("**`")
+            && let Some(end) = rest.find("`**")
+        {
+            let name = &rest[..end];
+            current = out.iter().position(|f| f.file == name);
+            if let Some(k) = current {
+                let text = rest[end + 3..].trim_start_matches(':').trim();
+                out[k].columns = plain(text);
             }
+            continue;
         }
         if line.starts_with('#') {
             current = None;
