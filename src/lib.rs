@@ -37,6 +37,7 @@ pub mod params;
 pub mod patterns;
 #[cfg(feature = "plots")]
 pub mod plot;
+pub mod resolve;
 pub mod rng;
 pub mod scenario;
 pub mod sweep;

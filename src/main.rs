@@ -70,6 +70,9 @@ hash, seed, behaviour, times). `silos columns` explains every column."
         /// (runs.csv, summary.csv, paired.csv, effects.csv, ...).
         file: Option<String>,
     },
+    /// Print a scenario as the model reads it (`silos scenario show [PATH]`).
+    #[command(subcommand)]
+    Scenario(ScenarioCommand),
     /// List every scenario parameter and lever with its default, allowed values, unit,
     /// meaning and source (from docs/scenarios.md, embedded).
     #[command(
@@ -298,6 +301,9 @@ fn main() {
         Some(Command::Check { scenario, set }) => check(&scenario, &set),
         Some(Command::Columns { file }) => columns(file.as_deref()),
         Some(Command::Params { filter, format }) => params(filter.as_deref(), format),
+        Some(Command::Scenario(ScenarioCommand::Show { scenario, set })) => {
+            scenario_show(scenario.as_deref(), &set)
+        }
         Some(Command::Plot { dir, no_report }) => plot(&dir, !no_report, false).map(|_| ()),
         Some(Command::Sweep {
             experiment,
@@ -592,6 +598,52 @@ fn check(path: &Path, set: &[Override]) -> Result<()> {
             }
         );
     }
+    Ok(())
+}
+
+#[derive(Subcommand)]
+enum ScenarioCommand {
+    /// Print the full resolved scenario as TOML: the file (or the embedded default) with
+    /// --set overrides applied and every omitted field at its documented default.
+    #[command(
+        after_help = "Examples:\n  silos scenario show                                   the embedded default scenario\n  silos scenario show scenarios/local-modernisation.toml\n  silos scenario show --set levers.control=0.5 > mine.toml   a variant to edit and run\n\nThe output loads to exactly the same scenario as its input (tested). Fields whose default depends on something else (an agency's label, its drawn lambda) stay omitted."
+    )]
+    Show {
+        /// Scenario file (TOML); the embedded default when omitted.
+        scenario: Option<PathBuf>,
+        /// Override a field first (as for `run`).
+        #[arg(long = "set", value_name = "PATH=VALUE", value_parser = parse_set)]
+        set: Vec<Override>,
+    },
+}
+
+fn scenario_show(path: Option<&Path>, set: &[Override]) -> Result<()> {
+    let (name, bytes) = match path {
+        None => (
+            DEFAULT_SCENARIO_NAME.to_string(),
+            DEFAULT_SCENARIO.as_bytes().to_vec(),
+        ),
+        Some(p) => (
+            p.display().to_string(),
+            std::fs::read(p)
+                .with_context(|| format!("{}: cannot read the scenario file", p.display()))?,
+        ),
+    };
+    let text = std::str::from_utf8(&bytes).with_context(|| format!("{name}: not UTF-8 text"))?;
+    let body = silos::resolve::show(text, &name, set)?;
+    let sets: Vec<&str> = set.iter().map(|o| o.text.as_str()).collect();
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "# {name}{}, resolved by silos {}: every omitted field at its default (docs/scenarios.md)",
+        if sets.is_empty() {
+            String::new()
+        } else {
+            format!(" with --set {}", sets.join(" --set "))
+        },
+        env!("CARGO_PKG_VERSION")
+    )?;
+    write!(out, "{body}")?;
     Ok(())
 }
 
