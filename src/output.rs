@@ -365,6 +365,32 @@ impl Observer for RunWriter {
     }
 }
 
+/// Escape text for HTML (element content and attribute values in either quote): `&`, `<`,
+/// `>`, `"` and `'`. The one escaper of the HTML pages (`report.html`, `handout.html`).
+pub fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `bytes` (a PNG file) as a `data:` URI for an `<img>` inlined in a self-contained page.
+pub fn png_data_uri(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )
+}
+
 /// Which build wrote an output, for `manifest.json`: the version, the git commit it was
 /// built from (and whether the tree had uncommitted changes, recorded at build time by
 /// `build.rs`), the optimisation profile and the features compiled in. Results can differ
@@ -623,6 +649,19 @@ mod tests {
         fmt_num(&mut b, 8.25e-17);
         assert_eq!(b, "8.25e-17");
         assert_eq!(b.parse::<f64>().unwrap(), 8.25e-17);
+    }
+
+    #[test]
+    fn html_is_escaped() {
+        assert_eq!(
+            html_escape("<a&b> \"c\" 'd' é"),
+            "&lt;a&amp;b&gt; &quot;c&quot; &#39;d&#39; é"
+        );
+    }
+
+    #[test]
+    fn png_data_uri_is_standard_padded_base64() {
+        assert_eq!(png_data_uri(b"fo"), "data:image/png;base64,Zm8=");
     }
 
     #[test]
