@@ -1,12 +1,12 @@
 //! Output of a single run: tidy CSV (one observation per row) and a JSON manifest.
 //!
 //! Files are written under temporary names in the output directory and renamed into place
-//! only when complete, so a file with the final name is never half-written. Numbers are
+//! only when complete ([`AtomicFile`]), so a file with the final name is never half-written. Numbers are
 //! written with Rust's shortest round-trip formatting; undefined values as `NA`.
 //! Column meanings: `silos columns` and `docs/ODD.md`.
 
 use std::fmt::Write as _;
-use std::fs::{self, File};
+use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -41,38 +41,95 @@ pub fn fmt_num(buf: &mut String, v: f64) {
     }
 }
 
-struct TmpCsv {
-    tmp: PathBuf,
+/// A file written under a temporary name in its destination directory and renamed into
+/// place by [`AtomicFile::commit`], so a file with the final name is always complete. The one
+/// way silos writes an output file (`write_atomic` for bytes in memory, the CSV writers for
+/// streamed rows, the charts for files a library writes by path).
+///
+/// The temporary file is `tempfile`'s: a hidden name in the same directory (a dot, the
+/// file's stem, random characters, then `.tmp` and the file's extension, kept because the
+/// PNG encoder picks the format from it), deleted when the value is dropped without a
+/// commit, so every error path removes it. It is created readable as `File::create` would
+/// (0666 less the umask on Unix), not private as a temporary file usually is.
+pub struct AtomicFile {
+    tmp: tempfile::NamedTempFile,
     dest: PathBuf,
-    w: csv::Writer<BufWriter<File>>,
+}
+
+impl AtomicFile {
+    /// Start writing `dir/name`.
+    pub fn create(dir: &Path, name: &str) -> std::io::Result<AtomicFile> {
+        let dest = dir.join(name);
+        let file = Path::new(name);
+        let stem = file
+            .file_stem()
+            .map_or(name.into(), |s| s.to_string_lossy());
+        let suffix = match file.extension() {
+            Some(ext) => format!(".tmp.{}", ext.to_string_lossy()),
+            None => ".tmp".to_string(),
+        };
+        let prefix = format!(".{stem}.");
+        let mut b = tempfile::Builder::new();
+        b.prefix(&prefix).suffix(&suffix);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            b.permissions(fs::Permissions::from_mode(0o666));
+        }
+        Ok(AtomicFile {
+            tmp: b.tempfile_in(dir)?,
+            dest,
+        })
+    }
+
+    /// The temporary file's path, for a writer that opens the file by name (a chart
+    /// backend). It must write this path in place, not replace it.
+    pub fn temp_path(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    /// Sync the temporary file to disk and rename it to its final name. On an error the
+    /// temporary file is removed.
+    pub fn commit(self) -> std::io::Result<()> {
+        self.tmp.as_file().sync_all()?;
+        self.tmp.persist(&self.dest).map_err(|e| e.error)?;
+        Ok(())
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.tmp.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.tmp.flush()
+    }
+}
+
+/// Write bytes to `dir/name` atomically ([`AtomicFile`]).
+pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    let mut f = AtomicFile::create(dir, name)?;
+    f.write_all(bytes)?;
+    f.commit()
+}
+
+/// A CSV file written atomically ([`AtomicFile`]).
+struct TmpCsv {
+    w: csv::Writer<BufWriter<AtomicFile>>,
 }
 
 impl TmpCsv {
     fn create(dir: &Path, name: &str) -> std::io::Result<TmpCsv> {
-        let dest = dir.join(name);
-        let tmp = dir.join(format!(".{name}.tmp"));
-        let w = csv::WriterBuilder::new().from_writer(BufWriter::new(File::create(&tmp)?));
-        Ok(TmpCsv { tmp, dest, w })
+        let f = AtomicFile::create(dir, name)?;
+        let w = csv::WriterBuilder::new().from_writer(BufWriter::new(f));
+        Ok(TmpCsv { w })
     }
 
     fn finish(self) -> std::io::Result<()> {
-        let mut inner = self.w.into_inner().map_err(|e| e.into_error())?;
-        inner.flush()?;
-        inner.get_ref().sync_all()?;
-        drop(inner);
-        fs::rename(&self.tmp, &self.dest)
+        let inner = self.w.into_inner().map_err(|e| e.into_error())?;
+        inner.into_inner().map_err(|e| e.into_error())?.commit()
     }
-}
-
-/// Write bytes to `dir/name` atomically (temporary file, then rename).
-pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = dir.join(format!(".{name}.tmp"));
-    {
-        let mut f = File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-    }
-    fs::rename(&tmp, dir.join(name))
 }
 
 /// Streams a run's per-tick rows to CSV as the run goes. The simulation thread only
@@ -165,7 +222,11 @@ impl RunWriter {
         })
     }
 
-    fn num(w: &mut csv::Writer<BufWriter<File>>, buf: &mut String, v: f64) -> csv::Result<()> {
+    fn num(
+        w: &mut csv::Writer<BufWriter<AtomicFile>>,
+        buf: &mut String,
+        v: f64,
+    ) -> csv::Result<()> {
         fmt_num(buf, v);
         w.write_field(buf.as_bytes())
     }
@@ -662,6 +723,67 @@ mod tests {
     #[test]
     fn png_data_uri_is_standard_padded_base64() {
         assert_eq!(png_data_uri(b"fo"), "data:image/png;base64,Zm8=");
+    }
+
+    /// Names of the hidden (temporary) files in `dir`.
+    fn hidden(dir: &Path) -> Vec<String> {
+        fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with('.'))
+            .collect()
+    }
+
+    #[test]
+    fn atomic_writes_replace_the_file_and_leave_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        write_atomic(dir.path(), "a.csv", b"x\n").unwrap();
+        write_atomic(dir.path(), "a.csv", b"y\n").unwrap();
+        assert_eq!(fs::read(dir.path().join("a.csv")).unwrap(), b"y\n");
+        assert!(hidden(dir.path()).is_empty());
+        #[cfg(unix)]
+        {
+            // Readable like a file from File::create, not private like a usual temp file.
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(dir.path().join("a.csv"))
+                .unwrap()
+                .permissions()
+                .mode();
+            let plain = {
+                fs::File::create(dir.path().join("plain")).unwrap();
+                fs::metadata(dir.path().join("plain"))
+                    .unwrap()
+                    .permissions()
+                    .mode()
+            };
+            assert_eq!(mode, plain);
+        }
+    }
+
+    #[test]
+    fn a_failed_write_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        // The rename fails: the destination is a directory that is not empty.
+        fs::create_dir_all(dir.path().join("busy").join("inside")).unwrap();
+        assert!(write_atomic(dir.path(), "busy", b"x").is_err());
+        assert!(hidden(dir.path()).is_empty(), "{:?}", hidden(dir.path()));
+        // Abandoned before the commit (an error while writing): removed too.
+        let mut f = AtomicFile::create(dir.path(), "chart.png").unwrap();
+        let tmp = f.temp_path().to_path_buf();
+        let name = tmp.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            name.starts_with(".chart.") && name.ends_with(".tmp.png"),
+            "{name}"
+        );
+        f.write_all(b"half").unwrap();
+        drop(f);
+        assert!(!tmp.exists() && !dir.path().join("chart.png").exists());
+        // A run whose writer is dropped before `finish` (the run failed) leaves nothing.
+        let run = dir.path().join("run");
+        drop(RunWriter::create(&run).unwrap());
+        assert_eq!(fs::read_dir(&run).unwrap().count(), 0);
+        // A directory that does not exist: an error, nothing created.
+        assert!(write_atomic(&dir.path().join("missing"), "a.csv", b"x").is_err());
     }
 
     #[test]
