@@ -115,6 +115,87 @@ pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()>
 }
 
 /// A CSV file written atomically ([`AtomicFile`]).
+/// Write `v` as a CSV field in [`fmt_num`]'s format (`buf` is scratch). Every CSV number
+/// goes through here; text fields go through `csv::Writer::write_field`, which quotes a
+/// field only when it holds a comma, a quote or a line break.
+pub fn write_num<W: Write>(w: &mut csv::Writer<W>, buf: &mut String, v: f64) -> csv::Result<()> {
+    fmt_num(buf, v);
+    w.write_field(buf.as_bytes())
+}
+
+/// CSV rows built in memory (a small file, or the rows of one design point), written by the
+/// csv crate: a text field is quoted only when it holds a comma, a quote or a line break, and
+/// numbers are formatted by [`fmt_num`]. Writing to memory cannot fail, so neither can these
+/// methods.
+pub struct CsvBuf {
+    w: csv::Writer<Vec<u8>>,
+    num: String,
+}
+
+const MEMORY: &str = "writing CSV to memory cannot fail";
+
+impl Default for CsvBuf {
+    fn default() -> CsvBuf {
+        CsvBuf {
+            w: csv::Writer::from_writer(Vec::new()),
+            num: String::new(),
+        }
+    }
+}
+
+impl CsvBuf {
+    pub fn new() -> CsvBuf {
+        CsvBuf::default()
+    }
+
+    /// A text field of the current record.
+    pub fn field(&mut self, text: impl AsRef<str>) -> &mut CsvBuf {
+        self.w.write_field(text.as_ref()).expect(MEMORY);
+        self
+    }
+
+    /// Text fields of the current record.
+    pub fn fields(&mut self, texts: &[&str]) -> &mut CsvBuf {
+        for t in texts {
+            self.field(t);
+        }
+        self
+    }
+
+    /// A number field of the current record.
+    pub fn num(&mut self, v: f64) -> &mut CsvBuf {
+        write_num(&mut self.w, &mut self.num, v).expect(MEMORY);
+        self
+    }
+
+    /// End the current record.
+    pub fn end(&mut self) {
+        self.w.write_record(None::<&[u8]>).expect(MEMORY);
+    }
+
+    /// A whole record of text fields.
+    pub fn record<T: AsRef<str>>(&mut self, fields: impl IntoIterator<Item = T>) {
+        for f in fields {
+            self.field(f);
+        }
+        self.end();
+    }
+
+    /// The rows written so far.
+    pub fn as_bytes(&mut self) -> &[u8] {
+        self.w.flush().expect(MEMORY);
+        self.w.get_ref()
+    }
+
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.w.into_inner().expect(MEMORY)
+    }
+
+    pub fn into_string(self) -> String {
+        String::from_utf8(self.into_bytes()).expect("CSV of UTF-8 fields is UTF-8")
+    }
+}
+
 struct TmpCsv {
     w: csv::Writer<BufWriter<AtomicFile>>,
 }
@@ -222,15 +303,6 @@ impl RunWriter {
         })
     }
 
-    fn num(
-        w: &mut csv::Writer<BufWriter<AtomicFile>>,
-        buf: &mut String,
-        v: f64,
-    ) -> csv::Result<()> {
-        fmt_num(buf, v);
-        w.write_field(buf.as_bytes())
-    }
-
     /// The 12 numbers of a groups.csv row.
     fn outcomes(out: &mut Vec<f64>, o: &Outcomes) {
         let arrivals = o.arrivals as f64;
@@ -330,7 +402,7 @@ impl RunWriter {
                     w.tally.dumped[k] as f64,
                     w.tally.dumped_cost_matrix[k],
                 ] {
-                    Self::num(&mut dumping.w, &mut self.buf, v)?;
+                    write_num(&mut dumping.w, &mut self.buf, v)?;
                 }
                 dumping.w.write_record(None::<&[u8]>)?;
             }
@@ -379,7 +451,7 @@ impl RunWriter {
 
 /// Format and write one tick's rows (on the writer thread).
 fn write_rows(f: &mut Files, l: &Labels, b: &mut String, t: &TickRows) -> csv::Result<()> {
-    let num = RunWriter::num;
+    let num = write_num::<BufWriter<AtomicFile>>;
     num(&mut f.ticks.w, b, t.tick as f64)?;
     for &v in &t.ticks {
         num(&mut f.ticks.w, b, v)?;
@@ -601,26 +673,26 @@ impl NationalWriter {
         let tick = n.localities.first().map_or(0, |s| s.world.tick);
         let nl = n.localities.len();
         for l in 0..nl {
-            RunWriter::num(w, b, tick as f64).map_err(std::io::Error::other)?;
+            write_num(w, b, tick as f64).map_err(std::io::Error::other)?;
             w.write_field(l.to_string())?;
             for j in 0..k {
                 let v = self.values[l * k + j];
                 self.sums[l * k + j].push(v);
-                RunWriter::num(w, b, v).map_err(std::io::Error::other)?;
+                write_num(w, b, v).map_err(std::io::Error::other)?;
             }
             w.write_record(None::<&[u8]>)?;
         }
-        RunWriter::num(w, b, tick as f64).map_err(std::io::Error::other)?;
+        write_num(w, b, tick as f64).map_err(std::io::Error::other)?;
         w.write_field("mean")?;
         for j in 0..k {
             let mut a = crate::sweep::stats::Acc::default();
             for l in 0..nl {
                 a.push(self.values[l * k + j]);
             }
-            RunWriter::num(w, b, a.mean()).map_err(std::io::Error::other)?;
+            write_num(w, b, a.mean()).map_err(std::io::Error::other)?;
         }
         w.write_record(None::<&[u8]>)?;
-        RunWriter::num(w, b, tick as f64).map_err(std::io::Error::other)?;
+        write_num(w, b, tick as f64).map_err(std::io::Error::other)?;
         w.write_field("total")?;
         for (j, o) in TICK.iter().enumerate() {
             let v = if additive(o.unit) {
@@ -628,7 +700,7 @@ impl NationalWriter {
             } else {
                 f64::NAN
             };
-            RunWriter::num(w, b, v).map_err(std::io::Error::other)?;
+            write_num(w, b, v).map_err(std::io::Error::other)?;
         }
         w.write_record(None::<&[u8]>)?;
         Ok(())
@@ -654,10 +726,10 @@ impl NationalWriter {
         for (l, d) in n.draws.iter().enumerate() {
             loc.w.write_field(l.to_string())?;
             for v in [d.arrivals, d.income, d.bp_share, d.levers as u8 as f64] {
-                RunWriter::num(&mut loc.w, &mut self.buf, v).map_err(std::io::Error::other)?;
+                write_num(&mut loc.w, &mut self.buf, v).map_err(std::io::Error::other)?;
             }
             for j in 0..k {
-                RunWriter::num(&mut loc.w, &mut self.buf, self.sums[l * k + j].mean())
+                write_num(&mut loc.w, &mut self.buf, self.sums[l * k + j].mean())
                     .map_err(std::io::Error::other)?;
             }
             loc.w.write_record(None::<&[u8]>)?;
@@ -683,7 +755,7 @@ impl NationalWriter {
                         .agency_sums
                         .get((l * n_ag + i) * ak + j)
                         .map_or(f64::NAN, |a| a.mean());
-                    RunWriter::num(&mut ag.w, &mut self.buf, v).map_err(std::io::Error::other)?;
+                    write_num(&mut ag.w, &mut self.buf, v).map_err(std::io::Error::other)?;
                 }
                 ag.w.write_record(None::<&[u8]>)?;
             }
