@@ -1,8 +1,10 @@
 //! Output of a single run: tidy CSV (one observation per row) and a JSON manifest.
 //!
 //! Files are written under temporary names in the output directory and renamed into place
-//! only when complete ([`AtomicFile`]), so a file with the final name is never half-written. Numbers are
-//! written with Rust's shortest round-trip formatting; undefined values as `NA`.
+//! only when complete ([`AtomicFile`]), so a file with the final name is never half-written.
+//! CSV is written by the `csv` crate ([`CsvBuf`], [`write_num`]), so a text field is quoted
+//! exactly when it needs to be. Numbers are written with Rust's shortest round-trip
+//! formatting; undefined values as `NA`.
 //! Column meanings: `silos columns` and `docs/ODD.md`.
 
 use std::fmt::Write as _;
@@ -114,7 +116,6 @@ pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()>
     f.commit()
 }
 
-/// A CSV file written atomically ([`AtomicFile`]).
 /// Write `v` as a CSV field in [`fmt_num`]'s format (`buf` is scratch). Every CSV number
 /// goes through here; text fields go through `csv::Writer::write_field`, which quotes a
 /// field only when it holds a comma, a quote or a line break.
@@ -196,6 +197,7 @@ impl CsvBuf {
     }
 }
 
+/// A CSV file written atomically ([`AtomicFile`]).
 struct TmpCsv {
     w: csv::Writer<BufWriter<AtomicFile>>,
 }

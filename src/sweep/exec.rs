@@ -580,9 +580,9 @@ pub(crate) fn fold_point<'d>(
     for a in 0..a_n {
         let arm = &exp.arms[a].name;
         for t in 0..t_n {
+            let tick = (t + 1).to_string();
             for (k, o) in TICK.iter().enumerate() {
                 let acc = &summary[(a * t_n + t) * o_n + k];
-                let tick = (t + 1).to_string();
                 stat_row(&mut buf[2], [&point, arm, &tick, o.name], acc);
                 if a != reference {
                     let acc = &paired[(a * t_n + t) * o_n + k];
