@@ -978,7 +978,7 @@ fn national_run(
 
 fn pct(x: f64) -> String {
     if x.is_nan() {
-        "n/a".to_string()
+        "NA".to_string()
     } else {
         format!("{:.1}%", 100.0 * x)
     }
@@ -1055,13 +1055,21 @@ fn summary(
             .map(|o| (o.value)(w))
             .unwrap_or(f64::NAN)
     };
+    // Undefined values print as NA, as in the CSV files.
+    let dec3 = |x: f64| {
+        if x.is_finite() {
+            format!("{x:.3}")
+        } else {
+            "NA".to_string()
+        }
+    };
     println!(
-        "  final tick: coordination index {}, mechanisms alive {}, agenda capture {:.3}, free riding {:.3}, budget Gini {:.3}",
+        "  final tick: coordination index {}, mechanisms alive {}, agenda capture {}, free riding {}, budget Gini {}",
         pct(last("coordination_index")),
         last("mechanisms_alive"),
-        last("agenda_capture"),
-        last("free_riding"),
-        last("budget_gini")
+        dec3(last("agenda_capture")),
+        dec3(last("free_riding")),
+        dec3(last("budget_gini"))
     );
     println!("  wrote {} in {:.2}s", out.display(), secs);
 }
