@@ -31,8 +31,10 @@ pub mod levers;
 pub mod metrics;
 pub mod model;
 pub mod national;
+pub mod outdir;
 pub mod output;
 pub mod overrides;
+pub mod params;
 pub mod patterns;
 #[cfg(feature = "plots")]
 pub mod plot;

@@ -1,6 +1,7 @@
 //! The `silos` command line. All model logic lives in the library; this file parses
 //! arguments, reads files, and prints.
 
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -10,6 +11,7 @@ use clap::{Parser, Subcommand};
 use silos::engine::{self, BehaviourChoice, Simulation};
 use silos::metrics::{AGENCY, TICK};
 use silos::model::World;
+use silos::outdir::OutputKind;
 use silos::output::{self, RunWriter};
 use silos::overrides::Override;
 use silos::scenario::{DEFAULT_SCENARIO, DEFAULT_SCENARIO_NAME, Scenario};
@@ -60,9 +62,21 @@ hash, seed, behaviour, times). `silos columns` explains every column."
     },
     /// List every output column with its unit and meaning.
     Columns,
+    /// List every scenario parameter and lever with its default, allowed values, unit,
+    /// meaning and source (from docs/scenarios.md, embedded).
+    #[command(
+        after_help = "Examples:\n  silos params                    every parameter, grouped by table\n  silos params levers.            the policy levers\n  silos params hop                every path containing 'hop'\n  silos params --format csv > params.csv\n\nA path such as model.hop_limit is what --set takes (silos run --set model.hop_limit=2). Per-item fields are listed as agencies[].income; set them as agencies.NAME.income."
+    )]
+    Params {
+        /// Show only parameters whose path contains this text (case-insensitive).
+        filter: Option<String>,
+        /// Output format: text (for reading), csv or json (for tools).
+        #[arg(long, value_enum, default_value_t = ParamsFormat::Text)]
+        format: ParamsFormat,
+    },
     /// Run an experiment: many seeded runs of several arms over a design, in parallel.
     #[command(
-        after_help = "An experiment file (TOML, docs/experiments.md) names a base scenario, arms (behaviour and overrides), factors (values, range or Latin hypercube, or a design CSV), replicates and a master seed. Each run's seed derives from (master seed, design point, replicate), so the arms at one point share their random draws: compare them pair by pair.\n\nOutputs in --out (default output/<experiment name>/): runs.csv, summary.csv, paired.csv, effects.csv, points.csv, agencies_summary.csv, dumping_summary.csv, agenda_summary.csv, failures.csv, manifest.json.\n\nInterrupted? Run the same command again: finished runs are kept and not redone. Exit code 3 means some runs failed (see failures.csv); the rest completed.\n\nExample: silos sweep scenarios/experiments/behaviour-comparison.toml --threads 2"
+        after_help = "An experiment file (TOML, docs/experiments.md) names a base scenario, arms (behaviour and overrides), factors (values, range or Latin hypercube, or a design CSV), replicates and a master seed. Each run's seed derives from (master seed, design point, replicate), so the arms at one point share their random draws: compare them pair by pair.\n\nOutputs in --out (default output/<experiment name>/): runs.csv, summary.csv, paired.csv, effects.csv, points.csv, agencies_summary.csv, dumping_summary.csv, agenda_summary.csv, localities_summary.csv, failures.csv, manifest.json; with --plots also plots/ and report.html (or later: silos plot DIR).\n\nInterrupted? Run the same command again: finished runs are kept and not redone. Exit code 3 means some runs failed (see failures.csv); the rest completed.\n\nExample: silos sweep scenarios/experiments/behaviour-comparison.toml --threads 2 --plots"
     )]
     Sweep {
         /// Experiment file (TOML).
@@ -79,8 +93,12 @@ hash, seed, behaviour, times). `silos columns` explains every column."
         /// directories with `silos merge`.
         #[arg(long, value_name = "I/N", value_parser = parse_shard)]
         shard: Option<(usize, usize)>,
-        /// Do not draw charts and report.html when the sweep completes.
+        /// Draw charts and report.html when the sweep completes (off by default: a sweep
+        /// writes its CSVs only; `silos plot DIR` draws them at any time).
         #[arg(long)]
+        plots: bool,
+        /// The default since 0.1 (kept so that older scripts run): draw nothing.
+        #[arg(long, hide = true, conflicts_with = "plots")]
         no_plots: bool,
         /// Print nothing but errors.
         #[arg(long, short)]
@@ -213,7 +231,10 @@ struct RunArgs {
     /// is a separate setting: --set search.mode=bounded.
     #[arg(long, default_value = "mixed", value_parser = parse_behaviour)]
     behaviour: BehaviourChoice,
-    /// Output directory (default: output/<scenario name>/). Existing run files there are replaced.
+    /// Output directory. Default: output/<scenario>-seed<SEED>-<BEHAVIOUR>, then -ticks<T>
+    /// when --ticks is given and -set<HASH> (8 hex digits of the overrides) when --set is,
+    /// so runs that differ never share a folder. A run's files there are replaced; a folder
+    /// holding another kind of output (a sweep's, a lesson's) is refused.
     #[arg(long)]
     out: Option<PathBuf>,
     /// Override any scenario field: PATH=VALUE, repeatable. Paths are dotted keys as in the
@@ -262,15 +283,17 @@ fn main() {
             columns();
             Ok(())
         }
+        Some(Command::Params { filter, format }) => params(filter.as_deref(), format),
         Some(Command::Plot { dir, no_report }) => plot(&dir, !no_report, false).map(|_| ()),
         Some(Command::Sweep {
             experiment,
             out,
             threads,
             shard,
-            no_plots,
+            plots,
+            no_plots: _,
             quiet,
-        }) => match sweep(&experiment, out, threads, shard, no_plots, quiet) {
+        }) => match sweep(&experiment, out, threads, shard, plots, quiet) {
             Ok(0) => Ok(()),
             Ok(failures) => {
                 eprintln!(
@@ -302,6 +325,19 @@ fn main() {
         Some(Command::Sensitivity { file, out, threads }) => sensitivity(&file, out, threads),
     };
     if let Err(e) = result {
+        // A reader that closed early (`silos params | head`) is not an error.
+        let closed = e.chain().any(|c| {
+            c.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+                || c.downcast_ref::<csv::Error>().is_some_and(|ce| {
+                    matches!(ce.kind(), csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe)
+                })
+                || c.downcast_ref::<serde_json::Error>()
+                    .is_some_and(|je| je.io_error_kind() == Some(std::io::ErrorKind::BrokenPipe))
+        });
+        if closed {
+            return;
+        }
         eprintln!("error: {e:#}");
         std::process::exit(2);
     }
@@ -354,12 +390,13 @@ fn sweep(
     out: Option<PathBuf>,
     threads: Option<usize>,
     shard: Option<(usize, usize)>,
-    no_plots: bool,
+    plots: bool,
     quiet: bool,
 ) -> Result<u64> {
     let exp = Experiment::from_path(path)?;
     let shard = shard_from_env(shard)?;
     let out = out.unwrap_or_else(|| PathBuf::from("output").join(&exp.name));
+    silos::outdir::claim(&out, OutputKind::Sweep, "silos sweep")?;
     let started = output::now_rfc3339();
     if !quiet {
         eprintln!(
@@ -395,7 +432,7 @@ fn sweep(
             out.display()
         );
     }
-    if !no_plots && shard.is_none() && cfg!(feature = "plots") {
+    if plots && shard.is_none() && cfg!(feature = "plots") {
         let n = plot(&out, true, true)?;
         if !quiet {
             eprintln!(
@@ -459,6 +496,7 @@ fn replay(dir: &Path, run_id: u64, out: Option<PathBuf>) -> Result<()> {
 }
 
 fn merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
+    silos::outdir::claim(out, OutputKind::Sweep, "silos merge")?;
     let n = silos::sweep::merge::merge(dirs, out)?;
     let exp = Experiment::from_sweep_dir(out)?;
     let mut manifest = silos::sweep::exec::manifest(&exp, env!("CARGO_PKG_VERSION"));
@@ -530,6 +568,72 @@ fn check(path: &Path, set: &[Override]) -> Result<()> {
     Ok(())
 }
 
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ParamsFormat {
+    Text,
+    Csv,
+    Json,
+}
+
+fn params(filter: Option<&str>, format: ParamsFormat) -> Result<()> {
+    let needle = filter.map(str::to_lowercase);
+    let list: Vec<_> = silos::params::all()
+        .into_iter()
+        .filter(|p| {
+            needle
+                .as_deref()
+                .is_none_or(|n| p.path.to_lowercase().contains(n))
+        })
+        .collect();
+    if list.is_empty() {
+        bail!(
+            "no parameter path contains {:?}; run `silos params` for the full list",
+            filter.unwrap_or("")
+        );
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    match format {
+        ParamsFormat::Json => {
+            serde_json::to_writer_pretty(&mut out, &list)?;
+            writeln!(out)?;
+        }
+        ParamsFormat::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            for p in &list {
+                w.serialize(p)?;
+            }
+            w.flush()?;
+        }
+        ParamsFormat::Text => {
+            let mut table = "";
+            for p in &list {
+                if p.table != table {
+                    table = &p.table;
+                    writeln!(out, "\n{table}")?;
+                }
+                let unit = if p.unit.is_empty() {
+                    String::new()
+                } else {
+                    format!(" [{}]", p.unit)
+                };
+                writeln!(
+                    out,
+                    "  {}  = {}{unit}  (allowed: {}; {})",
+                    p.path, p.default, p.allowed, p.kind
+                )?;
+                if !p.meaning.is_empty() {
+                    writeln!(out, "      {}", p.meaning)?;
+                }
+                if !p.source.is_empty() {
+                    writeln!(out, "      source: {}", p.source)?;
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 fn columns() {
     println!("ticks.csv (one row per tick)\n  tick  [1..]  tick number (month)");
     for o in TICK {
@@ -558,10 +662,22 @@ fn run(args: RunArgs) -> Result<()> {
     if ticks == 0 {
         bail!("--ticks must be at least 1");
     }
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| PathBuf::from("output").join(&scenario.name));
+    let out = args.out.clone().unwrap_or_else(|| {
+        let set: Vec<String> = args.set.iter().map(|o| o.text.clone()).collect();
+        silos::outdir::default_run_dir(
+            &scenario.name,
+            seed,
+            args.behaviour.as_str(),
+            args.ticks,
+            &set,
+        )
+    });
+    let kind = if scenario.localities.is_some() {
+        OutputKind::National
+    } else {
+        OutputKind::Run
+    };
+    silos::outdir::claim(&out, kind, "silos run")?;
     let started = output::now_rfc3339();
     let clock = Instant::now();
     if scenario.localities.is_some() {
@@ -872,6 +988,7 @@ fn validate(a: ValidateArgs) -> Result<()> {
     let out = a
         .out
         .unwrap_or_else(|| PathBuf::from("output").join("validation"));
+    silos::outdir::claim(&out, OutputKind::Validation, "silos validate")?;
     let reps = a.replicates.unwrap_or(if a.quick { 6 } else { 30 });
     let rpoints = a.robust_points.unwrap_or(if a.quick { 6 } else { 16 });
     let rreps = a.robust_replicates.unwrap_or(if a.quick { 3 } else { 5 });
@@ -1041,6 +1158,7 @@ fn sensitivity(file: &Path, out: Option<PathBuf>, threads: Option<usize>) -> Res
     let study = sensitivity::Study::from_path(file)?;
     let out =
         out.unwrap_or_else(|| PathBuf::from("output").join(format!("sensitivity-{}", study.name)));
+    silos::outdir::claim(&out, OutputKind::Sensitivity, "silos sensitivity")?;
     eprintln!(
         "silos sensitivity: {} | {} trajectories x {} points x {} replicates per arm{}; writing {}",
         study.name,
@@ -1123,10 +1241,12 @@ fn teach(
             "silos teach: standard input is not a terminal, so the lesson runs straight through"
         );
     }
+    let out_dir = out.unwrap_or_else(|| silos::teach::default_out_dir(&name));
+    silos::outdir::claim(&out_dir, OutputKind::Lesson, "silos teach")?;
     let opts = silos::teach::TeachOptions {
         overrides: set,
         step: interactive,
-        out_dir: out.unwrap_or_else(|| silos::teach::default_out_dir(&name)),
+        out_dir,
         seed,
         ticks,
         charts: !no_plots,

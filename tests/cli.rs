@@ -112,3 +112,55 @@ fn help_and_columns_teach() {
         assert!(text.contains(o.name), "columns lacks {}", o.name);
     }
 }
+
+/// The default folder of a run names what distinguishes it, so two runs that differ do not
+/// overwrite each other.
+#[test]
+fn default_run_folders_carry_seed_behaviour_ticks_and_overrides() {
+    let cwd = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_silos"))
+            .current_dir(cwd.path())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&["run", "--ticks", "2", "--no-plots", "--quiet"]);
+    run(&[
+        "run",
+        "--ticks",
+        "2",
+        "--no-plots",
+        "--quiet",
+        "--seed",
+        "5",
+        "--behaviour",
+        "bp",
+    ]);
+    run(&[
+        "run",
+        "--ticks",
+        "2",
+        "--no-plots",
+        "--quiet",
+        "--set",
+        "model.hop_limit=2",
+    ]);
+    let mut names: Vec<String> = std::fs::read_dir(cwd.path().join("output"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert_eq!(names[0], "homelessness-seed20090907-mixed-ticks2");
+    assert!(
+        names[1].starts_with("homelessness-seed20090907-mixed-ticks2-set"),
+        "{names:?}"
+    );
+    assert_eq!(names[2], "homelessness-seed5-bp-ticks2");
+}

@@ -611,3 +611,67 @@ fn zero_threads_means_every_core() {
     );
     assert!(rep.threads >= 1 && rep.threads <= cores.max(1) * 2);
 }
+
+/// A sweep writes its CSVs only; `--plots` adds the charts and report.html. A run never
+/// goes into a sweep's folder, nor a sweep into a run's.
+#[test]
+fn sweeps_draw_charts_only_when_asked_and_folders_keep_their_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp_path = dir.path().join("exp.toml");
+    std::fs::write(
+        &exp_path,
+        "[experiment]\nname = \"tiny\"\nscenario = \"default\"\nreplicates = 2\nmaster_seed = 3\nticks = 6\n\n\
+         [[arms]]\nname = \"ra\"\nbehaviour = \"ra\"\n\n[[arms]]\nname = \"bp\"\nbehaviour = \"bp\"\n",
+    )
+    .unwrap();
+    let e = exp_path.to_str().unwrap();
+    let (plain, drawn) = (dir.path().join("plain"), dir.path().join("drawn"));
+    let a = silos(&["sweep", e, "--out", plain.to_str().unwrap(), "--quiet"]);
+    assert!(a.status.success(), "{}", String::from_utf8_lossy(&a.stderr));
+    assert!(plain.join("runs.csv").is_file());
+    assert!(!plain.join("plots").exists() && !plain.join("report.html").exists());
+    if cfg!(feature = "plots") {
+        let b = silos(&[
+            "sweep",
+            e,
+            "--out",
+            drawn.to_str().unwrap(),
+            "--plots",
+            "--quiet",
+        ]);
+        assert!(b.status.success(), "{}", String::from_utf8_lossy(&b.stderr));
+        assert!(drawn.join("report.html").is_file() && drawn.join("plots").is_dir());
+    }
+    // A run into the sweep's folder is refused, and the sweep's manifest is untouched.
+    let before = std::fs::read(plain.join("manifest.json")).unwrap();
+    let r = silos(&[
+        "run",
+        "--out",
+        plain.to_str().unwrap(),
+        "--ticks",
+        "2",
+        "--no-plots",
+    ]);
+    assert_eq!(r.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&r.stderr);
+    assert!(
+        err.contains("holds a sweep's output") && err.contains("--out"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read(plain.join("manifest.json")).unwrap(), before);
+    // And a sweep into a run's folder.
+    let run = dir.path().join("run");
+    let r = silos(&[
+        "run",
+        "--out",
+        run.to_str().unwrap(),
+        "--ticks",
+        "2",
+        "--no-plots",
+        "--quiet",
+    ]);
+    assert!(r.status.success());
+    let s = silos(&["sweep", e, "--out", run.to_str().unwrap(), "--quiet"]);
+    assert_eq!(s.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&s.stderr).contains("holds a run's output"));
+}
