@@ -45,17 +45,25 @@ pub enum RunError {
         "{label}: a national scenario ([localities]) is run by `silos run`, not by this entry point"
     )]
     National { label: String },
+    #[error(transparent)]
+    Occupied(#[from] crate::outdir::Occupied),
 }
 
 /// Run a single-locality scenario and write `ticks.csv`, `agencies.csv`, `groups.csv`,
 /// `dumping.csv` and `manifest.json` into `dir`: the files `silos run --no-plots` writes.
-/// Returns the finished simulation.
-pub fn run_to_dir(spec: &RunSpec, dir: &Path) -> Result<Simulation, RunError> {
+/// `dir` must not hold another kind of output (`writer`, the caller's name, says who
+/// refused it). Returns the finished simulation.
+pub fn run_to_dir(
+    spec: &RunSpec,
+    dir: &Path,
+    writer: &'static str,
+) -> Result<Simulation, RunError> {
     if spec.scenario.localities.is_some() {
         return Err(RunError::National {
             label: spec.label.to_string(),
         });
     }
+    crate::outdir::claim(dir, crate::outdir::OutputKind::Run, writer)?;
     let io = |source| RunError::Io {
         dir: dir.display().to_string(),
         source,
@@ -258,7 +266,7 @@ mod tests {
             behaviour: BehaviourChoice::Mixed,
             overrides: &[],
         };
-        run_to_dir(&spec, &dir).unwrap();
+        run_to_dir(&spec, &dir, "test").unwrap();
         for file in ["ticks.csv", "agencies.csv", "groups.csv", "dumping.csv"] {
             let text = std::fs::read_to_string(dir.join(file)).unwrap();
             let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();

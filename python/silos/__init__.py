@@ -345,8 +345,12 @@ def derive_seed(master_seed: int, point: int, replicate: int) -> int:
 
 
 def parameters():
-    """Every scenario parameter and lever, as a pandas DataFrame.
+    """Every scenario parameter and lever, as a pandas DataFrame with one row each:
+    ``path`` (as ``set`` takes it; ``agencies[].income`` is set per agency as
+    ``agencies.NAME.income``), ``table``, ``field``, ``kind``, ``unit``, ``default``,
+    ``allowed``, ``meaning`` and ``source`` (lines of the source studies, or ``assumed``).
+    Read from the field tables of ``docs/scenarios.md`` (what ``silos params`` prints)."""
+    import pandas as pd
 
-    TODO(params): wired to ``silos::params::all()`` once it lands on main.
-    """
-    raise NotImplementedError("silos.parameters() is not wired yet")
+    cols = ["path", "table", "field", "kind", "unit", "default", "allowed", "meaning", "source"]
+    return pd.DataFrame(json.loads(_silos.parameters()), columns=cols)

@@ -285,7 +285,7 @@ fn run(
         behaviour: choice,
         overrides: &set,
     };
-    let done = py.detach(|| api::run_to_dir(&spec, &dir).map(|_| ()));
+    let done = py.detach(|| api::run_to_dir(&spec, &dir, "silos.run()").map(|_| ()));
     done.map_err(|e| match &e {
         api::RunError::Invariant { .. } => error(py, "ModelError", &e.to_string(), &[]),
         api::RunError::Io { dir, .. } => error(
@@ -293,6 +293,12 @@ fn run(
             "SilosError",
             &e.to_string(),
             &[("file", Some(dir.clone()))],
+        ),
+        api::RunError::Occupied(o) => error(
+            py,
+            "SilosError",
+            &e.to_string(),
+            &[("file", Some(o.dir.clone()))],
         ),
         api::RunError::National { label } => error(
             py,
@@ -326,6 +332,14 @@ fn sweep(
         }),
     }
     .map_err(|e| experiment_error(py, &e))?;
+    silos::outdir::claim(&out, silos::outdir::OutputKind::Sweep, "silos.sweep()").map_err(|e| {
+        error(
+            py,
+            "SweepError",
+            &e.to_string(),
+            &[("file", Some(e.dir.clone()))],
+        )
+    })?;
     let started = silos::output::now_rfc3339();
     let opts = SweepOptions {
         out: out.clone(),
@@ -363,6 +377,12 @@ fn columns() -> Vec<(&'static str, &'static str, &'static str, String)> {
         .collect()
 }
 
+/// Every scenario parameter and lever (`silos::params::all()`), as a JSON list of objects.
+#[pyfunction]
+fn parameters() -> String {
+    serde_json::to_string(&silos::params::all()).expect("parameters serialise")
+}
+
 /// A run seed from (master seed, design point, replicate), as sweeps derive them.
 #[pyfunction]
 fn derive_seed(master: u64, point: u64, replicate: u64) -> u64 {
@@ -384,6 +404,7 @@ fn _silos(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(run, m)?)?;
     m.add_function(wrap_pyfunction!(sweep, m)?)?;
     m.add_function(wrap_pyfunction!(columns, m)?)?;
+    m.add_function(wrap_pyfunction!(parameters, m)?)?;
     m.add_function(wrap_pyfunction!(derive_seed, m)?)?;
     m.add_function(wrap_pyfunction!(build_info, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

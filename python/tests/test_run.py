@@ -200,3 +200,27 @@ def test_the_gil_is_released_while_the_model_runs():
     th.join()
     assert took["run"] > 0.15, "the run should take long enough to measure"
     assert max(gaps) < took["run"] / 2, (max(gaps), took["run"])
+
+
+def test_parameters_list_every_field_with_its_default_and_range():
+    p = silos.parameters()
+    assert list(p.columns) == [
+        "path", "table", "field", "kind", "unit", "default", "allowed", "meaning", "source"]
+    assert p.path.is_unique
+    row = p.set_index("path").loc["levers.host_reimbursement"]
+    assert row.default == "0.0" and row.allowed == "0 to 1" and row.meaning
+    assert {"model.hop_limit", "behaviours.bp.lambda", "agencies[].income"} <= set(p.path)
+    # A documented default of a plain numeric field is accepted as an override.
+    for path in ["model.hop_limit", "levers.host_reimbursement", "levers.control"]:
+        default = p.set_index("path").loc[path, "default"]
+        silos.scenario.load(set=[f"{path}={default}"])
+
+
+def test_a_run_refuses_a_folder_holding_other_output(tmp_path):
+    sweep_dir = tmp_path / "sweep"
+    sweep_dir.mkdir()
+    (sweep_dir / "runs.csv").write_text("run_id\n")
+    with pytest.raises(silos.SilosError) as e:
+        silos.run(ticks=2, out=sweep_dir)
+    assert e.value.file == str(sweep_dir) and "a sweep's output" in str(e.value)
+    assert not (sweep_dir / "ticks.csv").exists()

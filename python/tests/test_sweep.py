@@ -96,3 +96,10 @@ def test_experiment_errors(cli, repo, tmp_path):
     assert "error: " + str(err) + "\n" == done.stderr
     assert err.arm == "bp" and err.field == "model.referral_loss" and err.value == "2"
     assert err.point == 0 and err.settings == "reimbursement=0.0"
+
+
+def test_a_sweep_refuses_a_run_folder(repo, tmp_path):
+    silos.run(ticks=2, out=tmp_path / "run")
+    with pytest.raises(silos.SweepError) as e:
+        silos.sweep(repo / "tests/fixtures/experiment-small.toml", out=tmp_path / "run")
+    assert "a run's output" in str(e.value) and e.value.file == str(tmp_path / "run")
