@@ -11,13 +11,18 @@ Run from the repository root, after `pip install ./python ema_workbench`:
 
     python examples/explore.py            # 100 scenarios x 8 policies x 3 replicates, 120 months
     SILOS_EXAMPLE_SMALL=1 python examples/explore.py     # a few seconds (the tests run this)
+
+With `--mpi`, the same exploration runs on EMA's MPIEvaluator (mpi4py), for a cluster:
+`mpiexec -n 1 python examples/explore.py --mpi` inside an allocation of N tasks spawns up to
+N - 1 workers (docs/scaling.md).
 """
 
 import os
+import sys
 
 import numpy as np
 import pandas as pd
-from ema_workbench import MultiprocessingEvaluator
+from ema_workbench import MPIEvaluator, MultiprocessingEvaluator
 from ema_workbench.analysis import prim
 
 import silos.ema
@@ -50,7 +55,11 @@ def main():
         behaviour="mixed",
         ticks=TICKS,
     )
-    with MultiprocessingEvaluator(model, n_processes=2) as evaluator:
+    if "--mpi" in sys.argv[1:]:
+        evaluator = MPIEvaluator(model)  # as many workers as the MPI universe allows
+    else:
+        evaluator = MultiprocessingEvaluator(model, n_processes=2)
+    with evaluator:
         experiments, outcomes = evaluator.perform_experiments(
             scenarios=SCENARIOS, policies=POLICIES
         )
