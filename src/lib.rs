@@ -38,6 +38,7 @@ pub mod params;
 pub mod patterns;
 #[cfg(feature = "plots")]
 pub mod plot;
+pub mod resolve;
 pub mod rng;
 pub mod scenario;
 pub mod sweep;

@@ -60,8 +60,19 @@ hash, seed, behaviour, times). `silos columns` explains every column."
         #[arg(long = "set", value_name = "PATH=VALUE", value_parser = parse_set)]
         set: Vec<Override>,
     },
-    /// List every output column with its unit and meaning.
-    Columns,
+    /// List every output column with its unit and meaning: a run's files, then every file a
+    /// sweep writes. Give a file name to see only that file.
+    #[command(
+        after_help = "Examples:\n  silos columns                  every file of a run and of a sweep\n  silos columns ticks.csv        the observables, one per line\n  silos columns effects.csv      a sweep's file"
+    )]
+    Columns {
+        /// One file: ticks.csv, agencies.csv, groups.csv, dumping.csv, or a sweep's file
+        /// (runs.csv, summary.csv, paired.csv, effects.csv, ...).
+        file: Option<String>,
+    },
+    /// Print a scenario as the model reads it (`silos scenario show [PATH]`).
+    #[command(subcommand)]
+    Scenario(ScenarioCommand),
     /// List every scenario parameter and lever with its default, allowed values, unit,
     /// meaning and source (from docs/scenarios.md, embedded).
     #[command(
@@ -279,11 +290,11 @@ fn main() {
         }),
         Some(Command::Run(args)) => run(args),
         Some(Command::Check { scenario, set }) => check(&scenario, &set),
-        Some(Command::Columns) => {
-            columns();
-            Ok(())
-        }
+        Some(Command::Columns { file }) => columns(file.as_deref()),
         Some(Command::Params { filter, format }) => params(filter.as_deref(), format),
+        Some(Command::Scenario(ScenarioCommand::Show { scenario, set })) => {
+            scenario_show(scenario.as_deref(), &set)
+        }
         Some(Command::Plot { dir, no_report }) => plot(&dir, !no_report, false).map(|_| ()),
         Some(Command::Sweep {
             experiment,
@@ -568,6 +579,52 @@ fn check(path: &Path, set: &[Override]) -> Result<()> {
     Ok(())
 }
 
+#[derive(Subcommand)]
+enum ScenarioCommand {
+    /// Print the full resolved scenario as TOML: the file (or the embedded default) with
+    /// --set overrides applied and every omitted field at its documented default.
+    #[command(
+        after_help = "Examples:\n  silos scenario show                                   the embedded default scenario\n  silos scenario show scenarios/local-modernisation.toml\n  silos scenario show --set levers.control=0.5 > mine.toml   a variant to edit and run\n\nThe output loads to exactly the same scenario as its input (tested). Fields whose default depends on something else (an agency's label, its drawn lambda) stay omitted."
+    )]
+    Show {
+        /// Scenario file (TOML); the embedded default when omitted.
+        scenario: Option<PathBuf>,
+        /// Override a field first (as for `run`).
+        #[arg(long = "set", value_name = "PATH=VALUE", value_parser = parse_set)]
+        set: Vec<Override>,
+    },
+}
+
+fn scenario_show(path: Option<&Path>, set: &[Override]) -> Result<()> {
+    let (name, bytes) = match path {
+        None => (
+            DEFAULT_SCENARIO_NAME.to_string(),
+            DEFAULT_SCENARIO.as_bytes().to_vec(),
+        ),
+        Some(p) => (
+            p.display().to_string(),
+            std::fs::read(p)
+                .with_context(|| format!("{}: cannot read the scenario file", p.display()))?,
+        ),
+    };
+    let text = std::str::from_utf8(&bytes).with_context(|| format!("{name}: not UTF-8 text"))?;
+    let body = silos::resolve::show(text, &name, set)?;
+    let sets: Vec<&str> = set.iter().map(|o| o.text.as_str()).collect();
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
+        "# {name}{}, resolved by silos {}: every omitted field at its default (docs/scenarios.md)",
+        if sets.is_empty() {
+            String::new()
+        } else {
+            format!(" with --set {}", sets.join(" --set "))
+        },
+        env!("CARGO_PKG_VERSION")
+    )?;
+    write!(out, "{body}")?;
+    Ok(())
+}
+
 #[derive(Clone, Copy, clap::ValueEnum)]
 enum ParamsFormat {
     Text,
@@ -634,25 +691,78 @@ fn params(filter: Option<&str>, format: ParamsFormat) -> Result<()> {
     Ok(())
 }
 
-fn columns() {
-    println!("ticks.csv (one row per tick)\n  tick  [1..]  tick number (month)");
-    for o in TICK {
-        println!("  {}  [{}]  {}", o.name, o.unit, o.doc);
+fn columns(only: Option<&str>) -> Result<()> {
+    let sweep = silos::params::sweep_files();
+    let run_files = ["ticks.csv", "agencies.csv", "groups.csv", "dumping.csv"];
+    if let Some(f) = only
+        && !run_files.contains(&f)
+        && !sweep.iter().any(|s| s.file == f)
+    {
+        let mut known: Vec<&str> = run_files.to_vec();
+        known.extend(sweep.iter().map(|s| s.file.as_str()));
+        bail!(
+            "no output file is called {f:?}; silos columns knows: {}",
+            known.join(", ")
+        );
     }
-    println!("\nagencies.csv (one row per agency per tick)\n  tick, agency, level, behaviour");
-    for o in AGENCY {
-        println!("  {}  [{}]  {}", o.name, o.unit, o.doc);
+    let want = |f: &str| only.is_none_or(|o| o == f);
+    let mut out = std::io::stdout().lock();
+    if want("ticks.csv") {
+        writeln!(
+            out,
+            "ticks.csv (one row per tick)\n  tick  [1..]  tick number (month)"
+        )?;
+        for o in TICK {
+            writeln!(out, "  {}  [{}]  {}", o.name, o.unit, o.doc)?;
+        }
+        writeln!(out)?;
     }
-    println!(
-        "\ngroups.csv (per tick: one row per client group with needs = all, and one row per number of needs \
+    if want("agencies.csv") {
+        writeln!(
+            out,
+            "agencies.csv (one row per agency per tick)\n  tick, agency, level, behaviour"
+        )?;
+        for o in AGENCY {
+            writeln!(out, "  {}  [{}]  {}", o.name, o.unit, o.doc)?;
+        }
+        writeln!(out)?;
+    }
+    if want("groups.csv") {
+        writeln!(
+            out,
+            "groups.csv (per tick: one row per client group with needs = all, and one row per number of needs \
 with group = all)\n  tick, group, needs, arrivals, need, need_met, share_need_met, served, partly_served, \
-fell_through, referrals, bounces, dumped_referrals, referrals_per_case, share_fell_through"
-    );
-    println!(
-        "\ndumping.csv (run totals, one row per sender-receiver pair with referrals)\n  sender, receiver, \
-referrals, dumped_referrals, dumped_cost [k GBP]"
-    );
-    println!("\nNA marks a value undefined in that tick (for example a share of zero cases).");
+fell_through, referrals, bounces, dumped_referrals, referrals_per_case, share_fell_through\n"
+        )?;
+    }
+    if want("dumping.csv") {
+        writeln!(
+            out,
+            "dumping.csv (run totals, one row per sender-receiver pair with referrals)\n  sender, receiver, \
+referrals, dumped_referrals, dumped_cost [k GBP]\n"
+        )?;
+    }
+    if only.is_none() {
+        writeln!(
+            out,
+            "NA marks a value undefined in that tick (for example a share of zero cases).\n\n\
+A sweep's files (silos sweep; docs/experiments.md, \"Outputs\"):\n"
+        )?;
+    }
+    for f in sweep.iter().filter(|f| want(&f.file)) {
+        if f.file.ends_with(".csv") && !f.row.is_empty() {
+            writeln!(out, "{} (one row per {}): {}", f.file, f.row, f.holds)?;
+        } else {
+            writeln!(out, "{}: {}", f.file, f.holds)?;
+        }
+        for para in f.columns.split("\n\n").filter(|p| !p.is_empty()) {
+            for line in para.lines() {
+                writeln!(out, "  {line}")?;
+            }
+        }
+        writeln!(out)?;
+    }
+    Ok(())
 }
 
 fn run(args: RunArgs) -> Result<()> {

@@ -1,12 +1,14 @@
 //! Output of a single run: tidy CSV (one observation per row) and a JSON manifest.
 //!
 //! Files are written under temporary names in the output directory and renamed into place
-//! only when complete, so a file with the final name is never half-written. Numbers are
-//! written with Rust's shortest round-trip formatting; undefined values as `NA`.
+//! only when complete ([`AtomicFile`]), so a file with the final name is never half-written.
+//! CSV is written by the `csv` crate ([`CsvBuf`], [`write_num`]), so a text field is quoted
+//! exactly when it needs to be. Numbers are written with Rust's shortest round-trip
+//! formatting; undefined values as `NA`.
 //! Column meanings: `silos columns` and `docs/ODD.md`.
 
 use std::fmt::Write as _;
-use std::fs::{self, File};
+use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
@@ -41,38 +43,176 @@ pub fn fmt_num(buf: &mut String, v: f64) {
     }
 }
 
-struct TmpCsv {
-    tmp: PathBuf,
+/// A file written under a temporary name in its destination directory and renamed into
+/// place by [`AtomicFile::commit`], so a file with the final name is always complete. The one
+/// way silos writes an output file (`write_atomic` for bytes in memory, the CSV writers for
+/// streamed rows, the charts for files a library writes by path).
+///
+/// The temporary file is `tempfile`'s: a hidden name in the same directory (a dot, the
+/// file's stem, random characters, then `.tmp` and the file's extension, kept because the
+/// PNG encoder picks the format from it), deleted when the value is dropped without a
+/// commit, so every error path removes it. It is created readable as `File::create` would
+/// (0666 less the umask on Unix), not private as a temporary file usually is.
+pub struct AtomicFile {
+    tmp: tempfile::NamedTempFile,
     dest: PathBuf,
-    w: csv::Writer<BufWriter<File>>,
+}
+
+impl AtomicFile {
+    /// Start writing `dir/name`.
+    pub fn create(dir: &Path, name: &str) -> std::io::Result<AtomicFile> {
+        let dest = dir.join(name);
+        let file = Path::new(name);
+        let stem = file
+            .file_stem()
+            .map_or(name.into(), |s| s.to_string_lossy());
+        let suffix = match file.extension() {
+            Some(ext) => format!(".tmp.{}", ext.to_string_lossy()),
+            None => ".tmp".to_string(),
+        };
+        let prefix = format!(".{stem}.");
+        let mut b = tempfile::Builder::new();
+        b.prefix(&prefix).suffix(&suffix);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            b.permissions(fs::Permissions::from_mode(0o666));
+        }
+        Ok(AtomicFile {
+            tmp: b.tempfile_in(dir)?,
+            dest,
+        })
+    }
+
+    /// The temporary file's path, for a writer that opens the file by name (a chart
+    /// backend). It must write this path in place, not replace it.
+    pub fn temp_path(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    /// Sync the temporary file to disk and rename it to its final name. On an error the
+    /// temporary file is removed.
+    pub fn commit(self) -> std::io::Result<()> {
+        self.tmp.as_file().sync_all()?;
+        self.tmp.persist(&self.dest).map_err(|e| e.error)?;
+        Ok(())
+    }
+}
+
+impl Write for AtomicFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.tmp.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.tmp.flush()
+    }
+}
+
+/// Write bytes to `dir/name` atomically ([`AtomicFile`]).
+pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
+    let mut f = AtomicFile::create(dir, name)?;
+    f.write_all(bytes)?;
+    f.commit()
+}
+
+/// Write `v` as a CSV field in [`fmt_num`]'s format (`buf` is scratch). Every CSV number
+/// goes through here; text fields go through `csv::Writer::write_field`, which quotes a
+/// field only when it holds a comma, a quote or a line break.
+pub fn write_num<W: Write>(w: &mut csv::Writer<W>, buf: &mut String, v: f64) -> csv::Result<()> {
+    fmt_num(buf, v);
+    w.write_field(buf.as_bytes())
+}
+
+/// CSV rows built in memory (a small file, or the rows of one design point), written by the
+/// csv crate: a text field is quoted only when it holds a comma, a quote or a line break, and
+/// numbers are formatted by [`fmt_num`]. Writing to memory cannot fail, so neither can these
+/// methods.
+pub struct CsvBuf {
+    w: csv::Writer<Vec<u8>>,
+    num: String,
+}
+
+const MEMORY: &str = "writing CSV to memory cannot fail";
+
+impl Default for CsvBuf {
+    fn default() -> CsvBuf {
+        CsvBuf {
+            w: csv::Writer::from_writer(Vec::new()),
+            num: String::new(),
+        }
+    }
+}
+
+impl CsvBuf {
+    pub fn new() -> CsvBuf {
+        CsvBuf::default()
+    }
+
+    /// A text field of the current record.
+    pub fn field(&mut self, text: impl AsRef<str>) -> &mut CsvBuf {
+        self.w.write_field(text.as_ref()).expect(MEMORY);
+        self
+    }
+
+    /// Text fields of the current record.
+    pub fn fields(&mut self, texts: &[&str]) -> &mut CsvBuf {
+        for t in texts {
+            self.field(t);
+        }
+        self
+    }
+
+    /// A number field of the current record.
+    pub fn num(&mut self, v: f64) -> &mut CsvBuf {
+        write_num(&mut self.w, &mut self.num, v).expect(MEMORY);
+        self
+    }
+
+    /// End the current record.
+    pub fn end(&mut self) {
+        self.w.write_record(None::<&[u8]>).expect(MEMORY);
+    }
+
+    /// A whole record of text fields.
+    pub fn record<T: AsRef<str>>(&mut self, fields: impl IntoIterator<Item = T>) {
+        for f in fields {
+            self.field(f);
+        }
+        self.end();
+    }
+
+    /// The rows written so far.
+    pub fn as_bytes(&mut self) -> &[u8] {
+        self.w.flush().expect(MEMORY);
+        self.w.get_ref()
+    }
+
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.w.into_inner().expect(MEMORY)
+    }
+
+    pub fn into_string(self) -> String {
+        String::from_utf8(self.into_bytes()).expect("CSV of UTF-8 fields is UTF-8")
+    }
+}
+
+/// A CSV file written atomically ([`AtomicFile`]).
+struct TmpCsv {
+    w: csv::Writer<BufWriter<AtomicFile>>,
 }
 
 impl TmpCsv {
     fn create(dir: &Path, name: &str) -> std::io::Result<TmpCsv> {
-        let dest = dir.join(name);
-        let tmp = dir.join(format!(".{name}.tmp"));
-        let w = csv::WriterBuilder::new().from_writer(BufWriter::new(File::create(&tmp)?));
-        Ok(TmpCsv { tmp, dest, w })
+        let f = AtomicFile::create(dir, name)?;
+        let w = csv::WriterBuilder::new().from_writer(BufWriter::new(f));
+        Ok(TmpCsv { w })
     }
 
     fn finish(self) -> std::io::Result<()> {
-        let mut inner = self.w.into_inner().map_err(|e| e.into_error())?;
-        inner.flush()?;
-        inner.get_ref().sync_all()?;
-        drop(inner);
-        fs::rename(&self.tmp, &self.dest)
+        let inner = self.w.into_inner().map_err(|e| e.into_error())?;
+        inner.into_inner().map_err(|e| e.into_error())?.commit()
     }
-}
-
-/// Write bytes to `dir/name` atomically (temporary file, then rename).
-pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = dir.join(format!(".{name}.tmp"));
-    {
-        let mut f = File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-    }
-    fs::rename(&tmp, dir.join(name))
 }
 
 /// Streams a run's per-tick rows to CSV as the run goes. The simulation thread only
@@ -164,11 +304,6 @@ impl RunWriter {
             thread: None,
             buf: String::new(),
         })
-    }
-
-    fn num(w: &mut csv::Writer<BufWriter<File>>, buf: &mut String, v: f64) -> csv::Result<()> {
-        fmt_num(buf, v);
-        w.write_field(buf.as_bytes())
     }
 
     /// The 12 numbers of a groups.csv row.
@@ -270,7 +405,7 @@ impl RunWriter {
                     w.tally.dumped[k] as f64,
                     w.tally.dumped_cost_matrix[k],
                 ] {
-                    Self::num(&mut dumping.w, &mut self.buf, v)?;
+                    write_num(&mut dumping.w, &mut self.buf, v)?;
                 }
                 dumping.w.write_record(None::<&[u8]>)?;
             }
@@ -319,7 +454,7 @@ impl RunWriter {
 
 /// Format and write one tick's rows (on the writer thread).
 fn write_rows(f: &mut Files, l: &Labels, b: &mut String, t: &TickRows) -> csv::Result<()> {
-    let num = RunWriter::num;
+    let num = write_num::<BufWriter<AtomicFile>>;
     num(&mut f.ticks.w, b, t.tick as f64)?;
     for &v in &t.ticks {
         num(&mut f.ticks.w, b, v)?;
@@ -364,6 +499,32 @@ impl Observer for RunWriter {
     fn observe(&mut self, w: &World) -> Result<(), std::io::Error> {
         self.send_tick(w)
     }
+}
+
+/// Escape text for HTML (element content and attribute values in either quote): `&`, `<`,
+/// `>`, `"` and `'`. The one escaper of the HTML pages (`report.html`, `handout.html`).
+pub fn html_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// `bytes` (a PNG file) as a `data:` URI for an `<img>` inlined in a self-contained page.
+pub fn png_data_uri(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    )
 }
 
 /// Which build wrote an output, for `manifest.json`: the version, the git commit it was
@@ -515,26 +676,26 @@ impl NationalWriter {
         let tick = n.localities.first().map_or(0, |s| s.world.tick);
         let nl = n.localities.len();
         for l in 0..nl {
-            RunWriter::num(w, b, tick as f64).map_err(std::io::Error::other)?;
+            write_num(w, b, tick as f64).map_err(std::io::Error::other)?;
             w.write_field(l.to_string())?;
             for j in 0..k {
                 let v = self.values[l * k + j];
                 self.sums[l * k + j].push(v);
-                RunWriter::num(w, b, v).map_err(std::io::Error::other)?;
+                write_num(w, b, v).map_err(std::io::Error::other)?;
             }
             w.write_record(None::<&[u8]>)?;
         }
-        RunWriter::num(w, b, tick as f64).map_err(std::io::Error::other)?;
+        write_num(w, b, tick as f64).map_err(std::io::Error::other)?;
         w.write_field("mean")?;
         for j in 0..k {
             let mut a = crate::sweep::stats::Acc::default();
             for l in 0..nl {
                 a.push(self.values[l * k + j]);
             }
-            RunWriter::num(w, b, a.mean()).map_err(std::io::Error::other)?;
+            write_num(w, b, a.mean()).map_err(std::io::Error::other)?;
         }
         w.write_record(None::<&[u8]>)?;
-        RunWriter::num(w, b, tick as f64).map_err(std::io::Error::other)?;
+        write_num(w, b, tick as f64).map_err(std::io::Error::other)?;
         w.write_field("total")?;
         for (j, o) in TICK.iter().enumerate() {
             let v = if additive(o.unit) {
@@ -542,7 +703,7 @@ impl NationalWriter {
             } else {
                 f64::NAN
             };
-            RunWriter::num(w, b, v).map_err(std::io::Error::other)?;
+            write_num(w, b, v).map_err(std::io::Error::other)?;
         }
         w.write_record(None::<&[u8]>)?;
         Ok(())
@@ -568,10 +729,10 @@ impl NationalWriter {
         for (l, d) in n.draws.iter().enumerate() {
             loc.w.write_field(l.to_string())?;
             for v in [d.arrivals, d.income, d.bp_share, d.levers as u8 as f64] {
-                RunWriter::num(&mut loc.w, &mut self.buf, v).map_err(std::io::Error::other)?;
+                write_num(&mut loc.w, &mut self.buf, v).map_err(std::io::Error::other)?;
             }
             for j in 0..k {
-                RunWriter::num(&mut loc.w, &mut self.buf, self.sums[l * k + j].mean())
+                write_num(&mut loc.w, &mut self.buf, self.sums[l * k + j].mean())
                     .map_err(std::io::Error::other)?;
             }
             loc.w.write_record(None::<&[u8]>)?;
@@ -597,7 +758,7 @@ impl NationalWriter {
                         .agency_sums
                         .get((l * n_ag + i) * ak + j)
                         .map_or(f64::NAN, |a| a.mean());
-                    RunWriter::num(&mut ag.w, &mut self.buf, v).map_err(std::io::Error::other)?;
+                    write_num(&mut ag.w, &mut self.buf, v).map_err(std::io::Error::other)?;
                 }
                 ag.w.write_record(None::<&[u8]>)?;
             }
@@ -624,6 +785,80 @@ mod tests {
         fmt_num(&mut b, 8.25e-17);
         assert_eq!(b, "8.25e-17");
         assert_eq!(b.parse::<f64>().unwrap(), 8.25e-17);
+    }
+
+    #[test]
+    fn html_is_escaped() {
+        assert_eq!(
+            html_escape("<a&b> \"c\" 'd' é"),
+            "&lt;a&amp;b&gt; &quot;c&quot; &#39;d&#39; é"
+        );
+    }
+
+    #[test]
+    fn png_data_uri_is_standard_padded_base64() {
+        assert_eq!(png_data_uri(b"fo"), "data:image/png;base64,Zm8=");
+    }
+
+    /// Names of the hidden (temporary) files in `dir`.
+    fn hidden(dir: &Path) -> Vec<String> {
+        fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with('.'))
+            .collect()
+    }
+
+    #[test]
+    fn atomic_writes_replace_the_file_and_leave_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        write_atomic(dir.path(), "a.csv", b"x\n").unwrap();
+        write_atomic(dir.path(), "a.csv", b"y\n").unwrap();
+        assert_eq!(fs::read(dir.path().join("a.csv")).unwrap(), b"y\n");
+        assert!(hidden(dir.path()).is_empty());
+        #[cfg(unix)]
+        {
+            // Readable like a file from File::create, not private like a usual temp file.
+            use std::os::unix::fs::PermissionsExt;
+            let mode = fs::metadata(dir.path().join("a.csv"))
+                .unwrap()
+                .permissions()
+                .mode();
+            let plain = {
+                fs::File::create(dir.path().join("plain")).unwrap();
+                fs::metadata(dir.path().join("plain"))
+                    .unwrap()
+                    .permissions()
+                    .mode()
+            };
+            assert_eq!(mode, plain);
+        }
+    }
+
+    #[test]
+    fn a_failed_write_leaves_no_temporary_file() {
+        let dir = tempfile::tempdir().unwrap();
+        // The rename fails: the destination is a directory that is not empty.
+        fs::create_dir_all(dir.path().join("busy").join("inside")).unwrap();
+        assert!(write_atomic(dir.path(), "busy", b"x").is_err());
+        assert!(hidden(dir.path()).is_empty(), "{:?}", hidden(dir.path()));
+        // Abandoned before the commit (an error while writing): removed too.
+        let mut f = AtomicFile::create(dir.path(), "chart.png").unwrap();
+        let tmp = f.temp_path().to_path_buf();
+        let name = tmp.file_name().unwrap().to_string_lossy().into_owned();
+        assert!(
+            name.starts_with(".chart.") && name.ends_with(".tmp.png"),
+            "{name}"
+        );
+        f.write_all(b"half").unwrap();
+        drop(f);
+        assert!(!tmp.exists() && !dir.path().join("chart.png").exists());
+        // A run whose writer is dropped before `finish` (the run failed) leaves nothing.
+        let run = dir.path().join("run");
+        drop(RunWriter::create(&run).unwrap());
+        assert_eq!(fs::read_dir(&run).unwrap().count(), 0);
+        // A directory that does not exist: an error, nothing created.
+        assert!(write_atomic(&dir.path().join("missing"), "a.csv", b"x").is_err());
     }
 
     #[test]

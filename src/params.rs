@@ -11,6 +11,106 @@ use serde::Serialize;
 /// The scenario format's reference page, embedded.
 pub const SCENARIOS_MD: &str = include_str!("../docs/scenarios.md");
 
+/// The experiments page (its "Outputs" section describes every file a sweep writes).
+pub const EXPERIMENTS_MD: &str = include_str!("../docs/experiments.md");
+
+/// One file a sweep writes, from `docs/experiments.md`'s "Outputs" section.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SweepFile {
+    pub file: String,
+    /// What one row is.
+    pub row: String,
+    /// What the file holds.
+    pub holds: String,
+    /// Its columns and their meaning (the page's paragraph on the file; may be empty).
+    pub columns: String,
+}
+
+/// Every file a sweep writes, in the page's order.
+pub fn sweep_files() -> Vec<SweepFile> {
+    parse_sweep_files(EXPERIMENTS_MD)
+}
+
+/// The "Outputs" section's file table, and each file's `**`file`**:` paragraph.
+pub fn parse_sweep_files(md: &str) -> Vec<SweepFile> {
+    let Some(start) = md.find("\n## Outputs") else {
+        return Vec::new();
+    };
+    let section = &md[start + 1..];
+    let section = match section[3..].find("\n## ") {
+        Some(end) => &section[..end + 3],
+        None => section,
+    };
+    let mut out: Vec<SweepFile> = Vec::new();
+    let mut in_table = false;
+    for line in section.lines() {
+        if line.starts_with("| File |") {
+            in_table = true;
+            continue;
+        }
+        if in_table {
+            if !line.starts_with('|') {
+                in_table = false;
+                continue;
+            }
+            let c = cells(line);
+            if c[0].starts_with("---") || c.len() < 3 {
+                continue;
+            }
+            // `a`, `b` in one row: one entry per file.
+            for f in c[0].split(", ") {
+                out.push(SweepFile {
+                    file: plain(f),
+                    row: plain(&c[1]),
+                    holds: plain(&c[2]),
+                    columns: String::new(),
+                });
+            }
+        }
+    }
+    // Paragraphs starting **`file`**: up to the next blank line before another such
+    // paragraph or a heading.
+    let mut current: Option<usize> = None;
+    for line in section.lines() {
+        if let Some(rest) = line.strip_prefix("**`")
+            && let Some(end) = rest.find("`**")
+        {
+            let name = &rest[..end];
+            current = out.iter().position(|f| f.file == name);
+            if let Some(k) = current {
+                let text = rest[end + 3..].trim_start_matches(':').trim();
+                out[k].columns = plain(text);
+            }
+            continue;
+        }
+        if line.starts_with('#') {
+            current = None;
+            continue;
+        }
+        if let Some(k) = current {
+            if line.trim().is_empty() {
+                if !out[k].columns.ends_with("\n\n") {
+                    out[k].columns.push_str("\n\n");
+                }
+                continue;
+            }
+            let sep = if out[k].columns.ends_with('\n') || out[k].columns.is_empty() {
+                ""
+            } else if line.trim_start().starts_with("- ") {
+                "\n"
+            } else {
+                " "
+            };
+            out[k].columns.push_str(sep);
+            out[k].columns.push_str(&plain(line.trim()));
+        }
+    }
+    for f in &mut out {
+        f.columns = f.columns.trim().to_string();
+    }
+    out
+}
+
 /// One parameter or lever.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Param {

@@ -34,10 +34,10 @@ fn run_writes_every_file_and_a_summary() {
     for f in silos::output::RUN_FILES {
         assert!(dir.path().join(f).is_file(), "{f} missing");
     }
-    // No temporary files left behind.
+    // No temporary files (hidden, `.NAME.XXXXXX.tmp.EXT`) left behind.
     for e in std::fs::read_dir(dir.path()).unwrap() {
         let name = e.unwrap().file_name().into_string().unwrap();
-        assert!(!name.ends_with(".tmp"), "left {name}");
+        assert!(!name.starts_with('.'), "left {name}");
     }
     let ticks = std::fs::read_to_string(dir.path().join("ticks.csv")).unwrap();
     assert_eq!(ticks.lines().count(), 7, "header plus one row per tick");

@@ -125,3 +125,31 @@ fn the_cli_prints_the_list_as_csv_and_filters_it() {
     assert!(!none.status.success());
     assert!(String::from_utf8_lossy(&none.stderr).contains("silos params"));
 }
+
+/// `silos scenario show` writes every omitted field at its documented default; the result
+/// loads to exactly the scenario its input loads to (so the documented defaults are the
+/// code's), for every shipped scenario, the embedded default, and with overrides.
+#[test]
+fn a_resolved_scenario_is_the_same_scenario() {
+    let mut cases: Vec<(String, String)> = vec![("default".into(), DEFAULT_SCENARIO.into())];
+    for f in [
+        "scenarios/homelessness.toml",
+        "scenarios/local-modernisation.toml",
+        "scenarios/central-departments.toml",
+        "scenarios/national.toml",
+        "tests/fixtures/small.toml",
+    ] {
+        cases.push((f.into(), std::fs::read_to_string(f).unwrap()));
+    }
+    let sets = [Override::parse("levers.control=0.5").unwrap()];
+    for (name, text) in &cases {
+        for overrides in [&[][..], &sets[..]] {
+            let shown = silos::resolve::show(text, name, overrides).unwrap();
+            let a = Scenario::from_toml_str_with(text, name, overrides).unwrap();
+            let b = Scenario::from_toml_str(&shown, name).unwrap();
+            assert_eq!(format!("{a:?}"), format!("{b:?}"), "{name} {overrides:?}");
+            // Defaults were written out: the model table is complete.
+            assert!(shown.contains("hop_limit = "), "{name}");
+        }
+    }
+}

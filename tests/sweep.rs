@@ -367,8 +367,13 @@ fn bad_experiment_files_get_clear_errors_before_any_run() {
         ),
         (
             "name = \"reimbursement\"",
-            "name = \"a,b\"",
-            vec!["factors[0].name"],
+            "name = \"a\\nb\"",
+            vec!["factors[0].name", "one line"],
+        ),
+        (
+            "name = \"bp\"",
+            "name = \"b\\tp\"",
+            vec!["arms[1].name", "one line"],
         ),
     ] {
         assert!(base.contains(from), "test bug: {from}");
@@ -674,4 +679,102 @@ fn sweeps_draw_charts_only_when_asked_and_folders_keep_their_kind() {
     let s = silos(&["sweep", e, "--out", run.to_str().unwrap(), "--quiet"]);
     assert_eq!(s.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&s.stderr).contains("holds a run's output"));
+}
+
+/// Every file of a sweep read back with a CSV reader: each record has its header's number of
+/// fields (the reader rejects any other). Returns the records of `name`.
+fn read_back(dir: &Path, name: &str) -> (csv::StringRecord, Vec<csv::StringRecord>) {
+    let mut rdr = csv::Reader::from_path(dir.join(name)).unwrap();
+    let header = rdr.headers().unwrap().clone();
+    let rows: Vec<csv::StringRecord> = rdr
+        .records()
+        .map(|r| r.unwrap_or_else(|e| panic!("{name}: {e}")))
+        .collect();
+    for r in &rows {
+        assert_eq!(r.len(), header.len(), "{name}: {r:?}");
+    }
+    (header, rows)
+}
+
+#[test]
+fn names_with_commas_quotes_and_line_breaks_are_quoted_in_every_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        common::fixture_path("small.toml"),
+        dir.path().join("small.toml"),
+    )
+    .unwrap();
+    let arm = r#"bp, "short hops""#;
+    let text = format!(
+        r#"[experiment]
+name = "awkward names"
+scenario = "small.toml"
+replicates = 2
+master_seed = 5
+ticks = 3
+reference_arm = "ra"
+
+[[arms]]
+name = "ra"
+behaviour = "ra"
+
+[[arms]]
+name = '{arm}'
+behaviour = "bp"
+set = {{ "model.hop_limit" = 2 }}
+
+[[factors]]
+path = "scenario.description"
+name = 'description, "quoted"'
+values = ["plain", "two\nlines, with \"quotes\""]
+"#
+    );
+    let p = dir.path().join("exp.toml");
+    std::fs::write(&p, text).unwrap();
+    let exp = Experiment::from_path(&p).unwrap_or_else(|e| panic!("{e}"));
+    let out = dir.path().join("out");
+    run_sweep(
+        &exp,
+        &SweepOptions {
+            fail_runs: vec![1],
+            ..opts(&out, 2)
+        },
+    )
+    .unwrap();
+    for f in FILES {
+        read_back(&out, f);
+    }
+    let (header, points) = read_back(&out, "points.csv");
+    assert_eq!(&header[1], r#"description, "quoted""#);
+    assert_eq!(&points[1][1], "two\nlines, with \"quotes\"");
+    let (header, runs) = read_back(&out, "runs.csv");
+    assert_eq!(&header[5], r#"description, "quoted""#);
+    assert_eq!(runs.len(), 2 * 2 * 2 - 1, "one run failed");
+    assert!(
+        runs.iter()
+            .any(|r| &r[2] == arm && &r[5] == "two\nlines, with \"quotes\"")
+    );
+    let (_, failures) = read_back(&out, "failures.csv");
+    assert_eq!((&failures[0][0], &failures[0][2]), ("1", arm));
+    let (_, effects) = read_back(&out, "effects.csv");
+    assert!(effects.iter().any(|r| &r[1] == arm && &r[2] == "ra"));
+    // Shards merge into the same bytes: the merge splits rows with a CSV reader.
+    let shards: Vec<_> = (0..2)
+        .map(|i| {
+            let d = dir.path().join(format!("shard{i}"));
+            run_sweep(
+                &exp,
+                &SweepOptions {
+                    shard: Some((i, 2)),
+                    fail_runs: vec![1],
+                    ..opts(&d, 1)
+                },
+            )
+            .unwrap();
+            d
+        })
+        .collect();
+    let merged = dir.path().join("merged");
+    silos::sweep::merge::merge(&shards, &merged).unwrap();
+    same_files(&out, &merged);
 }

@@ -242,21 +242,24 @@ fn wrap<DB: DrawingBackend>(
     Ok(lines)
 }
 
-/// Render `fig` to `path.png` and `path.svg` (written directly; the caller renames).
-pub fn save(fig: &Figure, png: &Path, svg: &Path) -> R<()> {
-    {
-        let _glyphs = BitmapMode::on();
-        let root = BitMapBackend::new(png, (WIDTH, HEIGHT)).into_drawing_area();
-        render(fig, &root)?;
-        root.present().d()?;
-    }
+/// Render `fig` as a PNG into the file at `png` (the caller gives a temporary path and
+/// renames it into place).
+pub fn save_png(fig: &Figure, png: &Path) -> R<()> {
+    let _glyphs = BitmapMode::on();
+    let root = BitMapBackend::new(png, (WIDTH, HEIGHT)).into_drawing_area();
+    render(fig, &root)?;
+    root.present().d()
+}
+
+/// Render `fig` as SVG text.
+pub fn svg(fig: &Figure) -> R<String> {
     let mut text = String::new();
     {
         let root = SVGBackend::with_string(&mut text, (WIDTH, HEIGHT)).into_drawing_area();
         render(fig, &root)?;
         root.present().d()?;
     }
-    std::fs::write(svg, text).d()
+    Ok(text)
 }
 
 /// Draw a whole figure.

@@ -215,26 +215,24 @@ pub fn plot_dir(dir: &Path, opts: &PlotOptions) -> Result<PlotReport, PlotError>
 }
 
 /// Render one figure to `plots/NAME.png` and `plots/NAME.svg`, each written under a
-/// temporary name and renamed into place when complete.
+/// temporary name and renamed into place when complete ([`crate::output::AtomicFile`]).
 fn write_figure(plots: &Path, fig: &draw::Figure) -> Result<ChartFile, PlotError> {
-    let png = plots.join(format!("{}.png", fig.name));
-    let svg = plots.join(format!("{}.svg", fig.name));
-    let png_tmp = plots.join(format!(".{}.tmp.png", fig.name));
-    let svg_tmp = plots.join(format!(".{}.tmp.svg", fig.name));
-    if let Err(message) = draw::save(fig, &png_tmp, &svg_tmp) {
-        let _ = std::fs::remove_file(&png_tmp);
-        let _ = std::fs::remove_file(&svg_tmp);
-        return Err(PlotError::Draw {
-            path: png.clone(),
-            message,
-        });
-    }
-    for (tmp, dest) in [(&png_tmp, &png), (&svg_tmp, &svg)] {
-        std::fs::rename(tmp, dest).map_err(|source| PlotError::Write {
-            path: dest.clone(),
-            source,
-        })?;
-    }
+    let png_name = format!("{}.png", fig.name);
+    let svg_name = format!("{}.svg", fig.name);
+    let (png, svg) = (plots.join(&png_name), plots.join(&svg_name));
+    let write_err = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| PlotError::Write { path, source }
+    };
+    let draw_err = |message| PlotError::Draw {
+        path: png.clone(),
+        message,
+    };
+    let svg_text = draw::svg(fig).map_err(draw_err)?;
+    let png_file = crate::output::AtomicFile::create(plots, &png_name).map_err(write_err(&png))?;
+    draw::save_png(fig, png_file.temp_path()).map_err(draw_err)?;
+    png_file.commit().map_err(write_err(&png))?;
+    crate::output::write_atomic(plots, &svg_name, svg_text.as_bytes()).map_err(write_err(&svg))?;
     Ok(ChartFile {
         name: fig.name.clone(),
         title: fig.title.clone(),

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::{Built, ChartFile, OutputKind, PlotError};
+use crate::output::{html_escape as esc, png_data_uri};
 
 /// What the report says besides the charts.
 #[derive(Default)]
@@ -27,49 +28,6 @@ pub struct Table {
     pub note: String,
     pub header: Vec<String>,
     pub rows: Vec<Vec<String>>,
-}
-
-/// Standard base64 (RFC 4648, with padding).
-pub fn base64(bytes: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
-        out.push(A[(n >> 18) as usize & 63] as char);
-        out.push(A[(n >> 12) as usize & 63] as char);
-        out.push(if chunk.len() > 1 {
-            A[(n >> 6) as usize & 63] as char
-        } else {
-            '='
-        });
-        out.push(if chunk.len() > 2 {
-            A[n as usize & 63] as char
-        } else {
-            '='
-        });
-    }
-    out
-}
-
-/// Escape text for HTML.
-pub fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 fn scalar(v: &Value) -> Option<String> {
@@ -245,11 +203,11 @@ pub fn write(
         };
         let _ = writeln!(
             h,
-            "<figure id=\"{id}\"><h3>{t}</h3><img alt=\"{t}\" src=\"data:image/png;base64,{b}\">\
+            "<figure id=\"{id}\"><h3>{t}</h3><img alt=\"{t}\" src=\"{uri}\">\
 <figcaption>Files: <a href=\"plots/{svg}\">plots/{svg}</a> (vector), <a href=\"plots/{png}\">plots/{png}</a></figcaption></figure>",
             id = esc(&ch.name),
             t = esc(&ch.title),
-            b = base64(&bytes),
+            uri = png_data_uri(&bytes),
             svg = esc(&file(&ch.svg)),
             png = esc(&file(&ch.png)),
         );
@@ -285,17 +243,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn base64_known_vectors() {
-        assert_eq!(base64(b""), "");
-        assert_eq!(base64(b"f"), "Zg==");
-        assert_eq!(base64(b"fo"), "Zm8=");
-        assert_eq!(base64(b"foo"), "Zm9v");
-        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
-        assert_eq!(base64(&[0xff, 0xfe, 0x00]), "//4A");
-    }
-
-    #[test]
-    fn escapes() {
-        assert_eq!(esc("<a & 'b'>"), "&lt;a &amp; &#39;b&#39;&gt;");
+    fn names_are_escaped_in_the_page() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut built = Built::default();
+        built.report.title = "run of <a&b>".into();
+        built.report.tables.push(Table {
+            title: "agencies".into(),
+            note: String::new(),
+            header: vec!["agency".into()],
+            rows: vec![vec!["<a&b>".into()]],
+        });
+        built.skip("x", "agency \"<a&b>\" has no rows");
+        let path = write(dir.path(), OutputKind::Run, &built, &[]).unwrap();
+        let h = std::fs::read_to_string(path).unwrap();
+        assert!(h.contains("<title>run of &lt;a&amp;b&gt;</title>"));
+        assert!(h.contains("<td>&lt;a&amp;b&gt;</td>"));
+        assert!(h.contains("agency &quot;&lt;a&amp;b&gt;&quot; has no rows"));
+        assert!(!h.contains("<a&b>"));
     }
 }

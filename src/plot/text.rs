@@ -5,7 +5,7 @@
 //! - its vertical anchors miss by about an eighth of the font size (text sits high).
 //!
 //! For PNG output each character is drawn on its own at its pen position plus its left side
-//! bearing, read from the embedded font's `hmtx` table, with the baseline placed from the
+//! bearing, read from the embedded font with `ttf-parser`, with the baseline placed from the
 //! font's own cap height and descender. SVG output is left to plotters: the viewer lays the
 //! text out.
 
@@ -37,133 +37,42 @@ impl Drop for BitmapMode {
     }
 }
 
-/// Horizontal metrics of one TrueType font.
+/// The metrics of one TrueType font that the placement needs, read with `ttf-parser`.
 struct Metrics {
-    /// ascender - descender (font units): ab_glyph's pixel scale divides by this.
+    face: ttf_parser::Face<'static>,
+    /// hhea ascender - descender (font units): ab_glyph's pixel scale divides by this.
     height: f64,
+    /// Cap height (OS/2 version 2 and later; otherwise estimated from the height).
     cap: f64,
+    /// -(hhea descender), font units.
     descent: f64,
-    /// Left side bearing per glyph id.
-    lsb: Vec<i16>,
-    /// cmap format 4 segments: (end, start, delta, range offset, position of the range offset).
-    segs: Vec<(u16, u16, u16, u16, usize)>,
-    bytes: &'static [u8],
-}
-
-fn u16_at(b: &[u8], o: usize) -> Option<u16> {
-    Some(u16::from_be_bytes([*b.get(o)?, *b.get(o + 1)?]))
-}
-
-fn u32_at(b: &[u8], o: usize) -> Option<u32> {
-    Some(u32::from_be_bytes([
-        *b.get(o)?,
-        *b.get(o + 1)?,
-        *b.get(o + 2)?,
-        *b.get(o + 3)?,
-    ]))
 }
 
 impl Metrics {
     fn parse(bytes: &'static [u8]) -> Option<Metrics> {
-        let n = u16_at(bytes, 4)? as usize;
-        let table = |tag: &[u8; 4]| -> Option<usize> {
-            (0..n).find_map(|i| {
-                let r = 12 + 16 * i;
-                (bytes.get(r..r + 4)? == tag).then(|| u32_at(bytes, r + 8).map(|o| o as usize))?
-            })
-        };
-        let hhea = table(b"hhea")?;
-        let ascender = u16_at(bytes, hhea + 4)? as i16 as f64;
-        let descender = u16_at(bytes, hhea + 6)? as i16 as f64;
-        let n_hmetrics = u16_at(bytes, hhea + 34)? as usize;
-        let maxp = table(b"maxp")?;
-        let n_glyphs = u16_at(bytes, maxp + 4)? as usize;
-        let hmtx = table(b"hmtx")?;
-        let mut lsb = Vec::with_capacity(n_glyphs);
-        for g in 0..n_glyphs {
-            let o = if g < n_hmetrics {
-                hmtx + 4 * g + 2
-            } else {
-                hmtx + 4 * n_hmetrics + 2 * (g - n_hmetrics)
-            };
-            lsb.push(u16_at(bytes, o)? as i16);
-        }
-        let cap = table(b"OS/2")
-            .and_then(|os2| {
-                let version = u16_at(bytes, os2)?;
-                if version >= 2 {
-                    Some(u16_at(bytes, os2 + 88)? as i16 as f64)
-                } else {
-                    None
-                }
-            })
-            .unwrap_or(0.7 * (ascender - descender) * 0.86);
-        let cmap = table(b"cmap")?;
-        let n_sub = u16_at(bytes, cmap + 2)? as usize;
-        let mut sub = None;
-        for i in 0..n_sub {
-            let r = cmap + 4 + 8 * i;
-            let (pid, eid) = (u16_at(bytes, r)?, u16_at(bytes, r + 2)?);
-            let off = cmap + u32_at(bytes, r + 4)? as usize;
-            if u16_at(bytes, off)? == 4 && ((pid == 3 && eid == 1) || pid == 0) {
-                sub = Some(off);
-                break;
-            }
-        }
-        let sub = sub?;
-        let seg_count = u16_at(bytes, sub + 6)? as usize / 2;
-        let ends = sub + 14;
-        let starts = ends + 2 * seg_count + 2;
-        let deltas = starts + 2 * seg_count;
-        let ranges = deltas + 2 * seg_count;
-        let mut segs = Vec::with_capacity(seg_count);
-        for i in 0..seg_count {
-            segs.push((
-                u16_at(bytes, ends + 2 * i)?,
-                u16_at(bytes, starts + 2 * i)?,
-                u16_at(bytes, deltas + 2 * i)?,
-                u16_at(bytes, ranges + 2 * i)?,
-                ranges + 2 * i,
-            ));
-        }
+        let face = ttf_parser::Face::parse(bytes, 0).ok()?;
+        let hhea = face.tables().hhea;
+        let (ascender, descender) = (f64::from(hhea.ascender), f64::from(hhea.descender));
+        let cap = face
+            .capital_height()
+            .map_or(0.7 * (ascender - descender) * 0.86, f64::from);
         Some(Metrics {
+            face,
             height: ascender - descender,
             cap,
             descent: -descender,
-            lsb,
-            segs,
-            bytes,
         })
     }
 
-    fn glyph(&self, c: char) -> u16 {
-        let Ok(c) = u16::try_from(c as u32) else {
-            return 0;
-        };
-        for &(end, start, delta, ro, ro_pos) in &self.segs {
-            if c > end {
-                continue;
-            }
-            if c < start {
-                return 0;
-            }
-            if ro == 0 {
-                return c.wrapping_add(delta);
-            }
-            let at = ro_pos + ro as usize + 2 * (c - start) as usize;
-            return match u16_at(self.bytes, at) {
-                Some(0) | None => 0,
-                Some(g) => g.wrapping_add(delta),
-            };
-        }
-        0
+    /// Glyph id of `c` (0, the missing glyph, when the font has none).
+    fn glyph(&self, c: char) -> ttf_parser::GlyphId {
+        self.face.glyph_index(c).unwrap_or(ttf_parser::GlyphId(0))
     }
 
     /// Left side bearing of `c` in pixels at font size `px`.
     fn lsb_px(&self, c: char, px: f64) -> i32 {
-        let g = self.glyph(c) as usize;
-        let lsb = self.lsb.get(g).copied().unwrap_or(0) as f64;
-        (lsb * px / self.height).floor() as i32
+        let lsb = self.face.glyph_hor_side_bearing(self.glyph(c)).unwrap_or(0);
+        (f64::from(lsb) * px / self.height).floor() as i32
     }
 }
 
@@ -269,7 +178,8 @@ mod tests {
     #[test]
     fn dejavu_metrics_parse() {
         let m = metrics(false).expect("DejaVu Sans parses");
-        assert!(m.glyph('A') != 0 && m.glyph('w') != 0 && m.glyph('é') != 0);
+        let missing = ttf_parser::GlyphId(0);
+        assert!(m.glyph('A') != missing && m.glyph('w') != missing && m.glyph('é') != missing);
         assert_ne!(m.glyph('A'), m.glyph('B'));
         // 'r' sits further from its pen position than 'w' does.
         assert!(m.lsb_px('r', 100.0) > m.lsb_px('w', 100.0));

@@ -22,7 +22,7 @@ use super::experiment::{Experiment, RunRef};
 use super::run::{CUMULATIVE, RunOutput, run_one};
 use super::stats::Acc;
 use crate::metrics::{AGENCY, TICK};
-use crate::output::{fmt_num, sha256_hex, write_atomic};
+use crate::output::{CsvBuf, fmt_num, sha256_hex, write_atomic, write_num};
 
 /// The CSV files of a sweep, in the order they are written.
 pub const SWEEP_FILES: [&str; 10] = [
@@ -108,28 +108,38 @@ pub fn experiment_sha(exp: &Experiment) -> String {
     sha256_hex(&bytes)
 }
 
-fn headers(exp: &Experiment) -> Vec<String> {
-    let factors = exp.factor_names.join(",");
-    let sep = if factors.is_empty() { "" } else { "," };
-    let obs: Vec<&str> = TICK.iter().map(|o| o.name).collect();
-    vec![
-        format!("point{sep}{factors}"),
-        format!(
-            "run_id,point,arm,replicate,seed{sep}{factors},{},{}",
-            obs.join(","),
-            CUMULATIVE.join(",")
+/// The header record of each file in `SWEEP_FILES`, as CSV bytes.
+fn headers(exp: &Experiment) -> Vec<Vec<u8>> {
+    let factors = exp.factor_names.iter().map(String::as_str);
+    let obs = TICK.iter().map(|o| o.name);
+    let fixed = |cols: &'static str| cols.split(',').collect::<Vec<_>>();
+    let records: Vec<Vec<&str>> = vec![
+        ["point"].into_iter().chain(factors.clone()).collect(),
+        fixed("run_id,point,arm,replicate,seed")
+            .into_iter()
+            .chain(factors)
+            .chain(obs)
+            .chain(CUMULATIVE)
+            .collect(),
+        fixed("point,arm,tick,observable,n,mean,sd,ci_low,ci_high"),
+        fixed("point,arm,reference,tick,observable,n,mean_diff,sd_diff,ci_low,ci_high"),
+        fixed(
+            "point,arm,reference,observable,n,mean,ci_low,ci_high,n_pairs,mean_diff,diff_ci_low,diff_ci_high",
         ),
-        "point,arm,tick,observable,n,mean,sd,ci_low,ci_high".to_string(),
-        "point,arm,reference,tick,observable,n,mean_diff,sd_diff,ci_low,ci_high".to_string(),
-        "point,arm,reference,observable,n,mean,ci_low,ci_high,n_pairs,mean_diff,diff_ci_low,diff_ci_high"
-            .to_string(),
-        "point,arm,agency,observable,n,mean,sd,ci_low,ci_high".to_string(),
-        "point,arm,sender,receiver,n,mean_referrals,mean_dumped_referrals,mean_dumped_cost"
-            .to_string(),
-        "point,arm,group,n,agenda_weight,need_weight".to_string(),
-        "run_id,point,arm,replicate,seed,error".to_string(),
-        "point,arm,locality,observable,n,mean,sd,ci_low,ci_high".to_string(),
-    ]
+        fixed("point,arm,agency,observable,n,mean,sd,ci_low,ci_high"),
+        fixed("point,arm,sender,receiver,n,mean_referrals,mean_dumped_referrals,mean_dumped_cost"),
+        fixed("point,arm,group,n,agenda_weight,need_weight"),
+        fixed("run_id,point,arm,replicate,seed,error"),
+        fixed("point,arm,locality,observable,n,mean,sd,ci_low,ci_high"),
+    ];
+    records
+        .into_iter()
+        .map(|r| {
+            let mut c = CsvBuf::new();
+            c.record(r);
+            c.into_bytes()
+        })
+        .collect()
 }
 
 /// The experiment part of a sweep's `manifest.json` (the CLI adds times, threads, shard).
@@ -207,9 +217,8 @@ pub fn run_sweep(exp: &Experiment, opts: &SweepOptions) -> Result<SweepReport, S
         let mut lengths = Vec::new();
         for (name, header) in SWEEP_FILES.iter().zip(headers(exp)) {
             let path = dir.join(name);
-            let line = header + "\n";
-            write_atomic(dir, name, line.as_bytes()).map_err(|e| io(&path, e))?;
-            lengths.push((name.to_string(), line.len() as u64));
+            write_atomic(dir, name, &header).map_err(|e| io(&path, e))?;
+            lengths.push((name.to_string(), header.len() as u64));
         }
         write_atomic(dir, "experiment.toml", exp.text.as_bytes()).map_err(|e| io(dir, e))?;
         write_atomic(dir, "scenario.toml", exp.scenario_text.as_bytes()).map_err(|e| io(dir, e))?;
@@ -407,13 +416,13 @@ fn commit_point(
     progress.failures += failures;
     // Append, sync, then record the new lengths: a crash before the record leaves rows that
     // the next start cuts off; a crash after it leaves run files that are deleted below.
-    for (name, text) in SWEEP_FILES.iter().zip(&buf) {
+    for (name, bytes) in SWEEP_FILES.iter().zip(&buf) {
         let path = dir.join(name);
         let mut f = OpenOptions::new()
             .append(true)
             .open(&path)
             .map_err(|e| io(&path, e))?;
-        f.write_all(text.as_bytes()).map_err(|e| io(&path, e))?;
+        f.write_all(bytes).map_err(|e| io(&path, e))?;
         f.sync_all().map_err(|e| io(&path, e))?;
         let len = f.metadata().map_err(|e| io(&path, e))?.len();
         if let Some(entry) = progress.lengths.iter_mut().find(|(n, _)| n == name) {
@@ -439,7 +448,7 @@ pub(crate) fn fold_point<'d>(
     dir: &Path,
     p: usize,
     runs_out: &mut dyn Write,
-) -> Result<(Vec<String>, u64), SweepError> {
+) -> Result<(Vec<Vec<u8>>, u64), SweepError> {
     let per_point = exp.runs_per_point();
     let mut failures = 0u64;
     let a_n = exp.arms.len();
@@ -465,11 +474,14 @@ pub(crate) fn fold_point<'d>(
     let mut localities: Vec<Acc> = Vec::new();
     let mut need_share: Vec<f64> = vec![f64::NAN; groups.len()];
 
-    let mut buf: Vec<String> = vec![String::new(); SWEEP_FILES.len()];
-    let mut num = String::new();
+    let mut buf: Vec<CsvBuf> = (0..SWEEP_FILES.len()).map(|_| CsvBuf::new()).collect();
     let factor_values: Vec<String> = exp.points[p].iter().map(value_text).collect();
-    let fsep = if factor_values.is_empty() { "" } else { "," };
-    buf[0].push_str(&format!("{p}{fsep}{}\n", factor_values.join(",")));
+    buf[0].field(p.to_string());
+    buf[0].record(&factor_values);
+    // runs.csv rows go straight to `runs_out`.
+    let runs_path = dir.join(SWEEP_FILES[1]);
+    let mut runs_csv = csv::Writer::from_writer(runs_out);
+    let mut num = String::new();
 
     for rep in 0..exp.replicates {
         let mut outs: Vec<Option<(RunOutput, Vec<f64>)>> = Vec::with_capacity(a_n);
@@ -479,13 +491,16 @@ pub(crate) fn fold_point<'d>(
             let fail = fail_file(run_dir(id), id);
             if fail.exists() {
                 let msg = fs::read_to_string(&fail).map_err(|e| io(&fail, e))?;
-                buf[8].push_str(&format!(
-                    "{id},{p},{},{},{},{}\n",
-                    exp.arms[a].name,
-                    rep,
-                    r.seed,
-                    csv_quote(msg.trim())
-                ));
+                buf[8]
+                    .fields(&[
+                        &id.to_string(),
+                        &p.to_string(),
+                        &exp.arms[a].name,
+                        &rep.to_string(),
+                        &r.seed.to_string(),
+                        msg.trim(),
+                    ])
+                    .end();
                 failures += 1;
                 outs.push(None);
                 continue;
@@ -500,11 +515,16 @@ pub(crate) fn fold_point<'d>(
             })?;
             // Run means once per run: for runs.csv, the effects and the paired effects.
             let means = out.run_means();
-            let mut row = String::new();
-            runs_row(&mut row, &mut num, exp, r, &factor_values, &out, &means);
-            runs_out
-                .write_all(row.as_bytes())
-                .map_err(|e| io(&dir.join(SWEEP_FILES[1]), e))?;
+            runs_row(
+                &mut runs_csv,
+                &mut num,
+                exp,
+                r,
+                &factor_values,
+                &out,
+                &means,
+            )
+            .map_err(|e| io(&runs_path, e))?;
             outs.push(Some((out, means)));
         }
         for a in 0..a_n {
@@ -556,25 +576,17 @@ pub(crate) fn fold_point<'d>(
     }
 
     let ref_name = &exp.arms[reference].name;
+    let point = p.to_string();
     for a in 0..a_n {
         let arm = &exp.arms[a].name;
         for t in 0..t_n {
+            let tick = (t + 1).to_string();
             for (k, o) in TICK.iter().enumerate() {
                 let acc = &summary[(a * t_n + t) * o_n + k];
-                stat_row(
-                    &mut buf[2],
-                    &mut num,
-                    &format!("{p},{arm},{},{}", t + 1, o.name),
-                    acc,
-                );
+                stat_row(&mut buf[2], [&point, arm, &tick, o.name], acc);
                 if a != reference {
                     let acc = &paired[(a * t_n + t) * o_n + k];
-                    stat_row(
-                        &mut buf[3],
-                        &mut num,
-                        &format!("{p},{arm},{ref_name},{},{}", t + 1, o.name),
-                        acc,
-                    );
+                    stat_row(&mut buf[3], [&point, arm, ref_name, &tick, o.name], acc);
                 }
             }
         }
@@ -585,24 +597,17 @@ pub(crate) fn fold_point<'d>(
             let (dlo, dhi) = if a == reference { (0.0, 0.0) } else { d.ci95() };
             let dmean = if a == reference { 0.0 } else { d.mean() };
             let pairs = if a == reference { e.n } else { d.n };
-            let line = &mut buf[4];
-            line.push_str(&format!("{p},{arm},{ref_name},{},{}", o.name, e.n));
+            let c = &mut buf[4];
+            c.fields(&[&point, arm, ref_name, o.name, &e.n.to_string()]);
             for v in [e.mean(), lo, hi, pairs as f64, dmean, dlo, dhi] {
-                fmt_num(&mut num, v);
-                line.push(',');
-                line.push_str(&num);
+                c.num(v);
             }
-            line.push('\n');
+            c.end();
         }
         for (i, ag) in agencies.iter().enumerate() {
             for (j, o) in AGENCY.iter().enumerate() {
                 let acc = &agency[a * n_ag * ao_n + i * ao_n + j];
-                stat_row(
-                    &mut buf[5],
-                    &mut num,
-                    &format!("{p},{arm},{ag},{}", o.name),
-                    acc,
-                );
+                stat_row(&mut buf[5], [&point, arm, ag, o.name], acc);
             }
         }
         for s in 0..n_ag {
@@ -612,29 +617,22 @@ pub(crate) fn fold_point<'d>(
                 if refs.mean().is_nan() || refs.mean() <= 0.0 {
                     continue;
                 }
-                let line = &mut buf[6];
-                line.push_str(&format!(
-                    "{p},{arm},{},{},{}",
-                    agencies[s], agencies[r], refs.n
-                ));
+                let c = &mut buf[6];
+                c.fields(&[&point, arm, agencies[s], agencies[r], &refs.n.to_string()]);
                 for v in [refs.mean(), dumped.mean(), cost.mean()] {
-                    fmt_num(&mut num, v);
-                    line.push(',');
-                    line.push_str(&num);
+                    c.num(v);
                 }
-                line.push('\n');
+                c.end();
             }
         }
         for (g, name) in groups.iter().enumerate() {
             let acc = &agenda[a * groups.len() + g];
-            let line = &mut buf[7];
-            line.push_str(&format!("{p},{arm},{name},{}", acc.n));
+            let c = &mut buf[7];
+            c.fields(&[&point, arm, name, &acc.n.to_string()]);
             for v in [acc.mean(), need_share[g]] {
-                fmt_num(&mut num, v);
-                line.push(',');
-                line.push_str(&num);
+                c.num(v);
             }
-            line.push('\n');
+            c.end();
         }
     }
 
@@ -646,72 +644,66 @@ pub(crate) fn fold_point<'d>(
                 let (l, c) = (j / lk, j % lk);
                 stat_row(
                     &mut buf[9],
-                    &mut num,
-                    &format!("{p},{arm},{l},{}", super::run::LOCALITY_OBSERVABLES[c]),
+                    [
+                        &point,
+                        arm,
+                        &l.to_string(),
+                        super::run::LOCALITY_OBSERVABLES[c],
+                    ],
                     &localities[a * per_arm + j],
                 );
             }
         }
     }
-    Ok((buf, failures))
+    runs_csv.flush().map_err(|e| io(&runs_path, e))?;
+    Ok((buf.into_iter().map(CsvBuf::into_bytes).collect(), failures))
 }
 
-fn runs_row(
-    line: &mut String,
+fn runs_row<W: Write>(
+    w: &mut csv::Writer<W>,
     num: &mut String,
     exp: &Experiment,
     r: RunRef,
     factors: &[String],
     out: &RunOutput,
     means: &[f64],
-) {
-    line.push_str(&format!(
-        "{},{},{},{},{}",
-        r.run_id, r.point, exp.arms[r.arm].name, r.replicate, r.seed
-    ));
+) -> csv::Result<()> {
+    w.write_field(r.run_id.to_string())?;
+    w.write_field(r.point.to_string())?;
+    w.write_field(&exp.arms[r.arm].name)?;
+    w.write_field(r.replicate.to_string())?;
+    w.write_field(r.seed.to_string())?;
     for f in factors {
-        line.push(',');
-        line.push_str(f);
+        w.write_field(f)?;
     }
     for v in means.iter().chain(&out.cumulative) {
-        fmt_num(num, *v);
-        line.push(',');
-        line.push_str(num);
+        write_num(w, num, *v)?;
     }
-    line.push('\n');
+    w.write_record(None::<&[u8]>)
 }
 
-fn stat_row(line: &mut String, num: &mut String, key: &str, acc: &Acc) {
-    line.push_str(key);
-    line.push(',');
-    line.push_str(&acc.n.to_string());
+/// A row of count, mean, sd and 95% interval after the key fields.
+fn stat_row<const K: usize>(c: &mut CsvBuf, key: [&str; K], acc: &Acc) {
+    c.fields(&key);
+    c.field(acc.n.to_string());
     let (lo, hi) = acc.ci95();
     for v in [acc.mean(), acc.sd(), lo, hi] {
-        fmt_num(num, v);
-        line.push(',');
-        line.push_str(num);
+        c.num(v);
     }
-    line.push('\n');
+    c.end();
 }
 
-/// A factor value as a CSV field: numbers and booleans plain, strings quoted if needed.
+/// A factor value as the text of a CSV field (the CSV writer quotes it where needed):
+/// strings as they are, numbers in the CSV number format, other values in TOML syntax.
 pub fn value_text(v: &toml::Value) -> String {
     match v {
-        toml::Value::String(s) => csv_quote(s),
+        toml::Value::String(s) => s.clone(),
         toml::Value::Float(f) => {
             let mut b = String::new();
             fmt_num(&mut b, *f);
             b
         }
-        other => csv_quote(&other.to_string()),
-    }
-}
-
-fn csv_quote(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
+        other => other.to_string(),
     }
 }
 

@@ -257,11 +257,13 @@ impl Experiment {
         }
         for (i, a) in raw.arms.iter().enumerate() {
             let f = format!("arms[{i}]");
-            if a.name.is_empty() || a.name.contains(',') || a.name.contains('"') {
+            // Commas and quotes are fine (the CSV writer quotes them); a line break or other
+            // control character would break the one-line places a name is shown.
+            if a.name.is_empty() || a.name.contains(char::is_control) {
                 return Err(err(
                     &format!("{f}.name"),
                     &format!("{:?}", a.name),
-                    "a non-empty name without commas or quotes",
+                    "a non-empty name on one line (no line breaks or control characters)",
                 ));
             }
             if raw.arms[..i].iter().any(|o| o.name == a.name) {
@@ -429,13 +431,13 @@ impl Experiment {
                 if factor_names.contains(&name)
                     || reserved.contains(&name.as_str())
                     || crate::metrics::TICK.iter().any(|o| o.name == name)
-                    || name.contains([',', '"', '\n'])
+                    || name.contains(char::is_control)
                     || name.is_empty()
                 {
                     return Err(err(
                         &format!("{f}.name"),
                         &format!("{name:?}"),
-                        "a name without commas or quotes that no other factor, output column or observable has",
+                        "a name on one line that no other factor, output column or observable has",
                     ));
                 }
                 let given = [fac.values.is_some(), fac.range.is_some(), fac.lhs.is_some()]

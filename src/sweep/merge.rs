@@ -117,7 +117,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize, SweepError> {
             .map(|d| d.as_path())
             .find(|d| run_file(d, id).exists() || fail_file(d, id).exists())
     };
-    let mut folded: BTreeMap<u64, (Vec<String>, Vec<u8>)> = BTreeMap::new();
+    let mut folded: BTreeMap<u64, (Vec<Vec<u8>>, Vec<u8>)> = BTreeMap::new();
     let mut missing = Vec::new();
     for p in (0..n_points).filter(|p| !whole.contains(&(*p as u64))) {
         let ids = p as u64 * per_point..(p as u64 + 1) * per_point;
@@ -174,14 +174,18 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize, SweepError> {
             let r = if f == 1 {
                 runs.clone()
             } else {
-                rows[f].as_bytes().to_vec()
+                rows[f].clone()
             };
             all.insert(*p, r);
         }
         let mut bytes = header.unwrap_or_default();
         for (_, r) in all {
             if *name == "failures.csv" {
-                failures += r.iter().filter(|&&b| b == b'\n').count() as u64;
+                // Records, not lines: an error message may hold a (quoted) line break.
+                let mut rdr = csv::ReaderBuilder::new()
+                    .has_headers(false)
+                    .from_reader(r.as_slice());
+                failures += rdr.byte_records().count() as u64;
             }
             bytes.extend_from_slice(&r);
         }

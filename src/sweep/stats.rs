@@ -1,5 +1,7 @@
-//! Streaming summary statistics: Welford's mean and variance, and Student-t 95% intervals.
-//! Values are folded in a fixed order, so results do not depend on thread scheduling.
+//! Streaming summary statistics: Welford's mean and variance, and the one Student-t 95%
+//! interval of a mean that every output uses (sweep and validation CSVs, the report tables
+//! and the charts' error bars). Values are folded in a fixed order, so results do not depend
+//! on thread scheduling.
 
 use std::sync::OnceLock;
 
@@ -37,38 +39,39 @@ impl Acc {
         }
     }
 
-    /// 95% confidence interval of the mean: mean -/+ t(0.975, n-1) sd / sqrt(n).
+    /// 95% confidence interval of the mean ([`ci95`]).
     pub fn ci95(&self) -> (f64, f64) {
-        if self.n < 2 {
-            return (f64::NAN, f64::NAN);
-        }
-        let h = t975(self.n - 1) * self.sd() / (self.n as f64).sqrt();
-        (self.mean - h, self.mean + h)
+        ci95(self.n, self.mean(), self.sd())
     }
 }
 
-/// The 0.975 quantile of Student's t with `df` degrees of freedom (cached up to 1000;
-/// beyond, the normal quantile 1.959964 is within 0.1%).
-pub fn t975(df: u64) -> f64 {
-    static TABLE: OnceLock<Vec<f64>> = OnceLock::new();
-    let table = TABLE.get_or_init(|| {
-        (0..=1000u64)
-            .map(|d| {
-                if d == 0 {
-                    f64::NAN
-                } else {
-                    StudentsT::new(0.0, 1.0, d as f64)
-                        .map(|t| t.inverse_cdf(0.975))
-                        .unwrap_or(f64::NAN)
-                }
-            })
-            .collect()
-    });
-    if df as usize <= 1000 {
-        table[df as usize]
-    } else {
-        1.959_963_984_540_054
+/// The 95% confidence interval of a mean of `n` values with sample standard deviation `sd`:
+/// mean -/+ t(0.975, n - 1) sd / sqrt(n), NaN for fewer than two values.
+pub fn ci95(n: u64, mean: f64, sd: f64) -> (f64, f64) {
+    if n < 2 {
+        return (f64::NAN, f64::NAN);
     }
+    let h = t975(n - 1) * sd / (n as f64).sqrt();
+    (mean - h, mean + h)
+}
+
+/// The 0.975 quantile of Student's t with `df` degrees of freedom, from `statrs` (NaN for
+/// 0). Quantiles up to 1000 degrees of freedom are computed once and kept.
+pub fn t975(df: u64) -> f64 {
+    const KEPT: u64 = 1000;
+    fn quantile(df: u64) -> f64 {
+        if df == 0 {
+            return f64::NAN;
+        }
+        StudentsT::new(0.0, 1.0, df as f64)
+            .map(|t| t.inverse_cdf(0.975))
+            .unwrap_or(f64::NAN)
+    }
+    static TABLE: OnceLock<Vec<f64>> = OnceLock::new();
+    if df > KEPT {
+        return quantile(df);
+    }
+    TABLE.get_or_init(|| (0..=KEPT).map(quantile).collect())[df as usize]
 }
 
 #[cfg(test)]
@@ -93,5 +96,21 @@ mod tests {
         assert!((t975(10) - 2.228).abs() < 1e-3);
         assert!((t975(29) - 2.045).abs() < 1e-3);
         assert!((t975(5000) - 1.960).abs() < 1e-3);
+        // Past the kept table: still Student's t, between the normal quantile and t(1000).
+        assert!(t975(1001) > 1.959_963_984_540_054 && t975(1001) < t975(1000));
+        assert!(t975(0).is_nan());
+    }
+
+    #[test]
+    fn interval_of_known_sample() {
+        let mut a = Acc::default();
+        [1.0, 2.0, 3.0].iter().for_each(|&x| a.push(x));
+        let (lo, hi) = a.ci95();
+        // t(0.975, 2) = 4.302653; sd = 1.
+        assert!((hi - (2.0 + 4.302_653 / 3f64.sqrt())).abs() < 1e-6);
+        assert!((lo + hi - 4.0).abs() < 1e-12);
+        let mut one = Acc::default();
+        one.push(1.0);
+        assert!(one.ci95().0.is_nan() && one.ci95().1.is_nan());
     }
 }

@@ -457,24 +457,27 @@ fn line_body<DB: DrawingBackend>(
     Ok(())
 }
 
+/// Draw a PNG into `path`, written under a temporary name and renamed into place when
+/// complete ([`crate::output::AtomicFile`]).
 fn save(
     path: &Path,
     size: (u32, u32),
     f: impl Fn(&DrawingArea<BitMapBackend, Shift>) -> R<()>,
 ) -> R<()> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.tmp.png"));
+    let (dir, name) = match (path.parent(), path.file_name()) {
+        (Some(d), Some(n)) => (d, n.to_string_lossy()),
+        _ => return Err(format!("{}: not a file path", path.display())),
+    };
+    let io = |x: std::io::Error| format!("{}: {x}", path.display());
+    let file = crate::output::AtomicFile::create(dir, &name).map_err(io)?;
     {
         let _glyphs = BitmapMode::on();
-        let root = BitMapBackend::new(&tmp, size).into_drawing_area();
+        let root = BitMapBackend::new(file.temp_path(), size).into_drawing_area();
         root.fill(&WHITE).map_err(e)?;
         f(&root)?;
         root.present().map_err(e)?;
     }
-    std::fs::rename(&tmp, path).map_err(e)
+    file.commit().map_err(io)
 }
 
 fn pct(v: f64) -> f64 {

@@ -7,38 +7,7 @@ use std::path::{Path, PathBuf};
 use super::Lesson;
 use super::narrate::{self, Cell, Context};
 use super::record::{Arm, Span};
-
-fn esc(s: &str) -> String {
-    let mut o = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => o.push_str("&amp;"),
-            '<' => o.push_str("&lt;"),
-            '>' => o.push_str("&gt;"),
-            '"' => o.push_str("&quot;"),
-            _ => o.push(c),
-        }
-    }
-    o
-}
-
-/// Standard base64 (RFC 4648) with padding.
-pub(crate) fn base64(bytes: &[u8]) -> String {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut o = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for c in bytes.chunks(3) {
-        let b = [c[0], *c.get(1).unwrap_or(&0), *c.get(2).unwrap_or(&0)];
-        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
-        for k in 0..4 {
-            if k <= c.len() {
-                o.push(T[(n >> (18 - 6 * k) & 63) as usize] as char);
-            } else {
-                o.push('=');
-            }
-        }
-    }
-    o
-}
+use crate::output::{html_escape as esc, png_data_uri};
 
 const CSS: &str = r#"
 @page { size: A4; margin: 8mm 10mm; }
@@ -83,9 +52,9 @@ body.lever .punch p { font-size: 8pt; margin-bottom: 0.9mm; }
 fn img(path: &Path, alt: &str, class: &str) -> std::io::Result<String> {
     let bytes = std::fs::read(path)?;
     Ok(format!(
-        "<img class=\"{class}\" alt=\"{}\" src=\"data:image/png;base64,{}\">\n",
+        "<img class=\"{class}\" alt=\"{}\" src=\"{}\">\n",
         esc(alt),
-        base64(&bytes)
+        png_data_uri(&bytes)
     ))
 }
 
@@ -261,23 +230,4 @@ each {}). Numbers are from the runs in <code>{}/</code> and <code>{}/</code> \
     h.push_str("</body>\n</html>\n");
     crate::output::write_atomic(dir, "handout.html", h.as_bytes())?;
     Ok(dir.join("handout.html"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn base64_known_values() {
-        assert_eq!(base64(b""), "");
-        assert_eq!(base64(b"f"), "Zg==");
-        assert_eq!(base64(b"fo"), "Zm8=");
-        assert_eq!(base64(b"foo"), "Zm9v");
-        assert_eq!(base64(b"foobar"), "Zm9vYmFy");
-    }
-
-    #[test]
-    fn escapes_html() {
-        assert_eq!(esc("a<b & \"c\">"), "a&lt;b &amp; &quot;c&quot;&gt;");
-    }
 }

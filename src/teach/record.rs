@@ -13,13 +13,12 @@
 //! | `agenda.csv` | tick x live forum x group | agenda weight and need share |
 //! | `flows.csv` | tick x sender x receiver (non-zero) | referrals and dumped referrals that tick |
 
-use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::engine::{BehaviourChoice, Observer, Simulation};
 use crate::metrics::{AGENCY, TICK};
 use crate::model::World;
-use crate::output::{self, RunWriter, fmt_num};
+use crate::output::{self, CsvBuf, RunWriter};
 use crate::scenario::{Family, MechanismKind, Scenario};
 
 use super::TeachError;
@@ -449,56 +448,49 @@ fn add_tick(s: &mut Span, w: &World, o: &Obs, prev_ref: &[u64], prev_dump: &[u64
 }
 
 /// Rows of the three extra files, kept in memory (a lesson is small) and written at the end.
-#[derive(Default)]
 struct Extra {
-    mechanisms: String,
-    agenda: String,
-    flows: String,
-    buf: String,
+    mechanisms: CsvBuf,
+    agenda: CsvBuf,
+    flows: CsvBuf,
 }
 
 impl Extra {
     fn new() -> Extra {
+        let header = |cols: &str| {
+            let mut c = CsvBuf::new();
+            c.record(cols.split(','));
+            c
+        };
         Extra {
-            mechanisms: "tick,mechanism,kind,agency,member,host,cost,benefit,depth\n".into(),
-            agenda: "tick,mechanism,group,agenda_weight,need_share\n".into(),
-            flows: "tick,sender,receiver,referrals,dumped_referrals\n".into(),
-            buf: String::new(),
+            mechanisms: header("tick,mechanism,kind,agency,member,host,cost,benefit,depth"),
+            agenda: header("tick,mechanism,group,agenda_weight,need_share"),
+            flows: header("tick,sender,receiver,referrals,dumped_referrals"),
         }
-    }
-
-    fn num(&mut self, v: f64) -> String {
-        fmt_num(&mut self.buf, v);
-        self.buf.clone()
     }
 
     fn add(&mut self, w: &World, prev_ref: &[u64], prev_dump: &[u64]) {
         let n = w.n_agencies();
+        let tick = w.tick.to_string();
         for (m, mech) in w.mechanisms.iter().enumerate() {
-            let depth = self.num(mech.depth);
             for (i, a) in w.agencies.iter().enumerate() {
-                let cost = self.num(w.tally.mech_cost[m * n + i]);
-                let benefit = self.num(w.tally.mech_benefit[m * n + i]);
-                let _ = writeln!(
-                    self.mechanisms,
-                    "{},{},{},{},{},{},{cost},{benefit},{depth}",
-                    w.tick,
-                    mech.name,
-                    mech.kind.as_str(),
-                    a.name,
-                    u8::from(mech.is_member(i)),
-                    u8::from(mech.host == Some(i)),
-                );
+                self.mechanisms
+                    .fields(&[&tick, &mech.name, mech.kind.as_str(), &a.name])
+                    .fields(&[
+                        &u8::from(mech.is_member(i)).to_string(),
+                        &u8::from(mech.host == Some(i)).to_string(),
+                    ])
+                    .num(w.tally.mech_cost[m * n + i])
+                    .num(w.tally.mech_benefit[m * n + i])
+                    .num(mech.depth)
+                    .end();
             }
             if mech.kind == MechanismKind::Forum && mech.alive() {
                 for (g, grp) in w.groups.iter().enumerate() {
-                    let aw = self.num(mech.agenda[g]);
-                    let ns = self.num(grp.need_share);
-                    let _ = writeln!(
-                        self.agenda,
-                        "{},{},{},{aw},{ns}",
-                        w.tick, mech.name, grp.name
-                    );
+                    self.agenda
+                        .fields(&[&tick, &mech.name, &grp.name])
+                        .num(mech.agenda[g])
+                        .num(grp.need_share)
+                        .end();
                 }
             }
         }
@@ -506,13 +498,15 @@ impl Extra {
             let r = w.tally.referrals[k] - prev_ref[k];
             if r > 0 {
                 let d = w.tally.dumped[k] - prev_dump[k];
-                let _ = writeln!(
-                    self.flows,
-                    "{},{},{},{r},{d}",
-                    w.tick,
-                    w.agencies[k / n].name,
-                    w.agencies[k % n].name
-                );
+                self.flows
+                    .fields(&[
+                        &tick,
+                        &w.agencies[k / n].name,
+                        &w.agencies[k % n].name,
+                        &r.to_string(),
+                        &d.to_string(),
+                    ])
+                    .end();
             }
         }
     }
@@ -614,12 +608,13 @@ impl ArmRun {
         if let Some(wr) = self.writer.take() {
             wr.finish(&self.sim.world).map_err(io_err(&dir))?;
         }
-        for (name, text) in [
-            ("mechanisms.csv", &self.extra.mechanisms),
-            ("agenda.csv", &self.extra.agenda),
-            ("flows.csv", &self.extra.flows),
+        let x = &mut self.extra;
+        for (name, rows) in [
+            ("mechanisms.csv", &mut x.mechanisms),
+            ("agenda.csv", &mut x.agenda),
+            ("flows.csv", &mut x.flows),
         ] {
-            output::write_atomic(&dir, name, text.as_bytes()).map_err(io_err(&dir.join(name)))?;
+            output::write_atomic(&dir, name, rows.as_bytes()).map_err(io_err(&dir.join(name)))?;
         }
         let w = &self.sim.world;
         let mut files: Vec<&str> = output::RUN_FILES.to_vec();

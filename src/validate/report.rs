@@ -4,6 +4,7 @@
 use super::judge::{Contrast, Verdict};
 use super::robust::Design;
 use super::{Expect, FactResult, Suite, patterns_text, score, tag_str};
+use crate::output::CsvBuf;
 
 /// |rho| at or above which a factor is listed as one a fact's verdict depends on (with 16
 /// or more hypercube points, |rho| >= 0.5 is beyond what chance gives at the 5% level).
@@ -187,11 +188,16 @@ pub fn table(results: &[FactResult]) -> String {
 /// `charts/VNN.csv`: the trajectories behind a fact's chart, full and ablated.
 pub fn trajectory_csv(r: &FactResult) -> String {
     let (a, b) = (&r.fact.arm, &r.fact.reference);
-    let mut s = format!(
-        "tick,{a}_mean,{a}_ci_low,{a}_ci_high,{b}_mean,{b}_ci_low,{b}_ci_high,\
-         ablated_{a}_mean,ablated_{a}_ci_low,ablated_{a}_ci_high,ablated_{b}_mean,ablated_{b}_ci_low,ablated_{b}_ci_high\n"
-    );
-    let mut num = String::new();
+    let mut c = CsvBuf::new();
+    c.field("tick");
+    for prefix in ["", "ablated_"] {
+        for arm in [a, b] {
+            for col in ["mean", "ci_low", "ci_high"] {
+                c.field(format!("{prefix}{arm}_{col}"));
+            }
+        }
+    }
+    c.end();
     for (t, row) in r.trajectory.iter().enumerate() {
         let ab = r
             .ablated_trajectory
@@ -199,16 +205,12 @@ pub fn trajectory_csv(r: &FactResult) -> String {
             .and_then(|x| x.get(t))
             .copied()
             .unwrap_or([f64::NAN; 7]);
-        for (i, v) in row.iter().chain(ab[1..].iter()).enumerate() {
-            crate::output::fmt_num(&mut num, *v);
-            if i > 0 {
-                s.push(',');
-            }
-            s.push_str(&num);
+        for v in row.iter().chain(ab[1..].iter()) {
+            c.num(*v);
         }
-        s.push('\n');
+        c.end();
     }
-    s
+    c.into_string()
 }
 
 /// Facts about the run, for the report's header.
@@ -414,29 +416,21 @@ pub fn robustness_csv(suite: &Suite) -> String {
     let Some(d) = &suite.robustness else {
         return String::new();
     };
-    let mut s = String::from("fact,point");
+    let mut c = CsvBuf::new();
+    c.fields(&["fact", "point"]);
     for n in &d.factor_names {
-        s.push(',');
-        s.push_str(n);
+        c.field(n);
     }
-    s.push_str(",oriented_effect,sesoi\n");
-    let mut num = String::new();
+    c.fields(&["oriented_effect", "sesoi"]).end();
     for r in &suite.results {
         let Some(x) = &r.robust else { continue };
         for (p, e) in x.effects.iter().enumerate() {
-            s.push_str(&format!("{},{p}", r.fact.id));
+            c.fields(&[&r.fact.id, &p.to_string()]);
             for v in &d.points[p] {
-                s.push(',');
-                s.push_str(&crate::sweep::exec::value_text(v));
+                c.field(crate::sweep::exec::value_text(v));
             }
-            crate::output::fmt_num(&mut num, *e);
-            s.push(',');
-            s.push_str(&num);
-            crate::output::fmt_num(&mut num, r.fact.sesoi);
-            s.push(',');
-            s.push_str(&num);
-            s.push('\n');
+            c.num(*e).num(r.fact.sesoi).end();
         }
     }
-    s
+    c.into_string()
 }

@@ -30,6 +30,7 @@ use serde::Deserialize;
 
 use crate::engine::BehaviourChoice;
 use crate::metrics::TICK;
+use crate::output::CsvBuf;
 use crate::overrides::Override;
 use crate::rng::{self, Stream};
 use crate::scenario::{DEFAULT_SCENARIO, DEFAULT_SCENARIO_NAME, Scenario};
@@ -771,28 +772,31 @@ fn percentile_ci(v: &mut [f64]) -> (f64, f64) {
 
 /// `sensitivity.csv` (Morris).
 pub fn csv(effects: &[Effect]) -> String {
-    let mut s = String::from("output,factor,mu_star,mu,sigma,n\n");
-    let mut num = String::new();
+    let mut c = CsvBuf::new();
+    c.record(["output", "factor", "mu_star", "mu", "sigma", "n"]);
     for e in effects {
-        s.push_str(&format!("{},{}", quote(&e.output), e.factor));
-        for v in [e.mu_star, e.mu, e.sigma] {
-            crate::output::fmt_num(&mut num, v);
-            s.push(',');
-            s.push_str(&num);
-        }
-        s.push_str(&format!(",{}\n", e.n));
+        c.fields(&[&e.output, &e.factor]);
+        c.num(e.mu_star).num(e.mu).num(e.sigma);
+        c.field(e.n.to_string()).end();
     }
-    s
+    c.into_string()
 }
 
 /// `sobol.csv`.
 pub fn sobol_csv(ix: &[SobolIndex]) -> String {
-    let mut s = String::from(
-        "output,factor,first,first_ci_low,first_ci_high,total,total_ci_low,total_ci_high\n",
-    );
-    let mut num = String::new();
+    let mut c = CsvBuf::new();
+    c.record([
+        "output",
+        "factor",
+        "first",
+        "first_ci_low",
+        "first_ci_high",
+        "total",
+        "total_ci_low",
+        "total_ci_high",
+    ]);
     for e in ix {
-        s.push_str(&format!("{},{}", quote(&e.output), e.factor));
+        c.fields(&[&e.output, &e.factor]);
         for v in [
             e.first,
             e.first_ci.0,
@@ -801,21 +805,11 @@ pub fn sobol_csv(ix: &[SobolIndex]) -> String {
             e.total_ci.0,
             e.total_ci.1,
         ] {
-            crate::output::fmt_num(&mut num, v);
-            s.push(',');
-            s.push_str(&num);
+            c.num(v);
         }
-        s.push('\n');
+        c.end();
     }
-    s
-}
-
-fn quote(s: &str) -> String {
-    if s.contains(',') || s.contains('"') {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
+    c.into_string()
 }
 
 impl Results {
