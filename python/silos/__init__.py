@@ -29,7 +29,7 @@ import json
 import os
 import shutil
 import tempfile
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Optional, Union
 
 from . import _silos
 from . import scenario

@@ -2,7 +2,8 @@
 
 Numbers are read exactly: silos writes each with Rust's shortest round-trip form, and pandas
 reads them back exactly (``float_precision="round_trip"`` before pandas 3, the default
-since), so a value in a DataFrame is the value the model computed, bit for bit. ``NA`` (and only ``NA``) marks an undefined value.
+since), so a value in a DataFrame is the value the model computed, bit for bit. ``NA`` (and
+only ``NA``) marks an undefined value.
 """
 
 from __future__ import annotations

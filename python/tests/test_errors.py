@@ -19,7 +19,9 @@ def test_an_override_out_of_range(cli, tmp_path):
             silos.run(set=form, ticks=3)
         err = e.value
         assert str(err) == want
-        assert err.file == "<embedded>/scenarios/homelessness.toml (with --set levers.host_reimbursement=1.5)"
+        assert err.file == (
+            "<embedded>/scenarios/homelessness.toml (with --set levers.host_reimbursement=1.5)"
+        )
         assert err.field == "levers.host_reimbursement"
         assert err.value == "1.5"
         assert err.allowed == "a number from 0 to 1"
