@@ -279,7 +279,7 @@ def sweep(
     out: Union[None, str, "os.PathLike[str]"] = None,
 ) -> Sweep:
     """Run an experiment (``docs/experiments.md``): every design point under every arm, once
-    per replicate, in parallel inside Rust; what ``silos sweep --no-plots`` does.
+    per replicate, in parallel inside Rust; what ``silos sweep`` does (without charts).
 
     Parameters
     ----------

@@ -309,7 +309,7 @@ fn run(
     })
 }
 
-/// Run a sweep (as `silos sweep --no-plots --quiet`) into `out` and write its manifest.
+/// Run a sweep (as `silos sweep --quiet`, without charts) into `out` and write its manifest.
 /// `path` names an experiment file; otherwise `text` is the experiment, with relative paths
 /// taken from `base`. Returns the number of failed runs. The GIL is released while it runs.
 #[pyfunction]
