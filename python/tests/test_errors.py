@@ -86,3 +86,10 @@ def test_bad_arguments():
         silos.run(set={"levers.host_reimbursement": float("nan")})
     with pytest.raises(TypeError):
         silos.run(42)
+
+
+def test_a_national_scenario_is_left_to_the_cli(repo):
+    with pytest.raises(silos.SilosError) as e:
+        silos.run(repo / "scenarios" / "national.toml", ticks=1)
+    assert "national scenario" in str(e.value) and "silos run" in str(e.value)
+    assert silos.scenario.load(repo / "scenarios" / "national.toml").localities > 1
