@@ -47,8 +47,8 @@ enum Command {
     /// Run one seeded simulation and write CSV output.
     #[command(
         after_help = "Output files in --out: ticks.csv (one row per tick, every arena-level observable), \
-agencies.csv (one row per agency per tick), groups.csv (one row per client group, and per number of needs, \
-per tick), dumping.csv (sender x receiver referral and dumping totals), manifest.json (version, scenario \
+agencies.csv (one row per agency per tick), groups.csv (one row per client group per tick), needs.csv \
+(one row per number of needs per tick), dumping.csv (sender x receiver referral and dumping totals), manifest.json (version, scenario \
 hash, seed, behaviour, times). `silos columns` explains every column."
     )]
     Run(RunArgs),
@@ -66,7 +66,7 @@ hash, seed, behaviour, times). `silos columns` explains every column."
         after_help = "Examples:\n  silos columns                  every file of a run and of a sweep\n  silos columns ticks.csv        the observables, one per line\n  silos columns effects.csv      a sweep's file"
     )]
     Columns {
-        /// One file: ticks.csv, agencies.csv, groups.csv, dumping.csv, or a sweep's file
+        /// One file: ticks.csv, agencies.csv, groups.csv, needs.csv, dumping.csv, or a sweep's file
         /// (runs.csv, summary.csv, paired.csv, effects.csv, ...).
         file: Option<String>,
     },
@@ -693,7 +693,13 @@ fn params(filter: Option<&str>, format: ParamsFormat) -> Result<()> {
 
 fn columns(only: Option<&str>) -> Result<()> {
     let sweep = silos::params::sweep_files();
-    let run_files = ["ticks.csv", "agencies.csv", "groups.csv", "dumping.csv"];
+    let run_files = [
+        "ticks.csv",
+        "agencies.csv",
+        "groups.csv",
+        "needs.csv",
+        "dumping.csv",
+    ];
     if let Some(f) = only
         && !run_files.contains(&f)
         && !sweep.iter().any(|s| s.file == f)
@@ -730,9 +736,16 @@ fn columns(only: Option<&str>) -> Result<()> {
     if want("groups.csv") {
         writeln!(
             out,
-            "groups.csv (per tick: one row per client group with needs = all, and one row per number of needs \
-with group = all)\n  tick, group, needs, arrivals, need, need_met, share_need_met, served, partly_served, \
-fell_through, referrals, bounces, dumped_referrals, referrals_per_case, share_fell_through\n"
+            "groups.csv (one row per client group per tick; a plain sum of a column over groups is the arena's total)\n  \
+tick, group, arrivals, need, need_met, share_need_met, served, partly_served, fell_through, referrals, \
+bounces, dumped_referrals, referrals_per_case, share_fell_through\n"
+        )?;
+    }
+    if want("needs.csv") {
+        writeln!(
+            out,
+            "needs.csv (one row per number of needs per tick: the same cases by how many needs each has)\n  \
+tick, needs (1, 2, ...), and the columns of groups.csv\n"
         )?;
     }
     if want("dumping.csv") {

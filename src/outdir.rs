@@ -63,7 +63,13 @@ const MARKERS: [(OutputKind, &[&str]); 6] = [
     ),
     (
         OutputKind::Run,
-        &["agencies.csv", "groups.csv", "dumping.csv", "ticks.csv"],
+        &[
+            "agencies.csv",
+            "groups.csv",
+            "needs.csv",
+            "dumping.csv",
+            "ticks.csv",
+        ],
     ),
 ];
 

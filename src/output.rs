@@ -18,10 +18,11 @@ use crate::model::World;
 use crate::tally::Outcomes;
 
 /// The files a run writes, in the order they are listed in the manifest.
-pub const RUN_FILES: [&str; 5] = [
+pub const RUN_FILES: [&str; 6] = [
     "ticks.csv",
     "agencies.csv",
     "groups.csv",
+    "needs.csv",
     "dumping.csv",
     "manifest.json",
 ];
@@ -233,6 +234,7 @@ struct Files {
     ticks: TmpCsv,
     agencies: TmpCsv,
     groups: TmpCsv,
+    needs: TmpCsv,
 }
 
 /// One tick's numbers, in column order (the writer adds the labels).
@@ -277,6 +279,7 @@ impl RunWriter {
         let mut ticks = TmpCsv::create(dir, "ticks.csv")?;
         let mut agencies = TmpCsv::create(dir, "agencies.csv")?;
         let mut groups = TmpCsv::create(dir, "groups.csv")?;
+        let mut needs = TmpCsv::create(dir, "needs.csv")?;
         ticks.w.write_field("tick")?;
         for o in TICK {
             ticks.w.write_field(o.name)?;
@@ -287,17 +290,21 @@ impl RunWriter {
                 .iter()
                 .chain(AGENCY.iter().map(|o| &o.name)),
         )?;
-        groups.w.write_record(
-            ["tick", "group", "needs"]
-                .iter()
-                .chain(GROUP_COLUMNS.iter()),
-        )?;
+        // Two breakdowns of the same cases, one per file, so a plain sum of either file's
+        // column gives the arena's total.
+        groups
+            .w
+            .write_record(["tick", "group"].iter().chain(GROUP_COLUMNS.iter()))?;
+        needs
+            .w
+            .write_record(["tick", "needs"].iter().chain(GROUP_COLUMNS.iter()))?;
         Ok(RunWriter {
             dir: dir.to_path_buf(),
             files: Some(Files {
                 ticks,
                 agencies,
                 groups,
+                needs,
             }),
             tx: None,
             back: None,
@@ -306,7 +313,7 @@ impl RunWriter {
         })
     }
 
-    /// The 12 numbers of a groups.csv row.
+    /// The 12 numbers of a groups.csv or needs.csv row.
     fn outcomes(out: &mut Vec<f64>, o: &Outcomes) {
         let arrivals = o.arrivals as f64;
         let per = |x: u64| {
@@ -413,7 +420,8 @@ impl RunWriter {
         dumping.finish()?;
         files.ticks.finish()?;
         files.agencies.finish()?;
-        files.groups.finish()
+        files.groups.finish()?;
+        files.needs.finish()
     }
 
     /// Copy this tick's numbers and hand them to the writer thread.
@@ -474,22 +482,26 @@ fn write_rows(f: &mut Files, l: &Labels, b: &mut String, t: &TickRows) -> csv::R
     }
     let c = GROUP_COLUMNS.len();
     let mut row = 0;
-    let mut group_row = |group: &str, needs: &str, b: &mut String| -> csv::Result<()> {
+    // groups.csv: one row per client group; needs.csv: one row per number of needs.
+    for g in &l.groups {
         let gw = &mut f.groups.w;
         num(gw, b, t.tick as f64)?;
-        gw.write_field(group)?;
-        gw.write_field(needs)?;
+        gw.write_field(g)?;
         for &v in &t.groups[row * c..(row + 1) * c] {
             num(gw, b, v)?;
         }
         row += 1;
-        gw.write_record(None::<&[u8]>)
-    };
-    for g in &l.groups {
-        group_row(g, "all", b)?;
+        gw.write_record(None::<&[u8]>)?;
     }
     for k in 1..l.by_needs {
-        group_row("all", &k.to_string(), b)?;
+        let nw = &mut f.needs.w;
+        num(nw, b, t.tick as f64)?;
+        num(nw, b, k as f64)?;
+        for &v in &t.groups[row * c..(row + 1) * c] {
+            num(nw, b, v)?;
+        }
+        row += 1;
+        nw.write_record(None::<&[u8]>)?;
     }
     Ok(())
 }
@@ -588,7 +600,7 @@ pub fn rfc3339(secs: i64) -> String {
 /// per locality per tick, then a row `mean`, the unweighted mean over localities, and a row
 /// `total`, the national total of every observable that adds up, NA for the others) and, at
 /// the end, `localities.csv` (each locality's draws and the run mean of every observable).
-/// agencies.csv and groups.csv are not written for national runs.
+/// agencies.csv, groups.csv and needs.csv are not written for national runs.
 pub struct NationalWriter {
     dir: PathBuf,
     ticks: TmpCsv,

@@ -164,3 +164,46 @@ fn default_run_folders_carry_seed_behaviour_ticks_and_overrides() {
     );
     assert_eq!(names[2], "homelessness-seed5-bp-ticks2");
 }
+
+/// groups.csv and needs.csv are two breakdowns of the same cases, one per file: a plain sum
+/// of either file's arrivals, need met or fell_through gives the run's total in ticks.csv,
+/// and `needs` is a number.
+#[test]
+fn each_breakdown_file_sums_to_the_run_totals() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = silos(&[
+        "run",
+        "--ticks",
+        "12",
+        "--no-plots",
+        "--quiet",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(out.status.success());
+    let sum = |file: &str, col: &str| -> f64 {
+        let mut r = csv::Reader::from_path(dir.path().join(file)).unwrap();
+        let h = r.headers().unwrap().clone();
+        let k = h.iter().position(|x| x == col).unwrap();
+        r.records()
+            .map(|rec| rec.unwrap()[k].parse::<f64>().unwrap_or(0.0))
+            .sum()
+    };
+    for col in ["arrivals", "need_met", "fell_through", "referrals"] {
+        let total = sum("ticks.csv", col);
+        assert!(total > 0.0, "{col}");
+        assert!(
+            (sum("groups.csv", col) - total).abs() < 1e-6 * total,
+            "groups.csv {col}"
+        );
+        assert!(
+            (sum("needs.csv", col) - total).abs() < 1e-6 * total,
+            "needs.csv {col}"
+        );
+    }
+    let mut r = csv::Reader::from_path(dir.path().join("needs.csv")).unwrap();
+    for rec in r.records() {
+        let k: u32 = rec.unwrap()[1].parse().expect("needs is a whole number");
+        assert!(k >= 1);
+    }
+}

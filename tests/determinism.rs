@@ -49,7 +49,13 @@ fn same_seed_gives_byte_identical_output() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    for f in ["ticks.csv", "agencies.csv", "groups.csv", "dumping.csv"] {
+    for f in [
+        "ticks.csv",
+        "agencies.csv",
+        "groups.csv",
+        "needs.csv",
+        "dumping.csv",
+    ] {
         let x = std::fs::read(a.path().join(f)).unwrap();
         let y = std::fs::read(b.path().join(f)).unwrap();
         assert!(!x.is_empty());

@@ -401,7 +401,13 @@ fn malformed_files_are_clear_errors_not_panics() {
 fn absent_files_are_skipped_with_reasons() {
     let tmp = tempfile::tempdir().unwrap();
     run_dir(tmp.path());
-    for f in ["agencies.csv", "groups.csv", "dumping.csv", "manifest.json"] {
+    for f in [
+        "agencies.csv",
+        "groups.csv",
+        "needs.csv",
+        "dumping.csv",
+        "manifest.json",
+    ] {
         fs::remove_file(tmp.path().join(f)).unwrap();
     }
     let r = plot_dir(tmp.path(), &opts(&["share_need_met", "no_such_observable"])).unwrap();

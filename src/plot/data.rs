@@ -174,6 +174,62 @@ impl Table {
         })
     }
 
+    /// The two breakdowns of a run's cases as one long table, as the charts read them:
+    /// `groups.csv`'s rows (with `needs` = `all`), then `needs.csv`'s rows (with `group` =
+    /// `all` and `needs` as text). Columns are those of `groups`; a column `needs` lacks is
+    /// NA in its rows.
+    pub fn stack_breakdowns(groups: Table, needs: Option<Table>) -> Table {
+        let n_g = groups.n_rows();
+        let mut header = vec!["tick".to_string(), "group".to_string(), "needs".to_string()];
+        header.extend(
+            groups
+                .header
+                .iter()
+                .filter(|h| !matches!(h.as_str(), "tick" | "group" | "needs"))
+                .cloned(),
+        );
+        let n_n = needs.as_ref().map_or(0, |t| t.n_rows());
+        let mut columns = Vec::with_capacity(header.len());
+        for h in &header {
+            let col = match h.as_str() {
+                "group" => {
+                    let mut v = groups.text(h).unwrap_or_else(|| vec![String::new(); n_g]);
+                    v.extend(std::iter::repeat_n("all".to_string(), n_n));
+                    Column::Text(v)
+                }
+                "needs" => {
+                    let mut v = vec!["all".to_string(); n_g];
+                    match needs.as_ref().and_then(|t| t.text("needs")) {
+                        Some(k) => v.extend(k),
+                        None => v.extend(std::iter::repeat_n("NA".to_string(), n_n)),
+                    }
+                    Column::Text(v)
+                }
+                _ => {
+                    let mut v: Vec<f64> = match groups.num(h) {
+                        Some(x) => x.to_vec(),
+                        None => vec![f64::NAN; n_g],
+                    };
+                    match needs.as_ref().and_then(|t| t.num(h)) {
+                        Some(x) => v.extend_from_slice(x),
+                        None => v.extend(std::iter::repeat_n(f64::NAN, n_n)),
+                    }
+                    Column::Num(v)
+                }
+            };
+            columns.push(col);
+        }
+        let mut lines = groups.lines;
+        if let Some(t) = &needs {
+            lines.extend_from_slice(&t.lines);
+        }
+        Table {
+            header,
+            columns,
+            lines,
+        }
+    }
+
     /// A text column by reference (for the declared text columns).
     pub fn text_ref(&self, name: &str) -> Option<&[String]> {
         let i = self.header.iter().position(|h| h == name)?;

@@ -135,7 +135,13 @@ impl fmt::Display for PlotReport {
 }
 
 /// Files whose presence marks a run's output directory.
-pub const RUN_MARKERS: [&str; 4] = ["ticks.csv", "agencies.csv", "groups.csv", "dumping.csv"];
+pub const RUN_MARKERS: [&str; 5] = [
+    "ticks.csv",
+    "agencies.csv",
+    "groups.csv",
+    "needs.csv",
+    "dumping.csv",
+];
 /// Files whose presence marks a sweep's output directory.
 pub const SWEEP_MARKERS: [&str; 4] = ["runs.csv", "summary.csv", "paired.csv", "points.csv"];
 

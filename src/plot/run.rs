@@ -22,8 +22,14 @@ const AGENCIES: Spec = Spec {
     numeric: &[],
 };
 const GROUPS: Spec = Spec {
-    required: &["tick", "group", "needs", "need", "need_met"],
-    text: &["group", "needs"],
+    required: &["tick", "group", "need", "need_met"],
+    text: &["group"],
+    all_numeric: true,
+    numeric: &[],
+};
+const NEEDS: Spec = Spec {
+    required: &["tick", "needs", "need", "need_met"],
+    text: &[],
     all_numeric: true,
     numeric: &[],
 };
@@ -75,7 +81,13 @@ pub fn build(dir: &Path, opts: &PlotOptions) -> Result<Built, PlotError> {
     let manifest = Manifest::read_opt(&dir.join("manifest.json"))?;
     let ticks = Table::read_opt(&dir.join("ticks.csv"), &TICKS)?;
     let agencies = Table::read_opt(&dir.join("agencies.csv"), &AGENCIES)?;
-    let groups = Table::read_opt(&dir.join("groups.csv"), &GROUPS)?;
+    // groups.csv and needs.csv, read as one long table by breakdown (the charts' layout).
+    let groups = Table::read_opt(&dir.join("groups.csv"), &GROUPS)?
+        .map(|g| -> Result<Table, PlotError> {
+            let needs = Table::read_opt(&dir.join("needs.csv"), &NEEDS)?;
+            Ok(Table::stack_breakdowns(g, needs))
+        })
+        .transpose()?;
     let dumping = Table::read_opt(&dir.join("dumping.csv"), &DUMPING)?;
     let cx = ctx(manifest.as_ref(), ticks.as_ref())?;
     let mut b = Built::default();
@@ -312,10 +324,7 @@ fn group_charts(g: &Table, cx: &Ctx, b: &mut Built) {
     let names = distinct(group_rows.iter().map(|&r| &group[r]));
     let l = obs_label("share_need_met");
     if names.is_empty() {
-        b.skip(
-            "groups_need_met",
-            "groups.csv has no per-group rows (needs = all)",
-        );
+        b.skip("groups_need_met", "groups.csv has no rows");
     } else {
         // All groups together, per tick: the reference line in every panel.
         let overall: Vec<(f64, f64)> = ticks_all
@@ -390,10 +399,9 @@ fn group_charts(g: &Table, cx: &Ctx, b: &mut Built) {
                     swatch: Swatch::Dashed,
                 },
             ],
-            footer:
-                "Data: groups.csv, rows with needs = all; share = need_met / need in each tick. \
+            footer: "Data: groups.csv; share = need_met / need in each tick. \
 Gaps: no cases of that group arrived in the tick. Small groups swing widely from tick to tick."
-                    .into(),
+                .into(),
             body: Body::Lines(LineChart {
                 panels,
                 x_label: "Tick (month)".into(),
@@ -415,7 +423,7 @@ Gaps: no cases of that group arrived in the tick. Small groups swing widely from
     if need_rows.is_empty() {
         b.skip(
             "needs_need_met",
-            "groups.csv has no rows per number of needs (group = all)",
+            "no needs.csv rows (cases by number of needs) in the directory",
         );
         return;
     }
@@ -473,7 +481,7 @@ Gaps: no cases of that group arrived in the tick. Small groups swing widely from
         title: "Need met by number of needs over time".into(),
         subtitle: cx.about.clone(),
         legend,
-        footer: "Data: groups.csv, rows with group = all; share = need_met / need, summed over \
+        footer: "Data: needs.csv; share = need_met / need, summed over \
 3 or more needs."
             .into(),
         body: Body::Lines(LineChart {
@@ -543,7 +551,7 @@ Gaps: no cases of that group arrived in the tick. Small groups swing widely from
         title: "Need met and cases falling through, by number of needs".into(),
         subtitle: format!("Run totals by number of needs · {}", cx.about),
         legend,
-        footer: "Data: groups.csv, rows with group = all, summed over all ticks.".into(),
+        footer: "Data: needs.csv, summed over all ticks.".into(),
         body: Body::Bars(BarChart {
             panels: vec![BarPanel {
                 title: None,
@@ -952,7 +960,7 @@ fn run_tables(
             .collect();
         out.push(HtmlTable {
             title: "Client groups and number of needs (run totals)".into(),
-            note: "From groups.csv, summed over ticks.".into(),
+            note: "From groups.csv and needs.csv, summed over ticks.".into(),
             header: [
                 "client group / number of needs",
                 "cases arrived",

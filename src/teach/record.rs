@@ -83,7 +83,7 @@ pub struct AgencySpan {
     pub power: f64,
 }
 
-/// One client group over a span: sums of its `groups.csv` rows (`needs = all`).
+/// One client group over a span: sums of its `groups.csv` rows.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GroupSpan {
     pub name: String,
