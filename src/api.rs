@@ -50,7 +50,7 @@ pub enum RunError {
 }
 
 /// Run a single-locality scenario and write `ticks.csv`, `agencies.csv`, `groups.csv`,
-/// `dumping.csv` and `manifest.json` into `dir`: the files `silos run --no-plots` writes.
+/// `needs.csv`, `dumping.csv` and `manifest.json` into `dir`: the files `silos run --no-plots` writes.
 /// `dir` must not hold another kind of output (`writer`, the caller's name, says who
 /// refused it). Returns the finished simulation.
 pub fn run_to_dir(
@@ -151,7 +151,7 @@ pub fn sweep_manifest(
 /// One column of a run's output files.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Column {
-    /// `ticks.csv`, `agencies.csv`, `groups.csv` or `dumping.csv`.
+    /// `ticks.csv`, `agencies.csv`, `groups.csv`, `needs.csv` or `dumping.csv`.
     pub file: &'static str,
     pub name: &'static str,
     pub unit: &'static str,
@@ -160,7 +160,8 @@ pub struct Column {
 
 /// Every column of a run's CSV files, in file order, with its unit and meaning (what
 /// `silos columns` prints). Observables come from [`TICK`] and [`AGENCY`]; the columns of
-/// `groups.csv` are the arena observables of the same name, measured on one slice of cases.
+/// `groups.csv` and `needs.csv` are the arena observables of the same name, measured on one
+/// slice of cases.
 pub fn columns() -> Vec<Column> {
     let key = |file, name, unit, meaning: &str| Column {
         file,
@@ -189,30 +190,31 @@ pub fn columns() -> Vec<Column> {
             .iter()
             .map(|o| key("agencies.csv", o.name, o.unit, o.doc)),
     );
-    out.push(key("groups.csv", "tick", "1..", "tick number (month)"));
-    out.push(key(
-        "groups.csv",
-        "group",
-        "name",
-        "the client group, or all on a row by number of needs",
-    ));
-    out.push(key(
-        "groups.csv",
-        "needs",
-        "count",
-        "the number of needs, or all on a row by client group",
-    ));
-    for name in output::GROUP_COLUMNS {
-        let o = TICK
-            .iter()
-            .find(|o| o.name == name)
-            .expect("every groups.csv column is an arena observable");
-        out.push(Column {
-            file: "groups.csv",
-            name: o.name,
-            unit: o.unit,
-            meaning: format!("for this slice of cases: {}", o.doc),
-        });
+    // groups.csv and needs.csv: the same cases broken down by client group and by number of
+    // needs, each row with the arena observables of the same name measured on its slice.
+    for (file, slice, unit, meaning) in [
+        ("groups.csv", "group", "name", "the client group"),
+        (
+            "needs.csv",
+            "needs",
+            "count",
+            "the number of needs the cases have (1, 2, ...)",
+        ),
+    ] {
+        out.push(key(file, "tick", "1..", "tick number (month)"));
+        out.push(key(file, slice, unit, meaning));
+        for name in output::GROUP_COLUMNS {
+            let o = TICK
+                .iter()
+                .find(|o| o.name == name)
+                .expect("every groups.csv column is an arena observable");
+            out.push(Column {
+                file,
+                name: o.name,
+                unit: o.unit,
+                meaning: format!("for this slice of cases: {}", o.doc),
+            });
+        }
     }
     out.push(key("dumping.csv", "sender", "name", "the referring agency"));
     out.push(key(
@@ -267,7 +269,13 @@ mod tests {
             overrides: &[],
         };
         run_to_dir(&spec, &dir, "test").unwrap();
-        for file in ["ticks.csv", "agencies.csv", "groups.csv", "dumping.csv"] {
+        for file in [
+            "ticks.csv",
+            "agencies.csv",
+            "groups.csv",
+            "needs.csv",
+            "dumping.csv",
+        ] {
             let text = std::fs::read_to_string(dir.join(file)).unwrap();
             let header: Vec<&str> = text.lines().next().unwrap().split(',').collect();
             assert_eq!(header, names(file), "{file}");

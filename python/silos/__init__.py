@@ -12,7 +12,7 @@ the same numbers as ``silos run``, byte for byte.
 The API (``docs/python.md``):
 
 - :func:`run`: one seeded run, returning :class:`Run` (``ticks``, ``agencies``, ``groups``,
-  ``dumping`` DataFrames and the ``manifest``);
+  ``needs``, ``dumping`` DataFrames and the ``manifest``);
 - :func:`sweep`: an experiment file run in parallel inside Rust, returning :class:`Sweep`
   (``runs``, ``summary``, ``paired``, ``effects``, ... DataFrames);
 - :mod:`silos.scenario`: ``load``, ``default``, ``to_dict``;
@@ -57,7 +57,7 @@ __all__ = [
 ]
 
 #: The CSV files of a run, as tables of :class:`Run`.
-RUN_TABLES = ("ticks", "agencies", "groups", "dumping")
+RUN_TABLES = ("ticks", "agencies", "groups", "needs", "dumping")
 #: The CSV files of a sweep, as tables of :class:`Sweep` (``docs/experiments.md``).
 SWEEP_TABLES = (
     "points",
@@ -76,8 +76,8 @@ SWEEP_TABLES = (
 class Run:
     """The result of :func:`run`.
 
-    ``ticks``, ``agencies``, ``groups`` and ``dumping`` are pandas DataFrames of the files of
-    the same name (``silos.columns()`` explains every column; ``NA`` becomes NaN), each read
+    ``ticks``, ``agencies``, ``groups``, ``needs`` and ``dumping`` are pandas DataFrames of
+    the files of the same name (``silos.columns()`` explains every column; ``NA`` becomes NaN), each read
     when first used. ``manifest`` is ``manifest.json`` as a dict (scenario path and SHA-256,
     seed, ticks, behaviour, overrides, each agency's family, build). ``out`` is the directory
     holding the files when ``run(out=...)`` was given, else ``None``.
@@ -103,8 +103,14 @@ class Run:
 
     @property
     def groups(self):
-        """``groups.csv``: per tick, one row per client group and per number of needs."""
+        """``groups.csv``: one row per client group per tick."""
         return self._tables.pandas("groups")
+
+    @property
+    def needs(self):
+        """``needs.csv``: one row per number of needs per tick (the same cases as
+        ``groups``, broken down by how many needs each has)."""
+        return self._tables.pandas("needs")
 
     @property
     def dumping(self):

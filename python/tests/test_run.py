@@ -11,7 +11,7 @@ import pytest
 
 import silos
 
-TABLES = ["ticks", "agencies", "groups", "dumping"]
+TABLES = ["ticks", "agencies", "groups", "needs", "dumping"]
 
 
 def cli_run(cli, out, *args):
@@ -93,7 +93,12 @@ def test_tables_and_manifest(tmp_path):
     r = silos.run(seed=1, ticks=12)
     assert r.ticks["tick"].tolist() == list(range(1, 13))
     assert len(r.agencies) == 12 * len(r.manifest["agencies"])
-    assert set(r.groups.columns[:3]) == {"tick", "group", "needs"}
+    assert list(r.groups.columns[:3]) == ["tick", "group", "arrivals"]
+    assert list(r.needs.columns[:3]) == ["tick", "needs", "arrivals"]
+    # Two breakdowns of the same cases: each sums to the arena's arrivals.
+    arrivals = r.ticks.set_index("tick")["arrivals"]
+    assert r.groups.groupby("tick")["arrivals"].sum().equals(arrivals)
+    assert r.needs.groupby("tick")["arrivals"].sum().equals(arrivals)
     assert list(r.dumping.columns) == [
         "sender", "receiver", "referrals", "dumped_referrals", "dumped_cost"]
     assert r.manifest["seed"] == 1 and r.manifest["ticks"] == 12
