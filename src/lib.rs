@@ -23,6 +23,7 @@
 // loop, where an index loop is clearer than zipped iterators.
 #![allow(clippy::needless_range_loop)]
 
+pub mod api;
 pub mod behaviour;
 pub mod engine;
 pub mod error;

@@ -271,16 +271,7 @@ fn parse_set(s: &str) -> Result<Override, String> {
 }
 
 fn parse_behaviour(s: &str) -> Result<BehaviourChoice, String> {
-    BehaviourChoice::parse(s).ok_or_else(|| {
-        if s == "ra-bounded" {
-            format!(
-                "unknown behaviour {s:?}; allowed: ra, bp, mixed ({})",
-                silos::scenario::BOUNDED_MOVED
-            )
-        } else {
-            format!("unknown behaviour {s:?}; allowed: ra, bp, mixed")
-        }
-    })
+    silos::api::parse_behaviour(s)
 }
 
 fn main() {
@@ -438,20 +429,7 @@ fn sweep(
         fail_runs: Vec::new(),
     };
     let report = run_sweep(&exp, &opts)?;
-    let mut manifest = silos::sweep::exec::manifest(&exp, env!("CARGO_PKG_VERSION"));
-    let extra = serde_json::json!({
-        "runs_in_this_output": report.runs_total,
-        "runs_done_by_this_invocation": report.runs_done_now,
-        "points_resumed": report.points_resumed,
-        "failures": report.failures,
-        "shard": shard.map_or("all".to_string(), |(i, n)| format!("{i}/{n}")),
-        "threads": report.threads,
-        "started": started,
-        "finished": output::now_rfc3339(),
-    });
-    if let (Some(m), Some(e)) = (manifest.as_object_mut(), extra.as_object()) {
-        m.extend(e.clone());
-    }
+    let manifest = silos::api::sweep_manifest(&exp, &report, shard, &started);
     let text = serde_json::to_string_pretty(&manifest)? + "\n";
     output::write_atomic(&out, "manifest.json", text.as_bytes())?;
     if !quiet {
@@ -836,25 +814,16 @@ fn run(args: RunArgs) -> Result<()> {
     writer
         .finish(&sim.world)
         .with_context(|| format!("{}: cannot write output", out.display()))?;
-    let manifest = serde_json::json!({
-        "silos_version": env!("CARGO_PKG_VERSION"),
-        "build": output::build_info(),
-        "scenario": {
-            "name": scenario.name,
-            "path": scenario_name,
-            "sha256": output::sha256_hex(&bytes),
-        },
-        "seed": seed,
-        "ticks": ticks,
-        "behaviour": args.behaviour.as_str(),
-        "overrides": args.set.iter().map(|o| o.text.clone()).collect::<Vec<_>>(),
-        "agencies": sim.world.agencies.iter().map(|a| serde_json::json!({
-            "agency": a.name, "level": a.level.as_str(), "behaviour": a.family.as_str(),
-        })).collect::<Vec<_>>(),
-        "files": output::RUN_FILES,
-        "started": started,
-        "finished": output::now_rfc3339(),
-    });
+    let spec = silos::api::RunSpec {
+        scenario: &scenario,
+        label: &scenario_name,
+        bytes: &bytes,
+        seed,
+        ticks,
+        behaviour: args.behaviour,
+        overrides: &args.set,
+    };
+    let manifest = silos::api::run_manifest(&spec, &sim.world, &started);
     let text = serde_json::to_string_pretty(&manifest)? + "\n";
     output::write_atomic(&out, "manifest.json", text.as_bytes())
         .with_context(|| format!("{}: cannot write manifest.json", out.display()))?;

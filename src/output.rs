@@ -253,7 +253,8 @@ struct Labels {
     by_needs: usize,
 }
 
-const GROUP_COLUMNS: [&str; 12] = [
+/// The numeric columns of `groups.csv`, after `tick`, `group` and `needs`.
+pub const GROUP_COLUMNS: [&str; 12] = [
     "arrivals",
     "need",
     "need_met",
