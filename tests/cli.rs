@@ -1,13 +1,7 @@
 //! The command line as a new user meets it.
 
-use std::process::Command;
-
-fn silos(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_silos"))
-        .args(args)
-        .output()
-        .expect("silos runs")
-}
+mod common;
+use common::silos;
 
 #[test]
 fn run_writes_every_file_and_a_summary() {

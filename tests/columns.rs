@@ -2,14 +2,8 @@
 //! embeds; the column lists the docs give are the headers the sweep writes, so the page
 //! cannot drift from the files.
 
-use std::process::Command;
-
-fn silos(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_silos"))
-        .args(args)
-        .output()
-        .expect("silos runs")
-}
+mod common;
+use common::silos;
 
 #[test]
 fn every_sweep_file_is_described_and_its_documented_columns_are_its_header() {

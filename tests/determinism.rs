@@ -2,20 +2,13 @@
 //! environment's draws do not depend on the behaviour rules; nothing is lost.
 
 mod common;
+use common::silos;
 
 use std::path::Path;
-use std::process::Command;
 
 use silos::engine::{BehaviourChoice, Simulation};
 use silos::model::{Account, Sink};
 use silos::scenario::{Family, Scenario};
-
-fn silos(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_silos"))
-        .args(args)
-        .output()
-        .expect("silos runs")
-}
 
 fn manifest_without_times(dir: &Path) -> serde_json::Value {
     let text = std::fs::read_to_string(dir.join("manifest.json")).unwrap();

@@ -2,6 +2,7 @@
 //! an interruption, shards merged byte for byte, failures recorded, clear errors, replay.
 
 mod common;
+use common::silos;
 
 use std::path::Path;
 use std::process::Command;
@@ -36,13 +37,6 @@ fn same_files(a: &Path, b: &Path) {
             b.display()
         );
     }
-}
-
-fn silos(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_silos"))
-        .args(args)
-        .output()
-        .expect("silos runs")
 }
 
 #[test]

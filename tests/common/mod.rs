@@ -23,3 +23,11 @@ pub fn run(s: &Scenario, seed: u64, choice: BehaviourChoice, ticks: u32) -> Simu
     engine::run(&mut sim, ticks, &mut NoObserver).expect("invariants hold on every tick");
     sim
 }
+
+/// Run the `silos` binary with `args` and collect its output.
+pub fn silos(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_silos"))
+        .args(args)
+        .output()
+        .expect("silos runs")
+}
