@@ -772,3 +772,88 @@ values = ["plain", "two\nlines, with \"quotes\""]
     silos::sweep::merge::merge(&shards, &merged).unwrap();
     same_files(&out, &merged);
 }
+
+/// `[outputs]`: runs.csv holds each tick observable's mean, final value and total over the
+/// window, and effects.csv compares the window's means. Checked against the full ticks.csv
+/// of a replayed run, computed independently here.
+#[test]
+fn an_outputs_window_and_statistics_are_what_a_replayed_run_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    let exp = dir.path().join("exp.toml");
+    std::fs::write(
+        &exp,
+        "[experiment]\nname = \"win\"\nscenario = \"default\"\nreplicates = 2\nmaster_seed = 9\nticks = 8\n\n\
+         [[arms]]\nname = \"ra\"\nbehaviour = \"ra\"\n\n[[arms]]\nname = \"bp\"\nbehaviour = \"bp\"\n\n\
+         [outputs]\nwindow = { from = 3, to = 6 }\nstatistics = [\"mean\", \"final\", \"total\"]\n",
+    )
+    .unwrap();
+    let out = dir.path().join("out");
+    let o = out.to_str().unwrap();
+    let r = silos(&["sweep", exp.to_str().unwrap(), "--out", o, "--quiet"]);
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let read = |p: &Path| -> (Vec<String>, Vec<Vec<String>>) {
+        let mut rd = csv::Reader::from_path(p).unwrap();
+        let h = rd.headers().unwrap().iter().map(String::from).collect();
+        let rows = rd
+            .records()
+            .map(|x| x.unwrap().iter().map(String::from).collect())
+            .collect();
+        (h, rows)
+    };
+    let num = |s: &str| s.parse::<f64>().unwrap_or(f64::NAN);
+    let (rh, runs) = read(&out.join("runs.csv"));
+    let col = |h: &[String], name: &str| h.iter().position(|x| x == name).unwrap();
+    let replay = silos(&["replay", o, "3"]);
+    assert!(replay.status.success());
+    let (th, ticks) = read(&out.join("replay-3/ticks.csv"));
+    let run3 = runs.iter().find(|r| r[0] == "3").unwrap();
+    for obs in ["arrivals", "share_need_met", "coordination_index"] {
+        let k = col(&th, obs);
+        let window: Vec<f64> = ticks[2..6].iter().map(|t| num(&t[k])).collect();
+        let finite: Vec<f64> = window.iter().copied().filter(|v| v.is_finite()).collect();
+        let mean = finite.iter().sum::<f64>() / finite.len() as f64;
+        let close =
+            |a: f64, b: f64| (a - b).abs() <= 1e-12 * (1.0 + b.abs()) || (a.is_nan() && b.is_nan());
+        assert!(close(num(&run3[col(&rh, obs)]), mean), "{obs} mean");
+        assert!(
+            close(num(&run3[col(&rh, &format!("{obs}_final"))]), window[3]),
+            "{obs} final"
+        );
+        assert!(
+            close(
+                num(&run3[col(&rh, &format!("{obs}_total"))]),
+                finite.iter().sum()
+            ),
+            "{obs} total"
+        );
+    }
+    // effects.csv: the arm's mean of the runs' window means.
+    let (eh, eff) = read(&out.join("effects.csv"));
+    let row = eff
+        .iter()
+        .find(|r| r[col(&eh, "arm")] == "bp" && r[col(&eh, "observable")] == "arrivals")
+        .unwrap();
+    let bp: Vec<f64> = runs
+        .iter()
+        .filter(|r| r[col(&rh, "arm")] == "bp")
+        .map(|r| num(&r[col(&rh, "arrivals")]))
+        .collect();
+    let m = bp.iter().sum::<f64>() / bp.len() as f64;
+    assert!((num(&row[col(&eh, "mean")]) - m).abs() < 1e-9);
+    // A window outside the run is refused, naming the field.
+    std::fs::write(
+        &exp,
+        "[experiment]\nname = \"win\"\nscenario = \"default\"\nreplicates = 2\nmaster_seed = 9\nticks = 8\n\n\
+         [outputs]\nwindow = { from = 3, to = 9 }\n",
+    )
+    .unwrap();
+    let bad = silos(&[
+        "sweep",
+        exp.to_str().unwrap(),
+        "--out",
+        dir.path().join("b").to_str().unwrap(),
+    ]);
+    assert_eq!(bad.status.code(), Some(2));
+    let e = String::from_utf8_lossy(&bad.stderr);
+    assert!(e.contains("outputs.window.to") && e.contains('9'), "{e}");
+}

@@ -111,7 +111,14 @@ pub fn experiment_sha(exp: &Experiment) -> String {
 /// The header record of each file in `SWEEP_FILES`, as CSV bytes.
 fn headers(exp: &Experiment) -> Vec<Vec<u8>> {
     let factors = exp.factor_names.iter().map(String::as_str);
-    let obs = TICK.iter().map(|o| o.name);
+    // runs.csv: one column per tick observable and statistic ([outputs]).
+    let stat_cols: Vec<String> = exp
+        .outputs
+        .statistics
+        .iter()
+        .flat_map(|st| TICK.iter().map(move |o| st.column(o.name)))
+        .collect();
+    let obs = stat_cols.iter().map(String::as_str);
     let fixed = |cols: &'static str| cols.split(',').collect::<Vec<_>>();
     let records: Vec<Vec<&str>> = vec![
         ["point"].into_iter().chain(factors.clone()).collect(),
@@ -513,8 +520,9 @@ pub(crate) fn fold_point<'d>(
                     "damaged run file; delete it and rerun to redo this run",
                 )
             })?;
-            // Run means once per run: for runs.csv, the effects and the paired effects.
-            let means = out.run_means();
+            // The window's means once per run: for runs.csv, the effects and the paired
+            // effects.
+            let means = out.window_means(exp.outputs.from, exp.outputs.to);
             runs_row(
                 &mut runs_csv,
                 &mut num,
@@ -676,7 +684,11 @@ fn runs_row<W: Write>(
     for f in factors {
         w.write_field(f)?;
     }
-    for v in means.iter().chain(&out.cumulative) {
+    for v in out
+        .run_stats(&exp.outputs, means)
+        .iter()
+        .chain(&out.cumulative)
+    {
         write_num(w, num, *v)?;
     }
     w.write_record(None::<&[u8]>)

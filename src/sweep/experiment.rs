@@ -51,6 +51,24 @@ mod raw {
         pub arms: Vec<Arm>,
         #[serde(default)]
         pub factors: Vec<Factor>,
+        #[serde(default)]
+        pub outputs: Option<Outputs>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Outputs {
+        #[serde(default)]
+        pub window: Option<Window>,
+        #[serde(default)]
+        pub statistics: Option<Vec<String>>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Window {
+        pub from: u32,
+        pub to: u32,
     }
 
     #[derive(Debug, Deserialize)]
@@ -122,6 +140,50 @@ pub struct Arm {
     pub overrides: Vec<Override>,
 }
 
+/// A per-run statistic of a tick observable in `runs.csv`, over the outputs window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stat {
+    /// The mean over the window's ticks, NA ticks skipped (column `obs`).
+    Mean,
+    /// The value at the window's last tick (column `obs_final`).
+    Final,
+    /// The sum over the window's ticks, NA ticks skipped (column `obs_total`).
+    Total,
+}
+
+impl Stat {
+    pub const NAMES: [&'static str; 3] = ["mean", "final", "total"];
+
+    fn parse(s: &str) -> Option<Stat> {
+        match s {
+            "mean" => Some(Stat::Mean),
+            "final" => Some(Stat::Final),
+            "total" => Some(Stat::Total),
+            _ => None,
+        }
+    }
+
+    /// The runs.csv column of observable `obs` under this statistic.
+    pub fn column(self, obs: &str) -> String {
+        match self {
+            Stat::Mean => obs.to_string(),
+            Stat::Final => format!("{obs}_final"),
+            Stat::Total => format!("{obs}_total"),
+        }
+    }
+}
+
+/// What a sweep reports of each run (`[outputs]`): the ticks its statistics cover (1-based,
+/// inclusive) and the statistics `runs.csv` holds for every tick observable. The effects
+/// (`effects.csv`) compare the window's means. The default, the whole run and its means,
+/// is the sweep's output without an `[outputs]` table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outputs {
+    pub from: u32,
+    pub to: u32,
+    pub statistics: Vec<Stat>,
+}
+
 /// A validated experiment.
 #[derive(Debug, Clone)]
 pub struct Experiment {
@@ -146,6 +208,8 @@ pub struct Experiment {
     pub points: Vec<Vec<Value>>,
     /// The design CSV's text, if the design was imported (copied into the output).
     pub design_text: Option<String>,
+    /// What runs.csv and effects.csv report of each run.
+    pub outputs: Outputs,
 }
 
 /// Which run a run id is: design point, arm, replicate and seed.
@@ -245,6 +309,59 @@ impl Experiment {
         if ticks == 0 {
             return Err(err("experiment.ticks", &0, "a whole number >= 1"));
         }
+        let outputs = {
+            let o = raw.outputs.as_ref();
+            let (from, to) = o
+                .and_then(|o| o.window.as_ref())
+                .map_or((1, ticks), |w| (w.from, w.to));
+            if from < 1 || from > ticks {
+                return Err(err(
+                    "outputs.window.from",
+                    &from,
+                    &format!("a tick from 1 to the run's {ticks} ticks"),
+                ));
+            }
+            if to < from || to > ticks {
+                return Err(err(
+                    "outputs.window.to",
+                    &to,
+                    &format!("a tick from window.from ({from}) to the run's {ticks} ticks"),
+                ));
+            }
+            let names = o
+                .and_then(|o| o.statistics.clone())
+                .unwrap_or_else(|| vec!["mean".to_string()]);
+            if names.is_empty() {
+                return Err(err(
+                    "outputs.statistics",
+                    &"[]",
+                    "a non-empty list of \"mean\", \"final\", \"total\"",
+                ));
+            }
+            let mut statistics = Vec::new();
+            for (i, n) in names.iter().enumerate() {
+                let st = Stat::parse(n).ok_or_else(|| {
+                    err(
+                        &format!("outputs.statistics[{i}]"),
+                        &format!("{n:?}"),
+                        "\"mean\", \"final\" or \"total\"",
+                    )
+                })?;
+                if statistics.contains(&st) {
+                    return Err(err(
+                        &format!("outputs.statistics[{i}]"),
+                        &format!("{n:?}"),
+                        "each statistic once",
+                    ));
+                }
+                statistics.push(st);
+            }
+            Outputs {
+                from,
+                to,
+                statistics,
+            }
+        };
 
         // Arms.
         let mut arms = Vec::new();
@@ -517,6 +634,7 @@ impl Experiment {
             factor_paths,
             points,
             design_text,
+            outputs,
         };
         // Every (point, arm) must give a valid scenario.
         for p in 0..exp.points.len() {

@@ -57,16 +57,47 @@ pub struct RunOutput {
 impl RunOutput {
     /// Each tick observable averaged over the run's ticks (NaN ticks skipped).
     pub fn run_means(&self) -> Vec<f64> {
+        self.window_means(1, self.ticks)
+    }
+
+    /// Each tick observable averaged over ticks `from..=to` (1-based; NaN ticks skipped).
+    pub fn window_means(&self, from: u32, to: u32) -> Vec<f64> {
         let o = TICK.len();
+        let to = to.min(self.ticks);
         (0..o)
             .map(|k| {
                 let mut a = Acc::default();
-                for t in 0..self.ticks as usize {
-                    a.push(self.tick_values[t * o + k]);
+                for t in from.max(1) - 1..to {
+                    a.push(self.tick_values[t as usize * o + k]);
                 }
                 a.mean()
             })
             .collect()
+    }
+
+    /// The statistics `outputs` asks for, statistic by statistic, each a value per tick
+    /// observable; `means` are the window's means (already computed for the effects).
+    pub fn run_stats(&self, outputs: &super::experiment::Outputs, means: &[f64]) -> Vec<f64> {
+        use super::experiment::Stat;
+        let o = TICK.len();
+        let (from, to) = (outputs.from.max(1), outputs.to.min(self.ticks));
+        let mut out = Vec::with_capacity(o * outputs.statistics.len());
+        for st in &outputs.statistics {
+            match st {
+                Stat::Mean => out.extend_from_slice(means),
+                Stat::Final => {
+                    let t = to as usize - 1;
+                    out.extend_from_slice(&self.tick_values[t * o..(t + 1) * o]);
+                }
+                Stat::Total => out.extend((0..o).map(|k| {
+                    (from - 1..to)
+                        .map(|t| self.tick_values[t as usize * o + k])
+                        .filter(|v| v.is_finite())
+                        .sum::<f64>()
+                })),
+            }
+        }
+        out
     }
 
     const MAGIC: &'static [u8; 8] = b"SILOSRN2";
