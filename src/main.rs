@@ -27,15 +27,18 @@ central departments) serving people whose problems cross their boundaries. Each 
 decision rule: rational administration (synoptic or bounded) or bureaucratic politics. A run writes \
 tidy CSV of need met, referrals and dumping, coordination, free riding, agenda capture and budgets.\n\n\
 With no subcommand, silos runs the embedded default scenario (a local homelessness arena after \
-Moseley 2009) and writes to output/homelessness/.",
+Moseley 2009) and writes to output/homelessness-seed20090907-mixed/.",
     after_help = "Examples:\n  \
-silos                                   run the default scenario into output/homelessness/\n  \
+silos                                   run the default scenario into output/homelessness-seed20090907-mixed/\n  \
 silos run scenarios/homelessness.toml --seed 7 --behaviour bp --out output/bp-7\n  \
 silos run my.toml --ticks 24            a two-year run of your own scenario\n  \
 silos run --set model.hop_limit=1       the default scenario with one field changed\n  \
 silos check my.toml                     validate a scenario without running it\n  \
-silos columns                           what every CSV column means\n\n\
-Docs: README.md, docs/scenarios.md (scenario fields), docs/ODD.md (the model)."
+silos params levers.                    the policy levers: defaults, allowed values, sources\n  \
+silos scenario show > mine.toml         the default scenario with every field written out\n  \
+silos columns                           what every CSV column means\n  \
+silos sweep EXPERIMENT --plots          many seeded runs, with charts (docs/experiments.md)\n\n\
+Docs: README.md, docs/scenarios.md (scenario fields), docs/experiments.md (sweeps), docs/python.md, docs/ODD.md (the model)."
 )]
 struct Cli {
     #[command(subcommand)]
