@@ -9,7 +9,7 @@ use std::process::Command;
 
 use silos::sweep::{Experiment, SweepOptions, run_sweep};
 
-const FILES: [&str; 10] = silos::sweep::exec::SWEEP_FILES;
+const FILES: [&str; 11] = silos::sweep::exec::SWEEP_FILES;
 
 fn small() -> Experiment {
     Experiment::from_path(&common::fixture_path("experiment-small.toml"))
@@ -784,7 +784,8 @@ fn an_outputs_window_and_statistics_are_what_a_replayed_run_gives() {
         &exp,
         "[experiment]\nname = \"win\"\nscenario = \"default\"\nreplicates = 2\nmaster_seed = 9\nticks = 8\n\n\
          [[arms]]\nname = \"ra\"\nbehaviour = \"ra\"\n\n[[arms]]\nname = \"bp\"\nbehaviour = \"bp\"\n\n\
-         [outputs]\nwindow = { from = 3, to = 6 }\nstatistics = [\"mean\", \"final\", \"total\"]\n",
+         [outputs]\nwindow = { from = 3, to = 6 }\nstatistics = [\"mean\", \"final\", \"total\"]\n\
+         series = [\"share_need_met\", \"arrivals\"]\n",
     )
     .unwrap();
     let out = dir.path().join("out");
@@ -827,6 +828,29 @@ fn an_outputs_window_and_statistics_are_what_a_replayed_run_gives() {
             "{obs} total"
         );
     }
+    // series.csv: run 3's chosen observables, tick by tick over the window.
+    let (sh, series) = read(&out.join("series.csv"));
+    assert_eq!(
+        sh,
+        [
+            "run_id",
+            "point",
+            "arm",
+            "replicate",
+            "tick",
+            "share_need_met",
+            "arrivals"
+        ]
+    );
+    let rows3: Vec<&Vec<String>> = series.iter().filter(|r| r[0] == "3").collect();
+    assert_eq!(rows3.len(), 4, "ticks 3 to 6");
+    for (i, r) in rows3.iter().enumerate() {
+        let t = &ticks[2 + i];
+        assert_eq!(r[4], t[col(&th, "tick")]);
+        assert_eq!(r[5], t[col(&th, "share_need_met")]);
+        assert_eq!(r[6], t[col(&th, "arrivals")]);
+    }
+    assert_eq!(series.len(), 4 * 4, "four runs, four ticks each");
     // effects.csv: the arm's mean of the runs' window means.
     let (eh, eff) = read(&out.join("effects.csv"));
     let row = eff

@@ -70,6 +70,7 @@ SWEEP_TABLES = (
     "agenda_summary",
     "failures",
     "localities_summary",
+    "series",
 )
 
 
@@ -153,7 +154,8 @@ class Sweep:
     tick by tick), ``paired`` (paired differences from the reference arm tick by tick),
     ``effects`` (run means and paired differences with 95% intervals), ``points`` (the
     design), and ``table(name)`` for the rest (``agencies_summary``, ``dumping_summary``,
-    ``agenda_summary``, ``failures``, ``localities_summary``); ``docs/experiments.md``
+    ``agenda_summary``, ``failures``, ``localities_summary``, ``series``: per-run time
+    series when the experiment's ``[outputs]`` asks for them); ``docs/experiments.md``
     documents every column. ``manifest`` is ``manifest.json`` as a dict; ``failures`` the
     number of runs that failed (listed in ``table("failures")``); ``out`` the output
     directory when one was given.

@@ -8,7 +8,7 @@ import pytest
 import silos
 
 FILES = ["points", "runs", "summary", "paired", "effects", "agencies_summary",
-         "dumping_summary", "agenda_summary", "failures", "localities_summary"]
+         "dumping_summary", "agenda_summary", "failures", "localities_summary", "series"]
 
 SMALL = {
     "experiment": {"name": "small", "scenario": "small.toml", "replicates": 4,

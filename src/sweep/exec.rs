@@ -25,7 +25,7 @@ use crate::metrics::{AGENCY, TICK};
 use crate::output::{CsvBuf, fmt_num, sha256_hex, write_atomic, write_num};
 
 /// The CSV files of a sweep, in the order they are written.
-pub const SWEEP_FILES: [&str; 10] = [
+pub const SWEEP_FILES: [&str; 11] = [
     "points.csv",
     "runs.csv",
     "summary.csv",
@@ -36,6 +36,7 @@ pub const SWEEP_FILES: [&str; 10] = [
     "agenda_summary.csv",
     "failures.csv",
     "localities_summary.csv",
+    "series.csv",
 ];
 
 #[derive(Debug, thiserror::Error)]
@@ -138,6 +139,10 @@ fn headers(exp: &Experiment) -> Vec<Vec<u8>> {
         fixed("point,arm,group,n,agenda_weight,need_weight"),
         fixed("run_id,point,arm,replicate,seed,error"),
         fixed("point,arm,locality,observable,n,mean,sd,ci_low,ci_high"),
+        fixed("run_id,point,arm,replicate,tick")
+            .into_iter()
+            .chain(exp.outputs.series.iter().map(|&k| TICK[k].name))
+            .collect(),
     ];
     records
         .into_iter()
@@ -533,6 +538,19 @@ pub(crate) fn fold_point<'d>(
                 &means,
             )
             .map_err(|e| io(&runs_path, e))?;
+            // series.csv: the chosen observables tick by tick over the window.
+            if !exp.outputs.series.is_empty() {
+                let c = &mut buf[10];
+                let (id, rep_s) = (id.to_string(), rep.to_string());
+                let point = p.to_string();
+                for t in exp.outputs.from..=exp.outputs.to.min(out.ticks) {
+                    c.fields(&[&id, &point, &exp.arms[a].name, &rep_s, &t.to_string()]);
+                    for &k in &exp.outputs.series {
+                        c.num(out.tick_values[(t as usize - 1) * o_n + k]);
+                    }
+                    c.end();
+                }
+            }
             outs.push(Some((out, means)));
         }
         for a in 0..a_n {

@@ -62,6 +62,8 @@ mod raw {
         pub window: Option<Window>,
         #[serde(default)]
         pub statistics: Option<Vec<String>>,
+        #[serde(default)]
+        pub series: Option<Vec<String>>,
     }
 
     #[derive(Debug, Deserialize)]
@@ -182,6 +184,9 @@ pub struct Outputs {
     pub from: u32,
     pub to: u32,
     pub statistics: Vec<Stat>,
+    /// Tick observables (indices into `metrics::TICK`) whose per-run time series, over the
+    /// window, go to `series.csv`.
+    pub series: Vec<usize>,
 }
 
 /// A validated experiment.
@@ -356,10 +361,37 @@ impl Experiment {
                 }
                 statistics.push(st);
             }
+            let mut series = Vec::new();
+            for (i, n) in o
+                .and_then(|o| o.series.clone())
+                .unwrap_or_default()
+                .iter()
+                .enumerate()
+            {
+                let k = crate::metrics::TICK
+                    .iter()
+                    .position(|t| t.name == n.as_str())
+                    .ok_or_else(|| {
+                        err(
+                            &format!("outputs.series[{i}]"),
+                            &format!("{n:?}"),
+                            "the name of a ticks.csv column (silos columns ticks.csv lists them)",
+                        )
+                    })?;
+                if series.contains(&k) {
+                    return Err(err(
+                        &format!("outputs.series[{i}]"),
+                        &format!("{n:?}"),
+                        "each observable once",
+                    ));
+                }
+                series.push(k);
+            }
             Outputs {
                 from,
                 to,
                 statistics,
+                series,
             }
         };
 
