@@ -1148,6 +1148,47 @@ fn notable(a: &Cell, b: &Cell) -> bool {
     }
 }
 
+/// "need met rose from 40% to 45%". A cell that shows a count with its share, "112 (55%)",
+/// compares the share; when the count moves the other way, both are said: "counted as
+/// dumping fell from 112 to 58, its share rose from 55% to 66%".
+fn change_phrase(name: &str, a: &Cell, b: &Cell) -> String {
+    let verb = |x: f64, y: f64| {
+        if y > x {
+            "rose"
+        } else if y < x {
+            "fell"
+        } else {
+            "changed"
+        }
+    };
+    let (Cell::Num { v: x, .. }, Cell::Num { v: y, .. }) = (a, b) else {
+        return format!("{name} changed from {} to {}", a.text(), b.text());
+    };
+    let share_verb = verb(*x, *y);
+    // "112 (55%)": the count before the bracket, the share (what v holds) inside it.
+    let split = |c: &Cell| -> Option<(f64, String, String)> {
+        let (count, rest) = c.text().split_once(" (")?;
+        let share = rest.strip_suffix(')')?;
+        if !share.ends_with('%') {
+            return None;
+        }
+        Some((
+            count.trim().parse().ok()?,
+            count.to_string(),
+            share.to_string(),
+        ))
+    };
+    if let (Some((ca, ta, sa)), Some((cb, tb, sb))) = (split(a), split(b)) {
+        let count_verb = verb(ca, cb);
+        if count_verb != share_verb {
+            return format!(
+                "{name} {count_verb} from {ta} to {tb}, its share {share_verb} from {sa} to {sb}"
+            );
+        }
+    }
+    format!("{name} {share_verb} from {} to {}", a.text(), b.text())
+}
+
 pub(crate) fn lever_comparison(
     ctx: &Context,
     lever: [&Span; 2],
@@ -1200,16 +1241,7 @@ pub(crate) fn lever_comparison(
                 same.push(name);
                 continue;
             }
-            let verb = match (&pair[0], &pair[1]) {
-                (Cell::Num { v: a, .. }, Cell::Num { v: b, .. }) if b > a => "rose",
-                (Cell::Num { v: a, .. }, Cell::Num { v: b, .. }) if b < a => "fell",
-                _ => "changed",
-            };
-            changed.push(format!(
-                "{name} {verb} from {} to {}",
-                pair[0].text(),
-                pair[1].text()
-            ));
+            changed.push(change_phrase(&name, &pair[0], &pair[1]));
         }
         let text = if changed.is_empty() {
             short.push(format!(
@@ -1522,5 +1554,39 @@ pub(crate) fn period_word() -> &'static str {
         "quarter"
     } else {
         "period"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Cell, change_phrase};
+
+    fn count_share(n: u64, share: f64) -> Cell {
+        Cell::Num {
+            v: share,
+            text: format!("{n} ({})", super::pct(share)),
+        }
+    }
+
+    #[test]
+    fn a_count_and_its_share_moving_apart_are_both_said() {
+        let p = change_phrase(
+            "counted as dumping",
+            &count_share(112, 0.55),
+            &count_share(58, 0.66),
+        );
+        assert_eq!(
+            p,
+            "counted as dumping fell from 112 to 58, its share rose from 55% to 66%"
+        );
+        // Moving together: one verb, both numbers.
+        let p = change_phrase(
+            "counted as dumping",
+            &count_share(50, 0.4),
+            &count_share(70, 0.5),
+        );
+        assert_eq!(p, "counted as dumping rose from 50 (40%) to 70 (50%)");
+        let p = change_phrase("need met", &Cell::pct(0.5), &Cell::pct(0.4));
+        assert_eq!(p, "need met fell from 50% to 40%");
     }
 }
