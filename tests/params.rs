@@ -1,36 +1,11 @@
 //! `silos params` (src/params.rs): the list read from docs/scenarios.md covers every field
 //! the scenario loader accepts, and each documented plain default is one the loader takes.
 
+mod common;
+
 use silos::overrides::Override;
 use silos::params::{self, Param};
 use silos::scenario::{DEFAULT_SCENARIO, Scenario};
-
-/// The fields the loader accepts in `table` (its error for an unknown field lists them).
-fn loader_fields(table: &str, probe: &str) -> Vec<String> {
-    let err = Scenario::from_toml_str_with(
-        DEFAULT_SCENARIO,
-        "default",
-        &[Override::parse(&format!("{probe}.no_such_field=1")).unwrap()],
-    )
-    .unwrap_err()
-    .to_string();
-    let list = err
-        .split("expected one of")
-        .nth(1)
-        .unwrap_or_else(|| panic!("{table}: the loader lists its fields: {err}"))
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .to_string();
-    let fields: Vec<String> = list
-        .split('`')
-        .enumerate()
-        .filter(|(i, _)| i % 2 == 1)
-        .map(|(_, s)| s.to_string())
-        .collect();
-    assert!(!fields.is_empty(), "{table}: {err}");
-    fields
-}
 
 #[test]
 fn the_list_covers_every_field_the_loader_accepts() {
@@ -50,7 +25,7 @@ fn the_list_covers_every_field_the_loader_accepts() {
         ("agencies[]", "agencies[0]"),
         ("mechanisms[]", "mechanisms[0]"),
     ] {
-        for f in loader_fields(prefix, probe) {
+        for f in common::loader_fields(probe) {
             let path = format!("{prefix}.{f}");
             // Sub-tables of levers are listed field by field (levers.sanctions.fine).
             let covered =

@@ -187,28 +187,9 @@ fn the_contrasts_study_screens_every_rule_parameter() {
         "search.aspiration",
     ];
     for table in ["model", "search", "behaviours.bp"] {
-        let err = silos::scenario::Scenario::from_toml_str_with(
-            silos::scenario::DEFAULT_SCENARIO,
-            "default",
-            &[silos::overrides::Override::parse(&format!("{table}.no_such_field=1")).unwrap()],
-        )
-        .unwrap_err()
-        .to_string();
-        let list = err
-            .split("expected one of")
-            .nth(1)
-            .unwrap_or_else(|| panic!("{table}: the loader lists its fields: {err}"))
-            .lines()
-            .next()
-            .unwrap_or_default();
-        let fields: Vec<&str> = list
-            .split('`')
-            .enumerate()
-            .filter(|(i, _)| i % 2 == 1)
-            .map(|(_, s)| s)
-            .collect();
+        let fields = common::loader_fields(table);
         assert!(fields.len() > 3, "{table}: {fields:?}");
-        for f in fields {
+        for f in &fields {
             let path = format!("{table}.{f}");
             if exempt.contains(&path.as_str()) {
                 continue;

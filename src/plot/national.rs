@@ -215,20 +215,20 @@ fn spread_chart(t: &Table, b: &mut Built) {
 /// A value's percentile rank among the finite values of `x` (0 the lowest, 100 the highest,
 /// ties at their mean rank); NaN for a missing value.
 fn percentile_ranks(x: &[f64]) -> Vec<f64> {
-    let s = sorted_finite(x.iter().copied());
-    let n = s.len();
+    let finite: Vec<f64> = x.iter().copied().filter(|v| v.is_finite()).collect();
+    let n = finite.len();
+    let mut r = crate::validate::judge::ranks(&finite).into_iter();
     x.iter()
-        .map(|&v| {
-            if !v.is_finite() || n == 0 {
+        .map(|v| {
+            if !v.is_finite() {
                 return f64::NAN;
             }
+            let rank = r.next().expect("one rank per finite value");
             if n == 1 {
-                return 50.0;
+                50.0
+            } else {
+                100.0 * (rank - 1.0) / (n - 1) as f64
             }
-            let below = s.partition_point(|&w| w < v);
-            let upto = s.partition_point(|&w| w <= v);
-            let rank = (below + upto - 1) as f64 / 2.0;
-            100.0 * rank / (n - 1) as f64
         })
         .collect()
 }

@@ -185,6 +185,18 @@ pub fn manifest(exp: &Experiment, version: &str) -> serde_json::Value {
     })
 }
 
+/// A worker pool with `threads` threads; `None` or 0 means every core (rayon's default).
+/// Every command that takes `--threads` builds its pool here.
+pub fn thread_pool(
+    threads: Option<usize>,
+) -> Result<rayon::ThreadPool, rayon::ThreadPoolBuildError> {
+    let mut b = rayon::ThreadPoolBuilder::new();
+    if let Some(t) = threads.filter(|&t| t > 0) {
+        b = b.num_threads(t);
+    }
+    b.build()
+}
+
 /// Run (or resume) a sweep.
 pub fn run_sweep(exp: &Experiment, opts: &SweepOptions) -> Result<SweepReport, SweepError> {
     let clock = Instant::now();
@@ -255,15 +267,8 @@ pub fn run_sweep(exp: &Experiment, opts: &SweepOptions) -> Result<SweepReport, S
     let runs_total: u64 = items.iter().map(|it| it.runs(a_n)).sum();
     let points_resumed = progress.committed;
 
-    let pool = {
-        let mut b = rayon::ThreadPoolBuilder::new();
-        // 0, like no value, means every core (rayon's default).
-        if let Some(t) = opts.threads.filter(|&t| t > 0) {
-            b = b.num_threads(t);
-        }
-        b.build()
-            .map_err(|e| io(dir, format!("cannot start worker threads: {e}")))?
-    };
+    let pool = thread_pool(opts.threads)
+        .map_err(|e| io(dir, format!("cannot start worker threads: {e}")))?;
     let threads = pool.current_num_threads();
     let already: u64 = items[..progress.committed.min(items.len())]
         .iter()

@@ -203,7 +203,8 @@ pub fn spearman(x: &[f64], y: &[f64]) -> f64 {
     }
 }
 
-fn ranks(v: &[f64]) -> Vec<f64> {
+/// Ranks from 1, ties at their mean rank.
+pub(crate) fn ranks(v: &[f64]) -> Vec<f64> {
     let mut idx: Vec<usize> = (0..v.len()).collect();
     idx.sort_by(|&a, &b| v[a].total_cmp(&v[b]));
     let mut r = vec![0.0; v.len()];

@@ -742,11 +742,7 @@ pub fn run(opts: &ValidateOptions) -> Result<Vec<FactResult>, ValidateError> {
 
 /// A worker pool with `threads` threads (all cores when `None` or 0).
 pub fn thread_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, ValidateError> {
-    let mut b = rayon::ThreadPoolBuilder::new();
-    if let Some(t) = threads.filter(|&t| t > 0) {
-        b = b.num_threads(t);
-    }
-    b.build().map_err(|e| ValidateError::Io {
+    crate::sweep::exec::thread_pool(threads).map_err(|e| ValidateError::Io {
         path: "threads".into(),
         message: e.to_string(),
     })

@@ -31,3 +31,31 @@ pub fn silos(args: &[&str]) -> std::process::Output {
         .output()
         .expect("silos runs")
 }
+
+/// The fields the scenario loader accepts in the table `--set` reaches by `probe` (`model`,
+/// `agencies[0]`), on the default scenario: its error for an unknown field lists them.
+pub fn loader_fields(probe: &str) -> Vec<String> {
+    let err = Scenario::from_toml_str_with(
+        silos::scenario::DEFAULT_SCENARIO,
+        "default",
+        &[silos::overrides::Override::parse(&format!("{probe}.no_such_field=1")).unwrap()],
+    )
+    .unwrap_err()
+    .to_string();
+    let list = err
+        .split("expected one of")
+        .nth(1)
+        .unwrap_or_else(|| panic!("{probe}: the loader lists its fields: {err}"))
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let fields: Vec<String> = list
+        .split('`')
+        .enumerate()
+        .filter(|(i, _)| i % 2 == 1)
+        .map(|(_, s)| s.to_string())
+        .collect();
+    assert!(!fields.is_empty(), "{probe}: {err}");
+    fields
+}
