@@ -62,17 +62,21 @@ impl RunOutput {
 
     /// Each tick observable averaged over ticks `from..=to` (1-based; NaN ticks skipped).
     pub fn window_means(&self, from: u32, to: u32) -> Vec<f64> {
-        let o = TICK.len();
-        let to = to.min(self.ticks);
-        (0..o)
-            .map(|k| {
-                let mut a = Acc::default();
-                for t in from.max(1) - 1..to {
-                    a.push(self.tick_values[t as usize * o + k]);
-                }
-                a.mean()
-            })
+        (0..TICK.len())
+            .map(|k| self.window_mean(k, None, from, to))
             .collect()
+    }
+
+    /// Tick observable `k` (minus observable `minus`, tick by tick, when given) averaged
+    /// over ticks `from..=to` (1-based; NaN ticks skipped).
+    pub fn window_mean(&self, k: usize, minus: Option<usize>, from: u32, to: u32) -> f64 {
+        let o = TICK.len();
+        let mut a = Acc::default();
+        for t in from.max(1) - 1..to.min(self.ticks) {
+            let i = t as usize * o;
+            a.push(self.tick_values[i + k] - minus.map_or(0.0, |m| self.tick_values[i + m]));
+        }
+        a.mean()
     }
 
     /// The statistics `outputs` asks for, statistic by statistic, each a value per tick

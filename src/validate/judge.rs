@@ -223,17 +223,6 @@ pub(crate) fn ranks(v: &[f64]) -> Vec<f64> {
     r
 }
 
-fn window_mean(out: &RunOutput, k: usize, minus: Option<usize>, w: [u32; 2]) -> f64 {
-    let o = TICK.len();
-    let mut a = Acc::default();
-    for t in w[0]..=w[1].min(out.ticks) {
-        let i = (t as usize - 1) * o;
-        let v = out.tick_values[i + k] - minus.map_or(0.0, |m| out.tick_values[i + m]);
-        a.push(v);
-    }
-    a.mean()
-}
-
 fn power_slope(out: &RunOutput, y: usize) -> f64 {
     let ao = AGENCY.len();
     let px = AGENCY
@@ -291,7 +280,7 @@ fn value(fact: &Fact, out: &RunOutput, w: [u32; 2]) -> f64 {
                 .expect("checked on load");
             power_slope(out, y)
         }
-        _ => window_mean(out, k.expect("checked on load"), minus, w),
+        _ => out.window_mean(k.expect("checked on load"), minus, w[0], w[1]),
     }
 }
 
