@@ -7,7 +7,7 @@
 //! the docs quote excerpts; `...` marks a cut). Times and thread counts are masked. A fenced
 //! block just after `<!-- file: PATH -->` is written to PATH first (an experiment file the
 //! page shows); a block that cannot be a script says why just before it:
-//! `<!-- not run: REASON -->`. `SILOS_DOCS_BLESS=1 cargo test --test docs` rewrites the
+//! `<!-- not run: REASON -->`. `SILOS_DOCS_BLESS=1 cargo test --release --test docs` rewrites the
 //! quoted numbers after a change that moves them.
 
 use std::path::Path;
