@@ -171,7 +171,7 @@ system fonts needed."
     #[command(
         after_help = "Without a lesson name, lists the lessons. Each lesson narrates, period by period, \
 who hosted and who paid, which clients were passed on and to whom, and whose client group topped the \
-agenda, then writes handout.html (one printable page with its charts) and the charts as PNG into --out.\n\n\
+agenda, then writes handout.html (a printable A4 page with its charts; two with a lever) and the charts as PNG into --out.\n\n\
 --step pauses after each period (Enter to go on, q to stop) when standard input is a terminal.\n\
 --set pulls a lever; the lesson then also runs its baseline and says what changed, e.g.\n  \
 silos teach free-riding --set levers.host_reimbursement=1\n  \

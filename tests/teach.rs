@@ -586,8 +586,8 @@ fn the_handout_is_one_self_contained_printable_page_with_its_charts() {
     assert!(r.notes.is_empty(), "{:?}", r.notes);
     assert_eq!(r.charts.len(), 2);
     for c in &r.charts {
-        let bytes = std::fs::read(c).unwrap();
-        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{}", c.display());
+        let bytes = std::fs::read(&c.path).unwrap();
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{}", c.path.display());
     }
     let h = std::fs::read_to_string(&r.handout).unwrap();
     assert_eq!(h.matches("src=\"data:image/png;base64,").count(), 2);
@@ -599,4 +599,56 @@ fn the_handout_is_one_self_contained_printable_page_with_its_charts() {
     assert!(h.contains("What the numbers show in this run"));
     // The arms' own run charts, for slides.
     assert!(r.bp.dir.join("plots").is_dir());
+}
+
+/// Every lesson's charts, with and without a lever and at the shortest and a long run, print
+/// their smallest text at 8 pt or more on the A4 handout (its smallest text as drawn, scaled
+/// by the chart's printed width over its pixel width), and the handout prints each chart at
+/// that width.
+#[test]
+fn handout_chart_text_prints_at_eight_points_or_more() {
+    let levers = [
+        ("free-riding", "levers.host_reimbursement=1"),
+        (
+            "dumping",
+            "levers.referral_inspection={ detection = 0.8, charge = 3.0 }",
+        ),
+        ("capture", "levers.forum_rule=equal_votes"),
+    ];
+    for (lesson, lever) in levers {
+        for (set, ticks) in [(None, Some(6)), (Some(lever), Some(120))] {
+            let dir = tempfile::tempdir().unwrap();
+            let mut o = opts(dir.path());
+            o.charts = true;
+            o.ticks = ticks;
+            if let Some(l) = set {
+                o.overrides = vec![Override::parse(l).unwrap()];
+            }
+            let (r, _) = run(lesson, &o, "");
+            assert!(r.notes.is_empty(), "{:?}", r.notes);
+            assert_eq!(r.charts.len(), 2);
+            let h = std::fs::read_to_string(&r.handout).unwrap();
+            for c in &r.charts {
+                let pt = c.smallest_text_pt();
+                assert!(
+                    pt >= 8.0,
+                    "{lesson} {set:?}: {} prints its smallest text at {pt:.2} pt \
+                     ({} px on {} px printed {} mm wide)",
+                    c.path.display(),
+                    c.smallest_text_px,
+                    c.width_px,
+                    c.width_mm
+                );
+                assert!(
+                    h.contains(&format!("style=\"width: {:.1}mm\"", c.width_mm)),
+                    "{lesson}: the handout does not print {} at {} mm",
+                    c.path.display(),
+                    c.width_mm
+                );
+                let png = std::fs::read(&c.path).unwrap();
+                let width = u32::from_be_bytes(png[16..20].try_into().unwrap());
+                assert_eq!(width, c.width_px, "{}", c.path.display());
+            }
+        }
+    }
 }

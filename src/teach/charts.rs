@@ -6,6 +6,7 @@
 //! glyph placement (`crate::plot::text`), which corrects plotters'
 //! bitmap text, and uses the embedded DejaVu Sans, so no system fonts are needed.
 
+use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -27,6 +28,16 @@ const TEXT_GREY: RGBColor = RGBColor(0x4D, 0x4D, 0x4D);
 const GRID: RGBColor = RGBColor(0xE3, 0xE3, 0xE3);
 
 type R<T> = Result<T, String>;
+
+/// Pixels per printed millimetre of the chart that follows the key number by quarter: its
+/// PNG is drawn at its printed width on the handout times this (about 180 dpi), so its
+/// 24-pixel text prints at about 10 pt.
+const QUARTER_PX_PER_MM: f64 = 7.0;
+
+thread_local! {
+    /// The smallest text drawn since the last [`save`] began, in pixels (em size).
+    static SMALLEST_TEXT: Cell<f64> = const { Cell::new(f64::INFINITY) };
+}
 
 fn e<E: std::fmt::Display>(x: E) -> String {
     x.to_string()
@@ -69,6 +80,10 @@ fn put<DB: DrawingBackend>(
     v: VPos,
     at: (i32, i32),
 ) -> R<()> {
+    if !s.is_empty() {
+        let px = st.font.get_size();
+        SMALLEST_TEXT.with(|m| m.set(m.get().min(px)));
+    }
     draw_str(a, s, &st.pos(Pos::new(h, v)), at)
 }
 
@@ -228,7 +243,7 @@ fn bar_panel<DB: DrawingBackend>(
     let k = categories.len().max(1) as i32;
     let band = (bottom - top) / k;
     let step = nice_step(hi, 4.0);
-    let tick = font(20.0, false, TEXT_GREY);
+    let tick = font(24.0, false, TEXT_GREY);
     let xv = |v: f64| x0 + ((v / hi).clamp(0.0, 1.0) * (x1 - x0) as f64) as i32;
     let mut t = 0.0;
     while t <= hi + 1e-9 {
@@ -258,7 +273,7 @@ fn bar_panel<DB: DrawingBackend>(
     )?;
     let m = series.len().max(1) as i32;
     let bar_h = ((band - 14) / m).clamp(8, 40);
-    let vst = font(20.0, false, BLACK);
+    let vst = font(24.0, false, BLACK);
     for (i, c) in categories.iter().enumerate() {
         let yc = top + band * i as i32 + band / 2;
         let c = shorten(a, c, &lab, label_w);
@@ -369,8 +384,13 @@ fn line_body<DB: DrawingBackend>(
     let x0 = 90;
     let x1 = w - 40;
     let top = 10;
-    let bottom = h - 86;
-    let step = nice_step(hi - lo, 5.0).max(decimals_hint);
+    let label_st = font(24.0, false, TEXT_GREY);
+    let label_lines = wrap_px(a, y_label, &label_st, w - x0 - 10);
+    let bottom = h - 56 - 30 * label_lines.len() as i32;
+    // About one gridline per 60 pixels of height, from two to five, so that the value
+    // labels never crowd.
+    let gridlines = ((bottom - top) as f64 / 60.0).clamp(2.0, 5.0);
+    let step = nice_step(hi - lo, gridlines).max(decimals_hint);
     let lo = (lo / step).floor() * step;
     let hi = ((hi / step).ceil() * step).max(lo + step);
     let yv =
@@ -401,17 +421,27 @@ fn line_body<DB: DrawingBackend>(
         )?;
         t += step;
     }
-    for (i, l) in x_labels.iter().enumerate() {
-        put(a, l, &tick, HPos::Center, VPos::Top, (xv(i), bottom + 12))?;
+    let xs: Vec<i32> = (0..x_labels.len()).map(xv).collect();
+    for (i, _, _) in x_label_boxes(a, x_labels, &xs, &tick) {
+        put(
+            a,
+            &x_labels[i],
+            &tick,
+            HPos::Center,
+            VPos::Top,
+            (xs[i], bottom + 12),
+        )?;
     }
-    put(
-        a,
-        y_label,
-        &font(24.0, false, TEXT_GREY),
-        HPos::Left,
-        VPos::Top,
-        (x0, bottom + 50),
-    )?;
+    for (k, l) in label_lines.iter().enumerate() {
+        put(
+            a,
+            l,
+            &label_st,
+            HPos::Left,
+            VPos::Top,
+            (x0, bottom + 50 + 30 * k as i32),
+        )?;
+    }
     a.draw(&PathElement::new(
         vec![(x0, bottom), (x1, bottom)],
         BLACK.stroke_width(2),
@@ -450,20 +480,85 @@ fn line_body<DB: DrawingBackend>(
             a.draw(&PathElement::new(pts.clone(), l.colour.stroke_width(5)))
                 .map_err(e)?;
         }
+        // Dots no wider than a third of the space between quarters.
+        let r = if n > 1 {
+            ((x1 - x0 - 60) / (n as i32 - 1) / 3).clamp(2, 7)
+        } else {
+            7
+        };
         for p in &pts {
-            a.draw(&Circle::new(*p, 7, l.colour.filled())).map_err(e)?;
+            a.draw(&Circle::new(*p, r, l.colour.filled())).map_err(e)?;
         }
     }
     Ok(())
 }
 
+/// `text` broken into lines at spaces, each at most `max_w` pixels wide where a word allows.
+fn wrap_px<DB: DrawingBackend>(
+    a: &DrawingArea<DB, Shift>,
+    text: &str,
+    st: &TextStyle,
+    max_w: i32,
+) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let cand = if line.is_empty() {
+            word.to_string()
+        } else {
+            format!("{line} {word}")
+        };
+        if !line.is_empty() && text_w(a, &cand, st) > max_w {
+            lines.push(std::mem::take(&mut line));
+            line = word.to_string();
+        } else {
+            line = cand;
+        }
+    }
+    lines.push(line);
+    lines
+}
+
+/// The x-axis labels to draw, as (index, left edge, right edge) in pixels, centred on `xs`:
+/// every `k`-th label counting back from the last, so the end of the run is always
+/// labelled, with `k` the smallest step at which neighbouring labels keep a gap of half the
+/// text size. Widths are measured in the chart's font, so no run length makes them overlap.
+fn x_label_boxes<DB: DrawingBackend>(
+    a: &DrawingArea<DB, Shift>,
+    labels: &[String],
+    xs: &[i32],
+    st: &TextStyle,
+) -> Vec<(usize, i32, i32)> {
+    let n = labels.len().min(xs.len());
+    let widths: Vec<i32> = labels.iter().map(|l| text_w(a, l, st)).collect();
+    let gap = (st.font.get_size() / 2.0).ceil() as i32;
+    let boxes = |k: usize| -> Vec<(usize, i32, i32)> {
+        let mut b: Vec<(usize, i32, i32)> = (0..n)
+            .rev()
+            .step_by(k)
+            .map(|i| (i, xs[i] - widths[i] / 2, xs[i] - widths[i] / 2 + widths[i]))
+            .collect();
+        b.reverse();
+        b
+    };
+    for k in 1..n {
+        let b = boxes(k);
+        if b.windows(2).all(|w| w[0].2 + gap <= w[1].1) {
+            return b;
+        }
+    }
+    boxes(n.max(1))
+}
+
 /// Draw a PNG into `path`, written under a temporary name and renamed into place when
-/// complete ([`crate::output::AtomicFile`]).
+/// complete ([`crate::output::AtomicFile`]); returns the size of the smallest text drawn,
+/// in pixels.
 fn save(
     path: &Path,
     size: (u32, u32),
     f: impl Fn(&DrawingArea<BitMapBackend, Shift>) -> R<()>,
-) -> R<()> {
+) -> R<f64> {
+    SMALLEST_TEXT.with(|m| m.set(f64::INFINITY));
     let (dir, name) = match (path.parent(), path.file_name()) {
         (Some(d), Some(n)) => (d, n.to_string_lossy()),
         _ => return Err(format!("{}: not a file path", path.display())),
@@ -477,21 +572,29 @@ fn save(
         f(&root)?;
         root.present().map_err(e)?;
     }
-    file.commit().map_err(io)
+    file.commit().map_err(io)?;
+    Ok(SMALLEST_TEXT.with(Cell::get))
 }
 
 fn pct(v: f64) -> f64 {
     v * 100.0
 }
 
-/// Draw the lesson's two charts into `dir`; returns their paths (the comparison first).
+/// A chart as drawn: its file, its width and its smallest text, in pixels.
+pub(crate) struct Drawn {
+    pub path: PathBuf,
+    pub width_px: u32,
+    pub smallest_text_px: f64,
+}
+
+/// Draw the lesson's two charts into `dir` (the comparison first).
 pub(crate) fn draw(
     ctx: &Context,
     dir: &Path,
     run: [&Span; 2],
     periods: [&[Span]; 2],
     base: Option<[&[Span]; 2]>,
-) -> R<Vec<PathBuf>> {
+) -> R<Vec<Drawn>> {
     register_fonts()?;
     std::fs::create_dir_all(dir).map_err(|x| format!("{}: {x}", dir.display()))?;
     let lesson = ctx.lesson;
@@ -707,7 +810,8 @@ pub(crate) fn draw(
         }
     };
     let path = dir.join(c.file);
-    save(&path, (1600, 640), |root| {
+    let size = (1600, 640);
+    let smallest = save(&path, size, |root| {
         let y = header(root, &c.title, &sub, &c.legend)?;
         let body = root.margin(y, 10, 36, 36);
         let (bw, _) = body.dim_in_pixel();
@@ -719,7 +823,11 @@ pub(crate) fn draw(
         }
         Ok(())
     })?;
-    out.push(path);
+    out.push(Drawn {
+        path,
+        width_px: size.0,
+        smallest_text_px: smallest,
+    });
 
     // 2. The key number by quarter.
     let conference = (0..ctx.mechs.len())
@@ -797,35 +905,24 @@ pub(crate) fn draw(
     let (lo, hi) = vals.fold((0.0f64, 0.0f64), |(a, b), v| (a.min(v), b.max(v)));
     let hi = if hi - lo < 1e-9 { lo + 1.0 } else { hi };
     let path = dir.join("by_quarter.png");
-    save(&path, (900, 600), |root| {
-        let st = font(34.0, true, BLACK);
+    let w = (super::handout::chart_width_mm(1, base.is_some()) * QUARTER_PX_PER_MM).round();
+    // Taller on a lever handout, where the column is narrower and the legend longer.
+    let aspect = if base.is_some() { 0.9 } else { 0.75 };
+    let size = (w as u32, (w * aspect).round() as u32);
+    let smallest = save(&path, size, |root| {
+        let width = size.0 as i32;
+        let st = font(30.0, true, BLACK);
         let mut y = 20;
         // The title may need two lines at this width.
-        let mut line = String::new();
-        let mut lines_out = Vec::new();
-        for w in title.split(' ') {
-            let cand = if line.is_empty() {
-                w.to_string()
-            } else {
-                format!("{line} {w}")
-            };
-            if !line.is_empty() && text_w(root, &cand, &st) > 840 {
-                lines_out.push(std::mem::take(&mut line));
-                line = w.to_string();
-            } else {
-                line = cand;
-            }
-        }
-        lines_out.push(line);
-        for l in &lines_out {
+        for l in &wrap_px(root, title, &st, width - 60) {
             put(root, l, &st, HPos::Left, VPos::Top, (30, y))?;
-            y += 44;
+            y += 40;
         }
         let lst = font(26.0, false, BLACK);
         let mut x = 30;
         for it in &legend {
             let tw = text_w(root, &it.label, &lst);
-            if x > 30 && x + 44 + tw > 880 {
+            if x > 30 && x + 44 + tw > width - 20 {
                 x = 30;
                 y += 34;
             }
@@ -858,6 +955,68 @@ pub(crate) fn draw(
         let body = root.margin(y + 44, 10, 20, 20);
         line_body(&body, &x_labels, &lines, (lo, hi), y_label, hint)
     })?;
-    out.push(path);
+    out.push(Drawn {
+        path,
+        width_px: size.0,
+        smallest_text_px: smallest,
+    });
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Quarter labels at the handout's narrowest chart (a lever handout's key number by
+    /// quarter) and at the widest, for every run length from one quarter to 100 years: the
+    /// drawn labels never overlap, the last quarter is always labelled, and thinning starts
+    /// only when the labels would collide.
+    #[test]
+    fn quarter_labels_never_overlap_at_any_run_length() {
+        register_fonts().unwrap();
+        let _glyphs = BitmapMode::on();
+        let tick = font(24.0, false, TEXT_GREY);
+        for width in [
+            (super::super::handout::chart_width_mm(1, true) * QUARTER_PX_PER_MM) as u32,
+            1600,
+        ] {
+            let mut buf = vec![0u8; width as usize * 3 * 10];
+            let root = BitMapBackend::with_buffer(&mut buf, (width, 10)).into_drawing_area();
+            let (x0, x1) = (90, width as i32 - 40);
+            let mut thinned_somewhere = false;
+            for n in 1..=400usize {
+                let labels: Vec<String> = (1..=n).map(|i| format!("Q{i}")).collect();
+                let xs: Vec<i32> = (0..n)
+                    .map(|i| {
+                        if n == 1 {
+                            (x0 + x1) / 2
+                        } else {
+                            x0 + 30 + ((x1 - x0 - 60) as f64 * i as f64 / (n - 1) as f64) as i32
+                        }
+                    })
+                    .collect();
+                let b = x_label_boxes(&root, &labels, &xs, &tick);
+                assert_eq!(b.last().map(|x| x.0), Some(n - 1), "{n} quarters");
+                for w in b.windows(2) {
+                    assert!(
+                        w[0].2 < w[1].1,
+                        "{n} quarters at {width} px: {} and {} overlap",
+                        labels[w[0].0],
+                        labels[w[1].0]
+                    );
+                }
+                // Every label is drawn while they fit side by side.
+                let all_fit = (1..n).all(|i| {
+                    let wi = |k: usize| text_w(&root, &labels[k], &tick);
+                    xs[i - 1] + wi(i - 1) / 2 + 12 <= xs[i] - wi(i) / 2
+                });
+                if all_fit {
+                    assert_eq!(b.len(), n, "{n} quarters fit but were thinned");
+                } else {
+                    thinned_somewhere = true;
+                }
+            }
+            assert!(thinned_somewhere, "400 quarters fit at {width} px?");
+        }
+    }
 }

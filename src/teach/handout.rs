@@ -1,12 +1,14 @@
-//! The one-page handout: `handout.html`, self-contained (charts inlined as base64 PNG),
-//! laid out to print on one A4 page.
+//! The handout: `handout.html`, self-contained (charts inlined as base64 PNG), laid out to
+//! print on one A4 page, or two with a lever (its baseline comparison is longer). Each chart
+//! is printed at the width [`chart_width_mm`] gives and drawn for it, so its text prints at
+//! 8 pt or more (tested in tests/teach.rs).
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use super::Lesson;
 use super::narrate::{self, Cell, Context};
 use super::record::{Arm, Span};
+use super::{Lesson, PrintedChart};
 use crate::output::{html_escape as esc, png_data_uri};
 
 const CSS: &str = r#"
@@ -36,7 +38,6 @@ ol { margin: 0; padding-left: 5mm; font-size: 8.2pt; }
 li { margin-bottom: 0.6mm; }
 footer { margin-top: 1.5mm; font-size: 7pt; color: #555; border-top: 0.3mm solid #ccc; padding-top: 1mm; }
 code { font-family: "DejaVu Sans Mono", Consolas, monospace; font-size: 7.2pt; white-space: nowrap; }
-body.lever img.main { width: auto; max-width: 100%; max-height: 54mm; margin: 1mm auto 0; }
 body.lever .cols { grid-template-columns: 62fr 38fr; }
 body.lever table { font-size: 7.3pt; }
 body.lever td:first-child { white-space: normal; }
@@ -49,10 +50,26 @@ body.lever .punch p { font-size: 8pt; margin-bottom: 0.9mm; }
 }
 "#;
 
-fn img(path: &Path, alt: &str, class: &str) -> std::io::Result<String> {
-    let bytes = std::fs::read(path)?;
+/// The handout's text width on A4 (210 mm less 10 mm margins each side), in millimetres.
+const PAGE_MM: f64 = 190.0;
+/// The gap between the two columns, in millimetres (`.cols` column-gap).
+const GAP_MM: f64 = 5.0;
+
+/// How wide lesson chart `index` prints, in millimetres: the comparison (0) spans the page;
+/// the key number by quarter (1) fills the right-hand column, 45% of the columns (38% on a
+/// lever handout, as `.cols` sets). The charts are drawn, and tested, for these widths.
+pub(crate) fn chart_width_mm(index: usize, lever: bool) -> f64 {
+    match index {
+        0 => PAGE_MM,
+        _ => (PAGE_MM - GAP_MM) * if lever { 0.38 } else { 0.45 },
+    }
+}
+
+fn img(c: &PrintedChart, alt: &str, class: &str) -> std::io::Result<String> {
+    let bytes = std::fs::read(&c.path)?;
     Ok(format!(
-        "<img class=\"{class}\" alt=\"{}\" src=\"{}\">\n",
+        "<img class=\"{class}\" style=\"width: {:.1}mm\" alt=\"{}\" src=\"{}\">\n",
+        c.width_mm,
         esc(alt),
         png_data_uri(&bytes)
     ))
@@ -88,7 +105,7 @@ pub(crate) fn write(
     last: Option<[&Span; 2]>,
     base: Option<[&Span; 2]>,
     overrides: &[String],
-    charts: &[PathBuf],
+    charts: &[PrintedChart],
 ) -> std::io::Result<PathBuf> {
     let l = ctx.lesson;
     let mut h = String::new();

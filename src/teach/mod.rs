@@ -12,7 +12,7 @@
 //! observables that fill the CSV files, and each arm's run is written to
 //! `OUT/ra/` and `OUT/bp/` (`OUT/baseline/ra/`, `OUT/baseline/bp/` with overrides) so the
 //! numbers can be checked against the files. See [`record`] for the three extra files a
-//! lesson writes beside a run's usual ones. Each lesson also writes a one-page handout
+//! lesson writes beside a run's usual ones. Each lesson also writes a printable A4 handout
 //! (`OUT/handout.html`, charts inlined) and its charts as PNG (`OUT/charts/`), and the
 //! narration as text (`OUT/narration.txt`).
 //!
@@ -277,10 +277,29 @@ pub struct LessonReport {
     /// The narration as written to the output (also saved as `narration.txt`).
     pub narration: String,
     pub handout: PathBuf,
-    /// Charts written (PNG).
-    pub charts: Vec<PathBuf>,
+    /// Charts written (PNG), with how they print on the handout.
+    pub charts: Vec<PrintedChart>,
     /// Anything that went wrong without stopping the lesson (a chart not drawn).
     pub notes: Vec<String>,
+}
+
+/// A lesson chart and how it prints on the A4 handout.
+#[derive(Debug, Clone)]
+pub struct PrintedChart {
+    pub path: PathBuf,
+    /// Its width on the handout, in millimetres.
+    pub width_mm: f64,
+    /// The PNG's width, in pixels.
+    pub width_px: u32,
+    /// The size (em) of the smallest text drawn on it, in pixels.
+    pub smallest_text_px: f64,
+}
+
+impl PrintedChart {
+    /// The size of its smallest text when the handout is printed, in points (1/72 inch).
+    pub fn smallest_text_pt(&self) -> f64 {
+        self.smallest_text_px * self.width_mm / self.width_px as f64 * 72.0 / 25.4
+    }
 }
 
 /// Months per narrated period.
@@ -431,7 +450,7 @@ pub fn run_lesson(
         &ctx, &out_dir, run_spans, last_spans, base_spans, &overrides, &charts,
     )
     .map_err(io_at(&out_dir.join("handout.html")))?;
-    n.files(&out_dir, &handout, &charts, &notes)?;
+    n.files(&out_dir, &handout, !charts.is_empty(), &notes)?;
     let narration = n.into_text();
     crate::output::write_atomic(&out_dir, "narration.txt", narration.as_bytes())
         .map_err(io_at(&out_dir.join("narration.txt")))?;
@@ -456,14 +475,14 @@ pub fn run_lesson(
 }
 
 /// Draw the lesson's charts into `OUT/charts/` and each arm's run charts into its `plots/`;
-/// returns the lesson's chart files and notes on anything not drawn.
+/// returns the lesson's charts and notes on anything not drawn.
 #[cfg(feature = "plots")]
 fn draw_charts(
     ctx: &narrate::Context,
     out_dir: &Path,
     arms: [&ArmReport; 2],
     base: Option<&[ArmReport; 2]>,
-) -> (Vec<PathBuf>, Vec<String>) {
+) -> (Vec<PrintedChart>, Vec<String>) {
     let mut notes = Vec::new();
     let periods = [&arms[0].periods[..], &arms[1].periods[..]];
     let base_periods = base.map(|b| [&b[0].periods[..], &b[1].periods[..]]);
@@ -474,7 +493,16 @@ fn draw_charts(
         periods,
         base_periods,
     ) {
-        Ok(c) => c,
+        Ok(c) => c
+            .into_iter()
+            .enumerate()
+            .map(|(i, d)| PrintedChart {
+                path: d.path,
+                width_mm: handout::chart_width_mm(i, base.is_some()),
+                width_px: d.width_px,
+                smallest_text_px: d.smallest_text_px,
+            })
+            .collect(),
         Err(e) => {
             notes.push(format!("charts not drawn: {e}"));
             Vec::new()
@@ -496,7 +524,7 @@ fn draw_charts(
     _out_dir: &Path,
     _arms: [&ArmReport; 2],
     _base: Option<&[ArmReport; 2]>,
-) -> (Vec<PathBuf>, Vec<String>) {
+) -> (Vec<PrintedChart>, Vec<String>) {
     (Vec::new(), Vec::new())
 }
 

@@ -6,7 +6,7 @@
 //! sentences only choose which numbers to state and in what words, by comparing them.
 
 use std::io::{BufRead, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::record::{Arm, Span};
 use super::{Kind, Lesson, PERIOD_TICKS, Pause, TeachError};
@@ -1522,7 +1522,7 @@ narration; the numbers, charts and handout are in {}.",
         &mut self,
         dir: &Path,
         handout: &Path,
-        charts: &[PathBuf],
+        charts: bool,
         notes: &[String],
     ) -> Result<(), TeachError> {
         let mut t = String::from("\n");
@@ -1530,7 +1530,7 @@ narration; the numbers, charts and handout are in {}.",
             &format!(
                 "Handout: {}. Charts: {}. Runs (CSV): {}/ra and {}/bp.",
                 handout.display(),
-                if charts.is_empty() {
+                if !charts {
                     "none".to_string()
                 } else {
                     dir.join("charts").display().to_string()
