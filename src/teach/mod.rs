@@ -20,25 +20,24 @@
 //! `docs/teaching.md` has a lesson plan for each.
 
 mod handout;
+mod live;
 mod narrate;
 pub mod record;
 
 #[cfg(feature = "plots")]
 mod charts;
 
-use std::borrow::Cow;
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 
 use crate::error::{InvariantError, ScenarioError};
 use crate::overrides::Override;
-use crate::scenario::Scenario;
 
 pub use narrate::{index, money, pct};
 pub use record::{AgencySpan, Arm, GroupSpan, Mean, MechSpan, Span};
 
+pub use live::{ArmFrame, Frame, Live};
 use narrate::Narrator;
-use record::{ArmRun, Source};
 
 /// What a lesson is about; selects its narration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -320,55 +319,11 @@ pub fn run_lesson(
     input: &mut dyn BufRead,
     out: &mut dyn Write,
 ) -> Result<LessonReport, TeachError> {
-    let lesson = lesson(name)?;
-    let (text, path): (Cow<'static, str>, String) = match &opts.scenario {
-        None => (
-            Cow::Borrowed(lesson.scenario),
-            format!("<embedded>/{}", lesson.file),
-        ),
-        Some(p) => {
-            let file = p.display().to_string();
-            let t = std::fs::read_to_string(p).map_err(|e| ScenarioError::Io {
-                file: file.clone(),
-                message: e.to_string(),
-            })?;
-            (Cow::Owned(t), file)
-        }
-    };
-    let scenario = Scenario::from_toml_str_with(&text, &path, &opts.overrides)?;
-    let baseline = if opts.overrides.is_empty() {
-        None
-    } else {
-        Some(Scenario::from_toml_str(&text, &path)?)
-    };
-    let seed = opts.seed.unwrap_or(scenario.seed);
-    let ticks = opts.ticks.unwrap_or(scenario.ticks);
-    if ticks == 0 {
-        return Err(TeachError::NoTicks);
-    }
-    let out_dir = if opts.out_dir.as_os_str().is_empty() {
-        default_out_dir(lesson.name)
-    } else {
-        opts.out_dir.clone()
-    };
-    std::fs::create_dir_all(&out_dir).map_err(io_at(&out_dir))?;
-
-    let mut arms = Vec::with_capacity(4);
-    for arm in Arm::BOTH {
-        arms.push(ArmRun::new(&scenario, seed, arm, out_dir.join(arm.dir()))?);
-    }
-    if let Some(b) = &baseline {
-        for arm in Arm::BOTH {
-            let dir = out_dir.join("baseline").join(arm.dir());
-            arms.push(ArmRun::new(b, seed, arm, dir)?);
-        }
-    }
-    let overrides: Vec<String> = opts.overrides.iter().map(|o| o.text.clone()).collect();
-    let ctx = narrate::Context::new(lesson, &arms[0].sim.world, &path, seed, ticks);
+    let mut live = Live::new(name, opts)?;
     let mut n = Narrator::new(out);
-    n.intro(&ctx, &overrides)?;
+    n.intro(&live.ctx, &live.overrides)?;
 
-    let n_periods = ticks.div_ceil(PERIOD_TICKS) as usize;
+    let n_periods = live.n_periods();
     let mut step = opts.step;
     let mut stopped = false;
     let mut narrated = 0;
@@ -379,21 +334,12 @@ pub fn run_lesson(
             Pause::Stop => stopped = true,
         }
     }
-    for p in 0..n_periods {
-        let first = p as u32 * PERIOD_TICKS + 1;
-        let last = ((p as u32 + 1) * PERIOD_TICKS).min(ticks);
-        for a in arms.iter_mut() {
-            for _ in first..=last {
-                a.step()?;
-            }
-            a.close_period();
-        }
+    while !live.done() {
+        let Some(p) = live.step()? else { continue };
         if stopped {
             continue;
         }
-        let (ra, bp) = (&arms[0].periods, &arms[1].periods);
-        let prev = (p > 0).then(|| [&ra[p - 1], &bp[p - 1]]);
-        n.period(&ctx, p, [&ra[p], &bp[p]], prev)?;
+        live.narrate_period(p, &mut n)?;
         narrated += 1;
         if step {
             let next = if p + 1 == n_periods {
@@ -409,24 +355,23 @@ pub fn run_lesson(
         }
     }
 
-    let none: [String; 0] = [];
-    for (k, a) in arms.iter_mut().enumerate() {
-        a.finish(&Source {
-            lesson: lesson.name,
-            path: &path,
-            text: &text,
-            overrides: if k < 2 { &overrides } else { &none },
-        })?;
-    }
-    let report_of = |a: &ArmRun| ArmReport {
-        arm: a.arm,
-        dir: a.dir.clone(),
-        periods: a.periods.clone(),
-        run: a.run.clone(),
+    live.finish_files()?;
+    let mut reports = live.reports().into_iter();
+    let (Some(ra), Some(bp)) = (reports.next(), reports.next()) else {
+        unreachable!("a lesson has two arms")
     };
-    let ra = report_of(&arms[0]);
-    let bp = report_of(&arms[1]);
-    let base = (arms.len() == 4).then(|| [report_of(&arms[2]), report_of(&arms[3])]);
+    let base = match (reports.next(), reports.next()) {
+        (Some(a), Some(b)) => Some([a, b]),
+        _ => None,
+    };
+    let (lesson, ctx, seed, ticks, out_dir, overrides) = (
+        live.lesson,
+        &live.ctx,
+        live.seed,
+        live.ticks,
+        live.out_dir.clone(),
+        live.overrides.clone(),
+    );
     let base_spans = base.as_ref().map(|b| [&b[0].run, &b[1].run]);
     let run_spans = [&ra.run, &bp.run];
     let last_spans = ra
@@ -438,16 +383,16 @@ pub fn run_lesson(
     if stopped {
         n.stopped(narrated, n_periods, &out_dir)?;
     } else {
-        n.summary(&ctx, run_spans, last_spans, base_spans, &overrides)?;
+        n.summary(ctx, run_spans, last_spans, base_spans, &overrides)?;
     }
 
     let (charts, notes) = if opts.charts {
-        draw_charts(&ctx, &out_dir, [&ra, &bp], base.as_ref())
+        draw_charts(ctx, &out_dir, [&ra, &bp], base.as_ref())
     } else {
         (Vec::new(), Vec::new())
     };
     let handout = handout::write(
-        &ctx, &out_dir, run_spans, last_spans, base_spans, &overrides, &charts,
+        ctx, &out_dir, run_spans, last_spans, base_spans, &overrides, &charts,
     )
     .map_err(io_at(&out_dir.join("handout.html")))?;
     n.files(&out_dir, &handout, !charts.is_empty(), &notes)?;

@@ -536,8 +536,12 @@ pub struct ArmRun {
     /// The span in progress (the current period) and the whole run so far.
     current: Span,
     pub run: Span,
+    /// The month last run alone.
+    pub month: Span,
     /// Closed periods.
     pub periods: Vec<Span>,
+    /// Whether this is a baseline arm (the lesson without its overrides).
+    pub baseline: bool,
     started: String,
     scenario_name: String,
 }
@@ -556,6 +560,7 @@ impl ArmRun {
         let n = sim.world.n_agencies();
         let current = Span::new(&sim.world, 1);
         let run = current.clone();
+        let month = current.clone();
         Ok(ArmRun {
             arm,
             dir,
@@ -566,7 +571,9 @@ impl ArmRun {
             prev_dump: vec![0; n * n],
             current,
             run,
+            month,
             periods: Vec::new(),
+            baseline: false,
             started: output::now_rfc3339(),
             scenario_name: s.name.clone(),
             sim,
@@ -589,6 +596,14 @@ impl ArmRun {
             &self.prev_dump,
         );
         add_tick(&mut self.run, w, &self.obs, &self.prev_ref, &self.prev_dump);
+        self.month = Span::new(w, w.tick);
+        add_tick(
+            &mut self.month,
+            w,
+            &self.obs,
+            &self.prev_ref,
+            &self.prev_dump,
+        );
         self.prev_ref.copy_from_slice(&w.tally.referrals);
         self.prev_dump.copy_from_slice(&w.tally.dumped);
         Ok(())
