@@ -41,6 +41,8 @@ pub mod plot;
 pub mod resolve;
 pub mod rng;
 pub mod scenario;
+#[cfg(feature = "serve")]
+pub mod serve;
 pub mod sweep;
 pub mod tally;
 pub mod teach;

@@ -204,6 +204,24 @@ Lesson plans: docs/teaching.md. The arenas are scenarios/teaching/*.toml."
         #[arg(long)]
         no_plots: bool,
     },
+    /// The classroom in the browser: a local web server showing the lessons live, the two
+    /// arenas side by side, with their levers and narration.
+    #[command(
+        after_help = "Starts a web server on this machine and prints the address to open; every page is \
+built into silos, so it works offline. Open it on the projector: pick a lesson, press Play, step a month or a \
+quarter, and pull the lesson's lever from the next month (the faint lines are the run without it). The numbers \
+and narration are those of `silos teach` with the same seed and levers; the page shows that command.\n\n\
+It listens on 127.0.0.1 only; --lan listens on every network interface so others in the room can open it.\n\n\
+Example:\n  silos serve --port 8080\n\nLesson plans: docs/teaching.md."
+    )]
+    Serve {
+        /// Port to listen on (0 picks a free one).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Listen on the room's network, not only this machine.
+        #[arg(long)]
+        lan: bool,
+    },
     /// Combine the output directories of shards into one sweep's outputs.
     Merge {
         /// The shards' output directories.
@@ -328,6 +346,7 @@ fn main() {
             scenario,
             no_plots,
         }) => teach(lesson, step, set, out, seed, ticks, scenario, no_plots),
+        Some(Command::Serve { port, lan }) => serve(port, lan),
         Some(Command::Merge { dirs, out }) => merge(&dirs, &out),
         Some(Command::Validate(args)) => {
             if args.list {
@@ -354,6 +373,21 @@ fn main() {
         }
         eprintln!("error: {e:#}");
         std::process::exit(2);
+    }
+}
+
+/// `silos serve`.
+fn serve(port: u16, lan: bool) -> Result<()> {
+    #[cfg(feature = "serve")]
+    {
+        silos::serve::run(&silos::serve::ServeOptions { port, lan }).map_err(anyhow::Error::msg)
+    }
+    #[cfg(not(feature = "serve"))]
+    {
+        let _ = (port, lan);
+        bail!(
+            "this silos was built without the `serve` feature; rebuild with default features to serve lessons"
+        )
     }
 }
 

@@ -136,7 +136,7 @@ impl Live {
             a.step()?;
         }
         let t = self.tick();
-        if t % PERIOD_TICKS == 0 || t == self.ticks {
+        if t.is_multiple_of(PERIOD_TICKS) || t == self.ticks {
             for a in self.arms.iter_mut() {
                 a.close_period();
             }
