@@ -233,6 +233,9 @@ pub enum TeachError {
     Scenario(#[from] ScenarioError),
     #[error("--ticks must be at least 1")]
     NoTicks,
+    /// The lesson's run cannot fit (`limits::admit`; the message names the field).
+    #[error("{0}")]
+    Limit(String),
     #[error("the lesson's run broke a model invariant (a bug in silos): {0}")]
     Invariant(#[from] InvariantError),
     #[error("{}: {source}", path.display())]
@@ -309,7 +312,7 @@ pub fn run_lesson(
         ),
         Some(p) => {
             let file = p.display().to_string();
-            let t = std::fs::read_to_string(p).map_err(|e| ScenarioError::Io {
+            let t = crate::limits::read_text(p).map_err(|e| ScenarioError::Io {
                 file: file.clone(),
                 message: e.to_string(),
             })?;
@@ -326,6 +329,12 @@ pub fn run_lesson(
     let ticks = opts.ticks.unwrap_or(scenario.ticks);
     if ticks == 0 {
         return Err(TeachError::NoTicks);
+    }
+    // A lesson runs its arena under both families (and the baseline): each run must fit.
+    let (_, warning) = crate::limits::admit(&scenario, ticks)
+        .map_err(|m| TeachError::Limit(format!("{path}: {m}")))?;
+    if let Some(w) = warning {
+        eprintln!("warning: {path}: {w}");
     }
     let out_dir = if opts.out_dir.as_os_str().is_empty() {
         default_out_dir(lesson.name)
