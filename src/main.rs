@@ -517,6 +517,11 @@ fn replay(dir: &Path, run_id: u64, out: Option<PathBuf>) -> Result<()> {
     let started = output::now_rfc3339();
     let clock = Instant::now();
     let arm = &exp.arms[r.arm];
+    match silos::limits::admit(&scenario, exp.ticks) {
+        Ok((_, Some(w))) => eprintln!("warning: run {run_id}: {w}"),
+        Ok(_) => {}
+        Err(m) => bail!("run {run_id}: {m}"),
+    }
     let mut sim = Simulation::new(&scenario, r.seed, arm.choice);
     let mut writer = RunWriter::create(&out)
         .with_context(|| format!("{}: cannot create output files", out.display()))?;

@@ -1023,7 +1023,11 @@ impl Validator<'_> {
         if v.is_finite() && (0.0..=max).contains(&v) {
             Ok(v)
         } else {
-            Err(self.err(field, v, format!("a number from 0 to {max:e} ({what})")))
+            Err(self.err(
+                field,
+                v,
+                format!("a number >= 0 and at most {max:e} ({what})"),
+            ))
         }
     }
 
