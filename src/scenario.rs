@@ -1103,11 +1103,17 @@ impl Validator<'_> {
 
     fn validate(&self, raw: raw::File) -> Result<Scenario, ScenarioError> {
         let meta = raw.scenario;
-        if meta.ticks == 0 || meta.ticks > limits::MAX_TICKS {
+        if meta.ticks == 0 {
+            return Err(self.err("scenario.ticks", 0, "a whole number of ticks >= 1"));
+        }
+        if meta.ticks > limits::MAX_TICKS {
             return Err(self.err(
                 "scenario.ticks",
                 meta.ticks,
-                format!("a whole number of ticks from 1 to {}", limits::MAX_TICKS),
+                format!(
+                    "a whole number of ticks >= 1 and at most {}",
+                    limits::MAX_TICKS
+                ),
             ));
         }
         // Dimensions.
@@ -1538,11 +1544,17 @@ impl Validator<'_> {
         l: &raw::Localities,
         has_population: bool,
     ) -> Result<Localities, ScenarioError> {
-        if l.count == 0 || l.count > limits::MAX_LOCALITIES {
+        if l.count == 0 {
+            return Err(self.err("localities.count", 0, "a whole number of at least 1"));
+        }
+        if l.count > limits::MAX_LOCALITIES {
             return Err(self.err(
                 "localities.count",
                 l.count,
-                format!("a whole number from 1 to {}", limits::MAX_LOCALITIES),
+                format!(
+                    "a whole number of at least 1 and at most {}",
+                    limits::MAX_LOCALITIES
+                ),
             ));
         }
         let span =

@@ -332,3 +332,26 @@ fn the_estimate_grows_with_what_drives_memory() {
     let long = limits::estimate(&s, limits::MAX_TICKS);
     assert!(long.bytes > base.bytes && long.secs > base.secs);
 }
+
+#[test]
+fn a_national_run_past_the_memory_limit_is_refused_naming_the_localities() {
+    let national = fixture_path("../../scenarios/national.toml");
+    let p = national.to_str().unwrap();
+    let out = silos(&[
+        "check",
+        p,
+        "--set",
+        "localities.count=10000",
+        "--max-memory",
+        "1G",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        text(&out).contains("localities.count = 10000"),
+        "{}",
+        text(&out)
+    );
+    let out = silos(&["check", p, "--set", "localities.count=10001"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    names(&text(&out), "localities.count", "10001");
+}

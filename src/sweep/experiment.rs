@@ -311,11 +311,17 @@ impl Experiment {
             }
         })?;
         let ticks = m.ticks.unwrap_or(base.ticks);
-        if ticks == 0 || ticks > crate::limits::MAX_TICKS {
+        if ticks == 0 {
+            return Err(err("experiment.ticks", &0, "a whole number >= 1"));
+        }
+        if ticks > crate::limits::MAX_TICKS {
             return Err(err(
                 "experiment.ticks",
                 &ticks,
-                &format!("a whole number from 1 to {}", crate::limits::MAX_TICKS),
+                &format!(
+                    "a whole number >= 1 and at most {}",
+                    crate::limits::MAX_TICKS
+                ),
             ));
         }
         let outputs = {
