@@ -355,3 +355,22 @@ fn a_national_run_past_the_memory_limit_is_refused_naming_the_localities() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out));
     names(&text(&out), "localities.count", "10001");
 }
+
+/// The backstop: money beyond the ledger that somehow got past validation (here set on a
+/// validated scenario directly) stops the run with an error naming the likely field, not a
+/// panic and not "account N is overdrawn".
+#[test]
+fn an_overflow_past_validation_is_an_error_naming_the_likely_field() {
+    let mut s = fixture("small.toml");
+    s.agencies[0].income = 5e12;
+    let mut sim = Simulation::new(&s, 1, BehaviourChoice::Mixed);
+    let e = engine::run(&mut sim, s.ticks, &mut NoObserver)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("ledger holds")
+            && e.contains("agencies[0] (housing)")
+            && !e.contains("overdrawn"),
+        "{e}"
+    );
+}
