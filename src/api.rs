@@ -47,6 +47,10 @@ pub enum RunError {
     National { label: String },
     #[error(transparent)]
     Occupied(#[from] crate::outdir::Occupied),
+    /// The run cannot fit: too many ticks, money beyond the ledger at this length, or more
+    /// memory than the limit (`limits::admit`; the message names the field).
+    #[error("{label}: {message}")]
+    Limit { label: String, message: String },
 }
 
 /// Run a single-locality scenario and write `ticks.csv`, `agencies.csv`, `groups.csv`,
@@ -63,6 +67,10 @@ pub fn run_to_dir(
             label: spec.label.to_string(),
         });
     }
+    crate::limits::admit(spec.scenario, spec.ticks).map_err(|message| RunError::Limit {
+        label: spec.label.to_string(),
+        message,
+    })?;
     crate::outdir::claim(dir, crate::outdir::OutputKind::Run, writer)?;
     let io = |source| RunError::Io {
         dir: dir.display().to_string(),

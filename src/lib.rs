@@ -28,6 +28,7 @@ pub mod behaviour;
 pub mod engine;
 pub mod error;
 pub mod levers;
+pub mod limits;
 pub mod metrics;
 pub mod model;
 pub mod national;

@@ -55,13 +55,26 @@ agencies.csv (one row per agency per tick), groups.csv (one row per client group
 hash, seed, behaviour, times). `silos columns` explains every column."
     )]
     Run(RunArgs),
-    /// Validate a scenario file and print a one-line summary; exit non-zero on error.
+    /// Validate a scenario file, estimate a run's memory and time, and print a summary; exit
+    /// non-zero on error.
+    #[command(
+        after_help = "Besides each field's allowed values (silos params, docs/scenarios.md), check applies the engine's limits: \
+at most 10000 ticks and 1e7 expected arrivals a tick, money fields up to 1e9 k GBP, and the money a run can pay out in the \
+worst case below a quarter of what the ledger holds (i64 micro-units); the message names the field, its value and the allowed range. \
+It then estimates a run's peak memory and time and refuses a run that would need more memory than the limit: half this \
+machine's memory by default (MemTotal in /proc/meminfo; 4G where it cannot be read), or --max-memory SIZE. With --force \
+it warns instead. run, sweep (per run) and teach apply the same estimate before allocating and take the same options. \
+Input files must be regular files of at most 16 MB.\n\nExamples:\n  silos check my.toml\n  silos check my.toml --max-memory 500M\n  \
+silos check big.toml --force"
+    )]
     Check {
         /// Scenario file (TOML).
         scenario: PathBuf,
         /// Override a field before checking (as for `run`).
         #[arg(long = "set", value_name = "PATH=VALUE", value_parser = parse_set)]
         set: Vec<Override>,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// List every output column with its unit and meaning: a run's files, then every file a
     /// sweep writes. Give a file name to see only that file.
@@ -117,6 +130,10 @@ hash, seed, behaviour, times). `silos columns` explains every column."
         /// Print nothing but errors.
         #[arg(long, short)]
         quiet: bool,
+        /// Each run is checked against the memory limit when it starts; one that does not fit
+        /// is a row of failures.csv.
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// Draw charts (PNG and SVG) and a self-contained report.html from a run's or a sweep's
     /// output directory.
@@ -203,6 +220,8 @@ Lesson plans: docs/teaching.md. The arenas are scenarios/teaching/*.toml."
         /// Do not draw charts (the handout is then text only).
         #[arg(long)]
         no_plots: bool,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// The classroom in the browser: a local web server showing the lessons live, the two
     /// arenas side by side, with their levers and narration.
@@ -246,6 +265,18 @@ fn parse_shard(s: &str) -> Result<(usize, usize), String> {
     Ok((i, n))
 }
 
+/// The memory limit for runs (`limits::admit`), shared by check, run, sweep and teach.
+#[derive(clap::Args, Clone, Copy, Default)]
+struct LimitArgs {
+    /// Refuse a run estimated to need more memory than SIZE (e.g. 4G, 500M; default: half
+    /// this machine's memory).
+    #[arg(long, value_name = "SIZE", value_parser = silos::limits::parse_size)]
+    max_memory: Option<u64>,
+    /// Past the memory limit, warn and go on instead of refusing.
+    #[arg(long)]
+    force: bool,
+}
+
 #[derive(clap::Args)]
 struct RunArgs {
     /// Scenario file (TOML). Omit to use the embedded default (scenarios/homelessness.toml).
@@ -285,6 +316,8 @@ struct RunArgs {
     /// is the same whatever the count.
     #[arg(long)]
     threads: Option<usize>,
+    #[command(flatten)]
+    limits: LimitArgs,
 }
 
 fn parse_set(s: &str) -> Result<Override, String> {
@@ -297,6 +330,14 @@ fn parse_behaviour(s: &str) -> Result<BehaviourChoice, String> {
 
 fn main() {
     let cli = Cli::parse();
+    let limits = match &cli.command {
+        Some(Command::Run(a)) => a.limits,
+        Some(Command::Check { limits, .. })
+        | Some(Command::Sweep { limits, .. })
+        | Some(Command::Teach { limits, .. }) => *limits,
+        _ => LimitArgs::default(),
+    };
+    silos::limits::set_policy(limits.max_memory, limits.force);
     let result = match cli.command {
         None => run(RunArgs {
             scenario: None,
@@ -308,9 +349,10 @@ fn main() {
             no_plots: false,
             quiet: false,
             threads: None,
+            limits: LimitArgs::default(),
         }),
         Some(Command::Run(args)) => run(args),
-        Some(Command::Check { scenario, set }) => check(&scenario, &set),
+        Some(Command::Check { scenario, set, .. }) => check(&scenario, &set),
         Some(Command::Columns { file }) => columns(file.as_deref()),
         Some(Command::Params { filter, format }) => params(filter.as_deref(), format),
         Some(Command::Scenario(ScenarioCommand::Show { scenario, set })) => {
@@ -325,6 +367,7 @@ fn main() {
             plots,
             no_plots: _,
             quiet,
+            limits: _,
         }) => match sweep(&experiment, out, threads, shard, plots, quiet) {
             Ok(0) => Ok(()),
             Ok(failures) => {
@@ -345,6 +388,7 @@ fn main() {
             ticks,
             scenario,
             no_plots,
+            limits: _,
         }) => teach(lesson, step, set, out, seed, ticks, scenario, no_plots),
         Some(Command::Serve { port, lan }) => serve(port, lan),
         Some(Command::Merge { dirs, out }) => merge(&dirs, &out),
@@ -507,6 +551,11 @@ fn replay(dir: &Path, run_id: u64, out: Option<PathBuf>) -> Result<()> {
     let started = output::now_rfc3339();
     let clock = Instant::now();
     let arm = &exp.arms[r.arm];
+    match silos::limits::admit(&scenario, exp.ticks) {
+        Ok((_, Some(w))) => eprintln!("warning: run {run_id}: {w}"),
+        Ok(_) => {}
+        Err(m) => bail!("run {run_id}: {m}"),
+    }
     let mut sim = Simulation::new(&scenario, r.seed, arm.choice);
     let mut writer = RunWriter::create(&out)
         .with_context(|| format!("{}: cannot create output files", out.display()))?;
@@ -574,8 +623,9 @@ fn load(path: Option<&Path>, set: &[Override]) -> Result<(Scenario, String, Vec<
             DEFAULT_SCENARIO.as_bytes().to_vec(),
         ),
         Some(p) => {
-            let bytes = std::fs::read(p)
-                .with_context(|| format!("{}: cannot read the scenario file", p.display()))?;
+            let bytes = silos::limits::read_bytes(p).map_err(|e| {
+                anyhow::anyhow!("{}: cannot read the scenario file: {e}", p.display())
+            })?;
             (p.display().to_string(), bytes)
         }
     };
@@ -586,6 +636,10 @@ fn load(path: Option<&Path>, set: &[Override]) -> Result<(Scenario, String, Vec<
 
 fn check(path: &Path, set: &[Override]) -> Result<()> {
     let (s, name, _) = load(Some(path), set)?;
+    let (e, warning) = match silos::limits::admit(&s, s.ticks) {
+        Ok(x) => x,
+        Err(m) => bail!("{name}: {m}"),
+    };
     println!(
         "{name}: ok ({} agencies, {} groups, {} dimensions, {} mechanisms, {} ticks, seed {})",
         s.agencies.len(),
@@ -595,6 +649,16 @@ fn check(path: &Path, set: &[Override]) -> Result<()> {
         s.ticks,
         s.seed
     );
+    println!(
+        "  estimated peak memory {}, about {} per run on one core (limit {}{})",
+        silos::limits::show_bytes(e.bytes),
+        silos::limits::show_secs(e.secs),
+        silos::limits::show_bytes(silos::limits::memory_limit() as f64),
+        if warning.is_some() { ", --force" } else { "" }
+    );
+    if let Some(w) = warning {
+        eprintln!("warning: {name}: {w}");
+    }
     if let Some(l) = &s.localities {
         println!(
             "  a national template: {} localities (arrivals x {}-{}, local budgets x {}-{}{}); `silos run` steps them in parallel",
@@ -640,8 +704,9 @@ fn scenario_show(path: Option<&Path>, set: &[Override]) -> Result<()> {
         ),
         Some(p) => (
             p.display().to_string(),
-            std::fs::read(p)
-                .with_context(|| format!("{}: cannot read the scenario file", p.display()))?,
+            silos::limits::read_bytes(p).map_err(|e| {
+                anyhow::anyhow!("{}: cannot read the scenario file: {e}", p.display())
+            })?,
         ),
     };
     let text = std::str::from_utf8(&bytes).with_context(|| format!("{name}: not UTF-8 text"))?;
@@ -821,6 +886,12 @@ fn run(args: RunArgs) -> Result<()> {
     let ticks = args.ticks.unwrap_or(scenario.ticks);
     if ticks == 0 {
         bail!("--ticks must be at least 1");
+    }
+    // Before anything is allocated: the run must fit (ticks, money at this length, memory).
+    match silos::limits::admit(&scenario, ticks) {
+        Ok((_, Some(w))) => eprintln!("warning: {scenario_name}: {w}"),
+        Ok(_) => {}
+        Err(m) => bail!("{scenario_name}: {m}"),
     }
     let out = args.out.clone().unwrap_or_else(|| {
         let set: Vec<String> = args.set.iter().map(|o| o.text.clone()).collect();

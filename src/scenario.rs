@@ -12,6 +12,7 @@ use serde::Deserialize;
 
 use crate::error::ScenarioError;
 use crate::levers::{LeverParams, Levers};
+use crate::limits;
 use crate::overrides::Override;
 
 /// The default scenario, embedded in the binary (`scenarios/homelessness.toml`).
@@ -929,9 +930,9 @@ impl Scenario {
     /// Read and validate a scenario file.
     pub fn from_path(path: &Path) -> Result<Scenario, ScenarioError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError::Io {
+        let text = limits::read_text(path).map_err(|message| ScenarioError::Io {
             file: file.clone(),
-            message: e.to_string(),
+            message,
         })?;
         Scenario::from_toml_str(&text, &file)
     }
@@ -1016,6 +1017,30 @@ impl Validator<'_> {
         }
     }
 
+    /// A number from 0 to `max` (`what` names the unit in the message), for the magnitudes
+    /// the engine bounds (`limits.rs`): money, staff, need.
+    fn up_to(&self, field: &str, v: f64, max: f64, what: &str) -> Result<f64, ScenarioError> {
+        if v.is_finite() && (0.0..=max).contains(&v) {
+            Ok(v)
+        } else {
+            Err(self.err(
+                field,
+                v,
+                format!("a number >= 0 and at most {max:e} ({what})"),
+            ))
+        }
+    }
+
+    /// A money field: from 0 to [`limits::MAX_MONEY`] k GBP.
+    fn money(&self, field: &str, v: f64) -> Result<f64, ScenarioError> {
+        self.up_to(
+            field,
+            v,
+            limits::MAX_MONEY,
+            "k GBP; the ledger holds money in i64 micro-units",
+        )
+    }
+
     fn unit(&self, field: &str, v: f64) -> Result<f64, ScenarioError> {
         if v.is_finite() && (0.0..=1.0).contains(&v) {
             Ok(v)
@@ -1080,6 +1105,16 @@ impl Validator<'_> {
         let meta = raw.scenario;
         if meta.ticks == 0 {
             return Err(self.err("scenario.ticks", 0, "a whole number of ticks >= 1"));
+        }
+        if meta.ticks > limits::MAX_TICKS {
+            return Err(self.err(
+                "scenario.ticks",
+                meta.ticks,
+                format!(
+                    "a whole number of ticks >= 1 and at most {}",
+                    limits::MAX_TICKS
+                ),
+            ));
         }
         // Dimensions.
         if raw.dimensions.is_empty() || raw.dimensions.len() > MAX_DIMENSIONS {
@@ -1161,9 +1196,23 @@ impl Validator<'_> {
             groups.push(GroupSpec {
                 name: g.name.clone(),
                 label: g.label.clone().unwrap_or_else(|| g.name.clone()),
-                arrivals: self.non_negative(&format!("{f}.arrivals"), g.arrivals)?,
+                arrivals: self.up_to(
+                    &format!("{f}.arrivals"),
+                    g.arrivals,
+                    limits::MAX_ARRIVALS,
+                    "expected cases per tick",
+                )?,
                 need_prob,
-                need_size: self.positive(&format!("{f}.need_size"), g.need_size)?,
+                need_size: self
+                    .positive(&format!("{f}.need_size"), g.need_size)
+                    .and_then(|v| {
+                        self.up_to(
+                            &format!("{f}.need_size"),
+                            v,
+                            limits::MAX_AMOUNT,
+                            "need units",
+                        )
+                    })?,
                 severity: self.positive(&format!("{f}.severity"), g.severity)?,
                 salience: self.non_negative(&format!("{f}.salience"), g.salience)?,
                 risk: self.unit(&format!("{f}.risk"), g.risk)?,
@@ -1260,10 +1309,15 @@ impl Validator<'_> {
                     None => None,
                 },
                 funder,
-                income: self.non_negative(&format!("{f}.income"), a.income)?,
-                reserves: self.non_negative(&format!("{f}.reserves"), a.reserves)?,
-                fixed_costs: self.non_negative(&format!("{f}.fixed_costs"), a.fixed_costs)?,
-                staff: self.non_negative(&format!("{f}.staff"), a.staff)?,
+                income: self.money(&format!("{f}.income"), a.income)?,
+                reserves: self.money(&format!("{f}.reserves"), a.reserves)?,
+                fixed_costs: self.money(&format!("{f}.fixed_costs"), a.fixed_costs)?,
+                staff: self.up_to(
+                    &format!("{f}.staff"),
+                    a.staff,
+                    limits::MAX_AMOUNT,
+                    "staff-days per tick",
+                )?,
                 reporting_share: a.reporting_share,
                 remit,
                 targets,
@@ -1277,8 +1331,7 @@ impl Validator<'_> {
                     None => None,
                 },
                 search: a.search,
-                throughput_pay: self
-                    .non_negative(&format!("{f}.throughput_pay"), a.throughput_pay)?,
+                throughput_pay: self.money(&format!("{f}.throughput_pay"), a.throughput_pay)?,
             });
         }
         // Funding chains must end at the centre.
@@ -1396,9 +1449,19 @@ impl Validator<'_> {
                 name: m.name.clone(),
                 kind: m.kind,
                 candidates,
-                host_money: self.non_negative(&format!("{f}.host_money"), m.host_money)?,
-                host_staff: self.non_negative(&format!("{f}.host_staff"), m.host_staff)?,
-                member_staff: self.non_negative(&format!("{f}.member_staff"), m.member_staff)?,
+                host_money: self.money(&format!("{f}.host_money"), m.host_money)?,
+                host_staff: self.up_to(
+                    &format!("{f}.host_staff"),
+                    m.host_staff,
+                    limits::MAX_AMOUNT,
+                    "staff-days per tick",
+                )?,
+                member_staff: self.up_to(
+                    &format!("{f}.member_staff"),
+                    m.member_staff,
+                    limits::MAX_AMOUNT,
+                    "staff-days per tick",
+                )?,
                 threat: self.unit(&format!("{f}.threat"), m.threat)?,
                 growth: self.unit(&format!("{f}.growth"), m.growth)?,
                 decay: self.unit(&format!("{f}.decay"), m.decay)?,
@@ -1433,7 +1496,26 @@ impl Validator<'_> {
             None => None,
             Some(l) => Some(self.localities(l, population.is_some())?),
         };
-        Ok(Scenario {
+        // Expected arrivals per tick in a locality, over all groups, within what a run can
+        // do (`limits::MAX_ARRIVALS`): named by the largest group.
+        let hi = localities.as_ref().map_or(1.0, |l| l.arrivals.high);
+        let total: f64 = groups.iter().map(|g| g.arrivals).sum::<f64>() * hi;
+        if total > limits::MAX_ARRIVALS {
+            let (i, g) = groups
+                .iter()
+                .enumerate()
+                .max_by(|a, b| a.1.arrivals.total_cmp(&b.1.arrivals))
+                .expect("at least one group");
+            return Err(self.err(
+                format!("groups[{i}].arrivals"),
+                g.arrivals,
+                format!(
+                    "expected arrivals summed over groups (x the localities' highest arrivals multiplier, {hi}) of at most {:e} per tick; they sum to {total:e}",
+                    limits::MAX_ARRIVALS
+                ),
+            ));
+        }
+        let scenario = Scenario {
             localities,
             name: meta.name,
             description: meta.description,
@@ -1449,7 +1531,12 @@ impl Validator<'_> {
             agencies,
             mechanisms,
             levers,
-        })
+        };
+        // The worst-case money a run pays out must fit the ledger (`limits::money_excess`).
+        if let Some(x) = limits::money_excess(&scenario, scenario.ticks) {
+            return Err(self.err(x.field.clone(), x.value, x.allowed(scenario.ticks)));
+        }
+        Ok(scenario)
     }
 
     fn localities(
@@ -1459,6 +1546,16 @@ impl Validator<'_> {
     ) -> Result<Localities, ScenarioError> {
         if l.count == 0 {
             return Err(self.err("localities.count", 0, "a whole number of at least 1"));
+        }
+        if l.count > limits::MAX_LOCALITIES {
+            return Err(self.err(
+                "localities.count",
+                l.count,
+                format!(
+                    "a whole number of at least 1 and at most {}",
+                    limits::MAX_LOCALITIES
+                ),
+            ));
         }
         let span =
             |field: &str, s: Option<Span>, lo: f64, hi: f64| -> Result<Span, ScenarioError> {
@@ -1527,21 +1624,21 @@ impl Validator<'_> {
             "levers.duty_to_cooperate.enforcement",
             p.duty_to_cooperate.enforcement,
         )?;
-        self.non_negative(
+        self.money(
             "levers.duty_to_cooperate.sanction",
             p.duty_to_cooperate.sanction,
         )?;
-        self.non_negative("levers.duty_to_cooperate.cost", p.duty_to_cooperate.cost)?;
+        self.money("levers.duty_to_cooperate.cost", p.duty_to_cooperate.cost)?;
         self.unit("levers.host_reimbursement", p.host_reimbursement)?;
         self.unit(
             "levers.referral_inspection.detection",
             p.referral_inspection.detection,
         )?;
-        self.non_negative(
+        self.money(
             "levers.referral_inspection.charge",
             p.referral_inspection.charge,
         )?;
-        self.non_negative(
+        self.money(
             "levers.referral_inspection.cost",
             p.referral_inspection.cost,
         )?;
@@ -1637,8 +1734,8 @@ impl Validator<'_> {
                 amount,
             });
         }
-        self.non_negative("levers.sanctions.fine", p.sanctions.fine)?;
-        self.non_negative("levers.sanctions.cost", p.sanctions.cost)?;
+        self.money("levers.sanctions.fine", p.sanctions.fine)?;
+        self.money("levers.sanctions.cost", p.sanctions.cost)?;
         // Reporting must leave staff time: reporting_share x (cascade^e + control) < 1.
         let mult = levers.reporting_multiplier();
         for (i, a) in agencies.iter().enumerate() {
@@ -1711,13 +1808,25 @@ impl Validator<'_> {
         self.unit("model.fragmentation_penalty", m.fragmentation_penalty)?;
         self.unit("model.remit_floor", m.remit_floor)?;
         self.positive("model.unit_cost", m.unit_cost)?;
+        self.money("model.unit_cost", m.unit_cost)?;
         self.positive("model.unit_staff", m.unit_staff)?;
+        self.up_to(
+            "model.unit_staff",
+            m.unit_staff,
+            limits::MAX_AMOUNT,
+            "staff-days per unit of need",
+        )?;
         self.non_negative("model.joint_overhead", m.joint_overhead)?;
         self.unit("model.knowledge_growth", m.knowledge_growth)?;
         self.unit("model.knowledge_decay", m.knowledge_decay)?;
         self.unit("model.trust_step", m.trust_step)?;
         self.unit("model.trust_decay", m.trust_decay)?;
-        self.non_negative("model.shock_rate", m.shock_rate)?;
+        self.up_to(
+            "model.shock_rate",
+            m.shock_rate,
+            limits::MAX_SHOCK_RATE,
+            "expected shocks per tick",
+        )?;
         self.non_negative("model.shock_size", m.shock_size)?;
         self.unit("model.salience_decay", m.salience_decay)?;
         self.non_negative("model.political_gain", m.political_gain)?;

@@ -306,6 +306,12 @@ fn run(
             &e.to_string(),
             &[("file", Some(label.clone()))],
         ),
+        api::RunError::Limit { label, .. } => error(
+            py,
+            "ScenarioError",
+            &e.to_string(),
+            &[("file", Some(label.clone()))],
+        ),
     })
 }
 

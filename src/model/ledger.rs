@@ -40,6 +40,11 @@ pub struct Ledger {
     n_pools: usize,
     /// centre, agencies, pools, sinks.
     balances: Vec<i64>,
+    /// The first transfer that would have gone beyond what an `i64` holds (payer, payee),
+    /// refused and recorded here: the validator's money bounds (`limits::money_excess`)
+    /// should make it impossible, and the tick's invariant check turns it into an error
+    /// that names the likely field.
+    pub overflow: Option<(Account, Account)>,
 }
 
 impl Ledger {
@@ -48,6 +53,7 @@ impl Ledger {
             n_agencies,
             n_pools,
             balances: vec![0; 1 + n_agencies + n_pools + N_SINKS],
+            overflow: None,
         }
     }
 
@@ -85,18 +91,34 @@ impl Ledger {
 
     /// Move up to `amount` from `from` to `to`. Only the centre may go below zero; any other
     /// payer pays what it holds. Returns the amount actually moved.
+    ///
+    /// Arithmetic is checked: an amount beyond what the ledger can represent, or a balance
+    /// that would overflow, moves nothing and is recorded in `overflow` (the first only).
     pub fn transfer(&mut self, from: Account, to: Account, amount: f64) -> f64 {
-        let want = Ledger::micros(amount);
         let fi = self.index(from);
         let ti = self.index(to);
+        // `micros` saturates at i64::MAX; an amount that large cannot be represented.
+        let exact = amount.is_finite() && amount * SCALE < i64::MAX as f64;
+        let want = Ledger::micros(amount);
         let paid = if from == Account::Centre {
             want
         } else {
             want.min(self.balances[fi].max(0))
         };
-        self.balances[fi] -= paid;
-        self.balances[ti] += paid;
-        paid as f64 / SCALE
+        match (
+            self.balances[fi].checked_sub(paid),
+            self.balances[ti].checked_add(paid),
+        ) {
+            (Some(f), Some(t)) if exact || from != Account::Centre => {
+                self.balances[fi] = f;
+                self.balances[ti] = t;
+                paid as f64 / SCALE
+            }
+            _ => {
+                self.overflow.get_or_insert((from, to));
+                0.0
+            }
+        }
     }
 
     /// Whether `from` can pay `amount` in full.
@@ -104,9 +126,10 @@ impl Ledger {
         from == Account::Centre || self.balances[self.index(from)] >= Ledger::micros(amount)
     }
 
-    /// Sum of all balances: zero while money is conserved.
+    /// Sum of all balances: zero while money is conserved (wrapping, so a broken ledger
+    /// reports a non-zero sum instead of panicking).
     pub fn total(&self) -> i64 {
-        self.balances.iter().sum()
+        self.balances.iter().fold(0i64, |a, &b| a.wrapping_add(b))
     }
 
     /// The first account, other than the centre, with a negative balance.
@@ -142,5 +165,18 @@ mod tests {
         assert_eq!(l.first_negative(), None);
         assert!(!l.can_pay(Account::Agency(1), 0.5));
         assert!(l.can_pay(Account::Pool(0), 4.0));
+    }
+
+    #[test]
+    fn an_overflowing_transfer_moves_nothing_and_is_recorded() {
+        let mut l = Ledger::new(1, 0);
+        let big = 5e12; // 5e18 micro-units: one fits, two do not.
+        assert_eq!(l.transfer(Account::Centre, Account::Agency(0), big), big);
+        assert_eq!(l.overflow, None);
+        assert_eq!(l.transfer(Account::Centre, Account::Agency(0), big), 0.0);
+        assert_eq!(l.overflow, Some((Account::Centre, Account::Agency(0))));
+        assert_eq!(l.transfer(Account::Centre, Account::Agency(0), 1e20), 0.0);
+        assert_eq!(l.total(), 0);
+        assert_eq!(l.balance(Account::Agency(0)), big);
     }
 }

@@ -8,7 +8,7 @@
 mod centre;
 pub use centre::CentreContest;
 mod learning;
-mod ledger;
+pub mod ledger;
 pub mod step;
 
 pub use ledger::{Account, Ledger, Sink};

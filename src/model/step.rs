@@ -1513,6 +1513,31 @@ impl World {
                 detail: "run totals disagree".to_string(),
             });
         }
+        if let Some((from, to)) = self.ledger.overflow {
+            use super::ledger::{Account, Sink};
+            let agency = |i: usize| format!("agencies[{i}] ({})", self.agencies[i].name);
+            let likely = match (from, to) {
+                (Account::Centre, Account::Agency(i)) => format!(
+                    "{}: its income, reserves or throughput_pay (or a subsidy in levers.prices, or levers.host_reimbursement)",
+                    agency(i)
+                ),
+                (Account::Agency(_), Account::Agency(i)) => {
+                    format!("{}: its income or throughput_pay", agency(i))
+                }
+                (_, Account::Sink(Sink::Core)) => "agencies[].fixed_costs".to_string(),
+                (_, Account::Sink(Sink::Levers)) => {
+                    "levers.referral_inspection.cost or levers.duty_to_cooperate.cost".to_string()
+                }
+                _ => "a money field".to_string(),
+            };
+            return Err(InvariantError::Money {
+                tick,
+                detail: format!(
+                    "a payment would go beyond what the ledger holds ({:.3e} k GBP in i64 micro-units); lower {likely}",
+                    crate::limits::LEDGER_MAX
+                ),
+            });
+        }
         if self.ledger.total() != 0 {
             return Err(InvariantError::Money {
                 tick,

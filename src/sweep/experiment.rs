@@ -230,7 +230,7 @@ pub struct RunRef {
 impl Experiment {
     pub fn from_path(path: &Path) -> Result<Experiment, ExperimentError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ExperimentError::Io {
+        let text = crate::limits::read_text(path).map_err(|e| ExperimentError::Io {
             file: file.clone(),
             message: e.to_string(),
         })?;
@@ -244,7 +244,7 @@ impl Experiment {
     pub fn from_sweep_dir(dir: &Path) -> Result<Experiment, ExperimentError> {
         let path = dir.join("experiment.toml");
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(&path).map_err(|e| ExperimentError::Io {
+        let text = crate::limits::read_text(&path).map_err(|e| ExperimentError::Io {
             file: file.clone(),
             message: format!("{e} (is this a sweep's output directory?)"),
         })?;
@@ -277,7 +277,7 @@ impl Experiment {
         // The base scenario.
         let (scenario_label, scenario_text) = if saved {
             let p = dir.join("scenario.toml");
-            let t = std::fs::read_to_string(&p).map_err(|e| ExperimentError::Io {
+            let t = crate::limits::read_text(&p).map_err(|e| ExperimentError::Io {
                 file: p.display().to_string(),
                 message: e.to_string(),
             })?;
@@ -296,7 +296,7 @@ impl Experiment {
             )
         } else {
             let p: PathBuf = dir.join(&m.scenario);
-            let t = std::fs::read_to_string(&p).map_err(|e| {
+            let t = crate::limits::read_text(&p).map_err(|e| {
                 err("experiment.scenario", &format!("{:?}", m.scenario), &format!("\"default\" or a readable scenario file relative to the experiment ({}: {e})", p.display()))
             })?;
             (p.display().to_string(), t)
@@ -313,6 +313,16 @@ impl Experiment {
         let ticks = m.ticks.unwrap_or(base.ticks);
         if ticks == 0 {
             return Err(err("experiment.ticks", &0, "a whole number >= 1"));
+        }
+        if ticks > crate::limits::MAX_TICKS {
+            return Err(err(
+                "experiment.ticks",
+                &ticks,
+                &format!(
+                    "a whole number >= 1 and at most {}",
+                    crate::limits::MAX_TICKS
+                ),
+            ));
         }
         let outputs = {
             let o = raw.outputs.as_ref();
@@ -476,7 +486,7 @@ impl Experiment {
             } else {
                 dir.join(csv_name)
             };
-            let t = std::fs::read_to_string(&p).map_err(|e| {
+            let t = crate::limits::read_text(&p).map_err(|e| {
                 err(
                     "experiment.design_csv",
                     csv_name,

@@ -332,6 +332,10 @@ pub fn run_scenario(
     choice: crate::engine::BehaviourChoice,
     ticks: u32,
 ) -> Result<RunOutput, String> {
+    // Before anything is allocated: a run that cannot fit (ticks, the ledger's worst case at
+    // this length, the estimated memory against the limit) is a failure naming the field,
+    // never an abort of the whole sweep.
+    crate::limits::admit(s, ticks)?;
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(
         || -> Result<RunOutput, String> {
             if s.localities.is_some() {
@@ -339,8 +343,12 @@ pub fn run_scenario(
             }
             let mut sim = Simulation::new(s, seed, choice);
             let n = s.agencies.len();
+            let mut tick_values = Vec::new();
+            tick_values
+                .try_reserve_exact(ticks as usize * TICK.len())
+                .map_err(|e| format!("cannot hold {ticks} ticks of observables: {e}"))?;
             let mut obs = SweepObserver {
-                tick_values: Vec::with_capacity(ticks as usize * TICK.len()),
+                tick_values,
                 agency: vec![Acc::default(); n * AGENCY.len()],
                 agenda: vec![Acc::default(); s.groups.len()],
             };

@@ -48,7 +48,7 @@ impl Live {
             ),
             Some(p) => {
                 let file = p.display().to_string();
-                let t = std::fs::read_to_string(p).map_err(|e| ScenarioError::Io {
+                let t = crate::limits::read_text(p).map_err(|e| ScenarioError::Io {
                     file: file.clone(),
                     message: e.to_string(),
                 })?;
@@ -65,6 +65,12 @@ impl Live {
         let ticks = opts.ticks.unwrap_or(scenario.ticks);
         if ticks == 0 {
             return Err(TeachError::NoTicks);
+        }
+        // A lesson runs its arena under both families (and the baseline): each run must fit.
+        let (_, warning) = crate::limits::admit(&scenario, ticks)
+            .map_err(|m| TeachError::Limit(format!("{path}: {m}")))?;
+        if let Some(w) = warning {
+            eprintln!("warning: {path}: {w}");
         }
         let out_dir = if opts.out_dir.as_os_str().is_empty() {
             super::default_out_dir(lesson.name)

@@ -232,6 +232,9 @@ pub enum TeachError {
     Scenario(#[from] ScenarioError),
     #[error("--ticks must be at least 1")]
     NoTicks,
+    /// The lesson's run cannot fit (`limits::admit`; the message names the field).
+    #[error("{0}")]
+    Limit(String),
     #[error("the lesson's run broke a model invariant (a bug in silos): {0}")]
     Invariant(#[from] InvariantError),
     #[error("{}: {source}", path.display())]

@@ -401,7 +401,7 @@ pub fn load_facts(dir: Option<&Path>) -> Result<Vec<Fact>, ValidateError> {
 /// Load facts from a file of their own (`silos validate --facts FILE`): the experiments they
 /// name are still read from `--dir` or the embedded copies.
 pub fn load_facts_file(path: &Path) -> Result<Vec<Fact>, ValidateError> {
-    let text = std::fs::read_to_string(path).map_err(|e| ValidateError::Io {
+    let text = crate::limits::read_text(path).map_err(|e| ValidateError::Io {
         path: path.display().to_string(),
         message: e.to_string(),
     })?;
@@ -498,7 +498,7 @@ fn read(dir: Option<&Path>, name: &str) -> Result<(String, String), ValidateErro
     match dir {
         Some(d) => {
             let p = d.join(name);
-            let t = std::fs::read_to_string(&p).map_err(|e| ValidateError::Io {
+            let t = crate::limits::read_text(&p).map_err(|e| ValidateError::Io {
                 path: p.display().to_string(),
                 message: e.to_string(),
             })?;

@@ -207,7 +207,7 @@ pub struct Results {
 impl Study {
     pub fn from_path(path: &Path) -> Result<Study, ValidateError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ValidateError::Io {
+        let text = crate::limits::read_text(path).map_err(|e| ValidateError::Io {
             path: file.clone(),
             message: e.to_string(),
         })?;
@@ -230,7 +230,7 @@ impl Study {
             )
         } else {
             let p = dir.join(&m.scenario);
-            let t = std::fs::read_to_string(&p)
+            let t = crate::limits::read_text(&p)
                 .map_err(|e| bad(format!("field `sensitivity.scenario` has value {:?}; allowed: \"default\" or a readable scenario file ({e})", m.scenario)))?;
             (p.display().to_string(), t)
         };
