@@ -30,6 +30,7 @@ pub mod error;
 pub mod levers;
 pub mod metrics;
 pub mod model;
+pub mod names;
 pub mod national;
 pub mod outdir;
 pub mod output;
