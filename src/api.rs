@@ -47,6 +47,9 @@ pub enum RunError {
     National { label: String },
     #[error(transparent)]
     Occupied(#[from] crate::outdir::Occupied),
+    /// Another process is writing the folder ([`crate::outdir::lock`]).
+    #[error(transparent)]
+    Locked(#[from] crate::outdir::LockError),
 }
 
 /// Run a single-locality scenario and write `ticks.csv`, `agencies.csv`, `groups.csv`,
@@ -63,6 +66,7 @@ pub fn run_to_dir(
             label: spec.label.to_string(),
         });
     }
+    let _lock = crate::outdir::lock(dir)?;
     crate::outdir::claim(dir, crate::outdir::OutputKind::Run, writer)?;
     let io = |source| RunError::Io {
         dir: dir.display().to_string(),
