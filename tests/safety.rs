@@ -318,33 +318,39 @@ fn a_full_disk_leaves_no_temporary_files_and_no_half_written_rows() {
     );
     assert_eq!(hidden_files(disk.path()), Vec::<PathBuf>::new());
     assert!(!run.join("ticks.csv").exists(), "no half-written file");
-    let _ = std::fs::remove_dir_all(&run);
-    // A sweep: fails on a commit or a run file; whatever it wrote is what progress.json
-    // records (no half-written rows), and no temporary file is left.
-    let sweep = disk.path().join("sweep");
+    drop(disk);
+    // A sweep, on disks that fill up at different steps: while writing a run's file (the
+    // smallest), while appending a point's rows (the larger ones: a point's run files fit,
+    // its rows do not). Whatever the sweep leaves is what progress.json records (no
+    // half-written rows, even if the sweep is never resumed), and no temporary file.
     let exp = fixture_path("experiment-small.toml");
-    let o = silos(&[
-        "sweep",
-        exp.to_str().unwrap(),
-        "-q",
-        "--threads",
-        "2",
-        "--out",
-        sweep.to_str().unwrap(),
-    ]);
-    assert!(!o.status.success(), "the disk was meant to fill up");
-    assert!(
-        stderr(&o).contains("No space left on device"),
-        "{}",
-        stderr(&o)
-    );
-    assert_eq!(hidden_files(disk.path()), Vec::<PathBuf>::new());
-    if let Ok(text) = std::fs::read_to_string(sweep.join("progress.json")) {
+    for size in ["128k", "200k", "256k", "320k", "400k"] {
+        let Some(disk) = TinyDisk::mount(size) else {
+            return;
+        };
+        let sweep = disk.path().join("sweep");
+        let o = silos(&[
+            "sweep",
+            exp.to_str().unwrap(),
+            "-q",
+            "--threads",
+            "1",
+            "--out",
+            sweep.to_str().unwrap(),
+        ]);
+        assert!(!o.status.success(), "{size}: the disk was meant to fill up");
+        assert!(
+            stderr(&o).contains("No space left on device"),
+            "{size}: {}",
+            stderr(&o)
+        );
+        assert_eq!(hidden_files(disk.path()), Vec::<PathBuf>::new(), "{size}");
+        let text = std::fs::read_to_string(sweep.join("progress.json")).unwrap();
         let p: serde_json::Value = serde_json::from_str(&text).unwrap();
         for pair in p["lengths"].as_array().unwrap() {
             let name = pair[0].as_str().unwrap();
             let len = std::fs::metadata(sweep.join(name)).unwrap().len();
-            assert_eq!(len, pair[1].as_u64().unwrap(), "{name}");
+            assert_eq!(len, pair[1].as_u64().unwrap(), "{size}: {name}");
         }
     }
 }
