@@ -266,7 +266,8 @@ impl Drop for OutLock {
     }
 }
 
-/// Whether `dir` holds anything but the lock file (a missing folder holds nothing).
+/// The first entry (by name) of `dir` other than the lock file; `None` for a missing or
+/// empty folder.
 pub fn first_entry(dir: &Path) -> std::io::Result<Option<String>> {
     let entries = match std::fs::read_dir(dir) {
         Ok(e) => e,
