@@ -51,6 +51,9 @@ pub enum RunError {
     /// memory than the limit (`limits::admit`; the message names the field).
     #[error("{label}: {message}")]
     Limit { label: String, message: String },
+    /// Another process is writing the folder ([`crate::outdir::lock`]).
+    #[error(transparent)]
+    Locked(#[from] crate::outdir::LockError),
 }
 
 /// Run a single-locality scenario and write `ticks.csv`, `agencies.csv`, `groups.csv`,
@@ -71,6 +74,7 @@ pub fn run_to_dir(
         label: spec.label.to_string(),
         message,
     })?;
+    let _lock = crate::outdir::lock(dir)?;
     crate::outdir::claim(dir, crate::outdir::OutputKind::Run, writer)?;
     let io = |source| RunError::Io {
         dir: dir.display().to_string(),

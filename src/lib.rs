@@ -31,6 +31,7 @@ pub mod levers;
 pub mod limits;
 pub mod metrics;
 pub mod model;
+pub mod names;
 pub mod national;
 pub mod outdir;
 pub mod output;

@@ -488,6 +488,7 @@ fn sweep(
     let exp = Experiment::from_path(path)?;
     let shard = shard_from_env(shard)?;
     let out = out.unwrap_or_else(|| PathBuf::from("output").join(&exp.name));
+    let _lock = silos::outdir::lock(&out)?;
     silos::outdir::claim(&out, OutputKind::Sweep, "silos sweep")?;
     let started = output::now_rfc3339();
     if !quiet {
@@ -548,6 +549,8 @@ fn replay(dir: &Path, run_id: u64, out: Option<PathBuf>) -> Result<()> {
     let r = exp.run_ref(run_id);
     let scenario = exp.scenario_for(r.point, r.arm)?;
     let out = out.unwrap_or_else(|| dir.join(format!("replay-{run_id}")));
+    let _lock = silos::outdir::lock(&out)?;
+    silos::outdir::claim(&out, OutputKind::Run, "silos replay")?;
     let started = output::now_rfc3339();
     let clock = Instant::now();
     let arm = &exp.arms[r.arm];
@@ -593,6 +596,7 @@ fn replay(dir: &Path, run_id: u64, out: Option<PathBuf>) -> Result<()> {
 }
 
 fn merge(dirs: &[PathBuf], out: &Path) -> Result<()> {
+    let _lock = silos::outdir::lock(out)?;
     silos::outdir::claim(out, OutputKind::Sweep, "silos merge")?;
     let n = silos::sweep::merge::merge(dirs, out)?;
     let exp = Experiment::from_sweep_dir(out)?;
@@ -860,7 +864,7 @@ referrals, dumped_referrals, dumped_cost [k GBP]\n"
     if only.is_none() {
         writeln!(
             out,
-            "NA marks a value undefined in that tick (for example a share of zero cases).\n\n\
+            "NA marks a value undefined in that tick (for example a share of zero cases) or one that overflowed (no number is written as inf).\n\n\
 A sweep's files (silos sweep; docs/experiments.md, \"Outputs\"):\n"
         )?;
     }
@@ -908,6 +912,7 @@ fn run(args: RunArgs) -> Result<()> {
     } else {
         OutputKind::Run
     };
+    let _lock = silos::outdir::lock(&out)?;
     silos::outdir::claim(&out, kind, "silos run")?;
     let started = output::now_rfc3339();
     let clock = Instant::now();
@@ -1227,6 +1232,7 @@ fn validate(a: ValidateArgs) -> Result<()> {
     let out = a
         .out
         .unwrap_or_else(|| PathBuf::from("output").join("validation"));
+    let _lock = silos::outdir::lock(&out)?;
     silos::outdir::claim(&out, OutputKind::Validation, "silos validate")?;
     let reps = a.replicates.unwrap_or(if a.quick { 6 } else { 30 });
     let rpoints = a.robust_points.unwrap_or(if a.quick { 6 } else { 16 });
@@ -1338,7 +1344,9 @@ fn validate(a: ValidateArgs) -> Result<()> {
         if let Some(ext) = &chart_ext {
             for r in results {
                 let name = format!("{}.{ext}", r.fact.id);
-                std::fs::copy(out.join("charts").join(&name), charts.join(&name))?;
+                // Copied atomically: a failed copy leaves no half-written chart.
+                let bytes = std::fs::read(out.join("charts").join(&name))?;
+                output::write_atomic(&charts, &name, &bytes)?;
             }
         }
         let discussion = std::fs::read_to_string(doc_dir.join("validation-discussion.md")).ok();
@@ -1397,6 +1405,7 @@ fn sensitivity(file: &Path, out: Option<PathBuf>, threads: Option<usize>) -> Res
     let study = sensitivity::Study::from_path(file)?;
     let out =
         out.unwrap_or_else(|| PathBuf::from("output").join(format!("sensitivity-{}", study.name)));
+    let _lock = silos::outdir::lock(&out)?;
     silos::outdir::claim(&out, OutputKind::Sensitivity, "silos sensitivity")?;
     eprintln!(
         "silos sensitivity: {} | {} trajectories x {} points x {} replicates per arm{}; writing {}",
@@ -1481,6 +1490,7 @@ fn teach(
         );
     }
     let out_dir = out.unwrap_or_else(|| silos::teach::default_out_dir(&name));
+    let _lock = silos::outdir::lock(&out_dir)?;
     silos::outdir::claim(&out_dir, OutputKind::Lesson, "silos teach")?;
     let opts = silos::teach::TeachOptions {
         overrides: set,

@@ -111,6 +111,180 @@ pub fn claim(dir: &Path, kind: OutputKind, writer: &'static str) -> Result<(), O
     }
 }
 
+/// The lock file a writer holds in its output folder ([`lock`]).
+pub const LOCK_FILE: &str = ".silos.lock";
+
+/// An output folder's exclusive lock, held while a command writes into it: an OS file lock
+/// (`File::try_lock`, `flock` on Unix) on `DIR/.silos.lock`, which holds the writer's process
+/// id. The OS releases it when the process ends however it ends, so a killed writer never
+/// leaves a stale lock. Dropping the value releases the lock, removes the lock file, and
+/// removes the folder too when [`lock`] created it and nothing was written into it.
+#[derive(Debug)]
+pub struct OutLock {
+    dir: PathBuf,
+    file: std::fs::File,
+    created: bool,
+}
+
+/// Why an output folder could not be locked.
+#[derive(Debug, thiserror::Error)]
+pub enum LockError {
+    #[error(
+        "{dir} is being written by another silos process{}; wait for it to finish or choose another --out",
+        .pid.as_ref().map_or(String::new(), |p| format!(" (pid {p})"))
+    )]
+    Busy { dir: String, pid: Option<String> },
+    #[error("{dir}: cannot lock the output folder: {source}")]
+    Io { dir: String, source: std::io::Error },
+}
+
+impl OutLock {
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+}
+
+/// Take the exclusive lock on output folder `dir`, creating the folder if needed. Every
+/// command that writes an output folder (run, national run, sweep, merge, validate,
+/// sensitivity, teach, and the Python package's run and sweep) holds it for as long as it
+/// writes, so two silos processes never write one folder. A second writer gets
+/// [`LockError::Busy`], naming the holder's process id. Leftover temporary files of an
+/// earlier writer that was killed (hidden `.NAME.XXXXXX.tmp` files, [`AtomicFile`]) are
+/// removed once the lock is held: no live writer can own them.
+///
+/// [`AtomicFile`]: crate::output::AtomicFile
+pub fn lock(dir: &Path) -> Result<OutLock, LockError> {
+    use std::io::{Read, Seek, Write};
+    let io = |source| LockError::Io {
+        dir: dir.display().to_string(),
+        source,
+    };
+    let created = !dir.exists();
+    let path = dir.join(LOCK_FILE);
+    // The lock file may be removed by its holder just after we open it (an [`OutLock`] is
+    // dropped, and with it maybe the folder); a lock on a removed file guards nothing, so
+    // try again on the new one.
+    for _ in 0..100 {
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let mut file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(io)?;
+        match file.try_lock() {
+            Ok(()) => {}
+            Err(std::fs::TryLockError::WouldBlock) => {
+                let mut text = String::new();
+                let _ = file.read_to_string(&mut text);
+                let pid = text
+                    .split_whitespace()
+                    .next()
+                    .filter(|p| p.chars().all(|c| c.is_ascii_digit()))
+                    .map(str::to_string);
+                return Err(LockError::Busy {
+                    dir: dir.display().to_string(),
+                    pid,
+                });
+            }
+            Err(std::fs::TryLockError::Error(e)) => return Err(io(e)),
+        }
+        if !same_file(&file, &path) {
+            continue;
+        }
+        file.set_len(0).map_err(io)?;
+        file.rewind().map_err(io)?;
+        writeln!(file, "{}", std::process::id()).map_err(io)?;
+        file.flush().map_err(io)?;
+        remove_stale_temporaries(dir);
+        return Ok(OutLock {
+            dir: dir.to_path_buf(),
+            file,
+            created,
+        });
+    }
+    Err(io(std::io::Error::other(
+        "the lock file kept changing under us",
+    )))
+}
+
+/// Whether the open `file` is still the file at `path` (not removed or replaced).
+fn same_file(file: &std::fs::File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (file.metadata(), std::fs::metadata(path)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        path.exists()
+    }
+}
+
+/// Whether `name` is one of [`crate::output::AtomicFile`]'s temporary files.
+pub fn is_temporary(name: &str) -> bool {
+    name.starts_with('.') && name.contains(".tmp") && name != LOCK_FILE
+}
+
+/// Remove temporary files an earlier, killed writer left in `dir` and in the folders a
+/// command writes below it (`.runs`, `plots`, `charts`).
+fn remove_stale_temporaries(dir: &Path) {
+    for d in [
+        dir.to_path_buf(),
+        dir.join(".runs"),
+        dir.join("plots"),
+        dir.join("charts"),
+    ] {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            if is_temporary(&e.file_name().to_string_lossy())
+                && e.file_type().is_ok_and(|t| t.is_file())
+            {
+                let _ = std::fs::remove_file(e.path());
+            }
+        }
+    }
+}
+
+impl Drop for OutLock {
+    fn drop(&mut self) {
+        // Remove the file while still holding the lock (a writer that opened it meanwhile
+        // sees it gone and retries on a new one), then release.
+        let _ = std::fs::remove_file(self.dir.join(LOCK_FILE));
+        let _ = self.file.unlock();
+        if self.created {
+            // Only succeeds when nothing was written (a command that failed early).
+            let _ = std::fs::remove_dir(&self.dir);
+        }
+    }
+}
+
+/// The first entry (by name) of `dir` other than the lock file; `None` for a missing or
+/// empty folder.
+pub fn first_entry(dir: &Path) -> std::io::Result<Option<String>> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let mut names: Vec<String> = Vec::new();
+    for e in entries {
+        let name = e?.file_name().to_string_lossy().into_owned();
+        if name != LOCK_FILE {
+            names.push(name);
+        }
+    }
+    names.sort();
+    Ok(names.into_iter().next())
+}
+
 /// The default folder of a run: `output/<scenario>-seed<seed>-<behaviour>`, then
 /// `-ticks<T>` when the ticks were given, then `-set<8 hex digits>` (a hash of the
 /// overrides, in order) when there are any.
@@ -194,6 +368,41 @@ mod tests {
             default_run_dir("..", 1, "bp", None, &[]),
             PathBuf::from("output/run-seed1-bp")
         );
+    }
+
+    #[test]
+    fn the_lock_is_exclusive_names_its_pid_and_cleans_up() {
+        let d = tempfile::tempdir().unwrap();
+        // A folder the lock created and nothing was written into: removed with the lock.
+        let fresh = d.path().join("fresh");
+        drop(lock(&fresh).unwrap());
+        assert!(!fresh.exists());
+        // An existing folder: kept, the lock file removed; a killed writer's temporary
+        // files are removed when the next writer locks it, other files kept.
+        let out = d.path().join("out");
+        std::fs::create_dir_all(out.join(".runs")).unwrap();
+        std::fs::write(out.join(".ticks.AbC123.tmp.csv"), "half").unwrap();
+        std::fs::write(out.join(".runs").join(".7.XyZ.tmp.bin"), "half").unwrap();
+        std::fs::write(out.join("notes.txt"), "mine").unwrap();
+        let held = lock(&out).unwrap();
+        assert_eq!(held.dir(), out.as_path());
+        let pid = std::fs::read_to_string(out.join(LOCK_FILE)).unwrap();
+        assert_eq!(pid.trim(), std::process::id().to_string());
+        assert!(!out.join(".ticks.AbC123.tmp.csv").exists());
+        assert!(!out.join(".runs").join(".7.XyZ.tmp.bin").exists());
+        assert_eq!(first_entry(&out).unwrap().as_deref(), Some(".runs"));
+        let e = lock(&out).unwrap_err();
+        assert!(matches!(e, LockError::Busy { .. }));
+        let msg = e.to_string();
+        assert!(
+            msg.contains(&format!("(pid {})", std::process::id()))
+                && msg.contains("being written by another silos process"),
+            "{msg}"
+        );
+        drop(held);
+        assert!(!out.join(LOCK_FILE).exists());
+        assert!(out.join("notes.txt").exists());
+        drop(lock(&out).unwrap());
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! only when complete ([`AtomicFile`]), so a file with the final name is never half-written.
 //! CSV is written by the `csv` crate ([`CsvBuf`], [`write_num`]), so a text field is quoted
 //! exactly when it needs to be. Numbers are written with Rust's shortest round-trip
-//! formatting; undefined values as `NA`.
+//! formatting; undefined and non-finite values (NaN, an overflow to infinity) as `NA`.
 //! Column meanings: `silos columns` and `docs/ODD.md`.
 
 use std::fmt::Write as _;
@@ -27,10 +27,12 @@ pub const RUN_FILES: [&str; 6] = [
     "manifest.json",
 ];
 
-/// Write `v` as a CSV number into `buf` (cleared first).
+/// Write `v` as a CSV number into `buf` (cleared first). A value that is not finite (NaN,
+/// or an infinity from an overflow) is written `NA`: every number silos writes is finite or
+/// `NA` (JSON: `null`, which `serde_json` writes for every non-finite number).
 pub fn fmt_num(buf: &mut String, v: f64) {
     buf.clear();
-    if v.is_nan() {
+    if !v.is_finite() {
         buf.push_str("NA");
     } else if v == 0.0 {
         buf.push('0');
@@ -506,6 +508,18 @@ fn write_rows(f: &mut Files, l: &Labels, b: &mut String, t: &TickRows) -> csv::R
     Ok(())
 }
 
+/// A writer dropped without `finish` (the run failed) stops its writer thread and waits for
+/// it, so the thread's temporary files are deleted before the caller goes on: a caller that
+/// then ends the process (`std::process::exit`, which runs no destructors) leaves none.
+impl Drop for RunWriter {
+    fn drop(&mut self) {
+        self.tx = None;
+        if let Some(h) = self.thread.take() {
+            let _ = h.join();
+        }
+    }
+}
+
 impl Observer for RunWriter {
     type Error = std::io::Error;
     fn observe(&mut self, w: &World) -> Result<(), std::io::Error> {
@@ -541,16 +555,44 @@ pub fn png_data_uri(bytes: &[u8]) -> String {
 
 /// Which build wrote an output, for `manifest.json`: the version, the git commit it was
 /// built from (and whether the tree had uncommitted changes, recorded at build time by
-/// `build.rs`), the optimisation profile and the features compiled in. Results can differ
-/// between builds that share a version; the commit tells them apart.
+/// `build.rs`), the optimisation profile, the features compiled in, and `build_id`, a hash
+/// of all of these and of the uncommitted changes themselves. Results can differ between
+/// builds that share a version; the commit and the build id tell them apart (`silos merge`
+/// refuses shards whose build ids differ).
 pub fn build_info() -> serde_json::Value {
+    let profile = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    let features = if cfg!(feature = "plots") {
+        vec!["plots"]
+    } else {
+        Vec::<&str>::new()
+    };
     serde_json::json!({
         "version": env!("CARGO_PKG_VERSION"),
         "git_commit": env!("SILOS_GIT_COMMIT"),
         "git_dirty": env!("SILOS_GIT_DIRTY"),
-        "profile": if cfg!(debug_assertions) { "debug" } else { "release" },
-        "features": if cfg!(feature = "plots") { vec!["plots"] } else { Vec::<&str>::new() },
+        "profile": profile,
+        "features": features,
+        "build_id": build_id(),
     })
+}
+
+/// A short id of this build: 16 hex digits of a hash of the version, the commit, the
+/// uncommitted changes, the profile and the features.
+pub fn build_id() -> String {
+    let text = format!(
+        "{}\n{}\n{}\n{}\n{}\n{}",
+        env!("CARGO_PKG_VERSION"),
+        env!("SILOS_GIT_COMMIT"),
+        env!("SILOS_GIT_DIRTY"),
+        env!("SILOS_GIT_CHANGES"),
+        cfg!(debug_assertions),
+        cfg!(feature = "plots"),
+    );
+    sha256_hex(text.as_bytes())[..16].to_string()
 }
 
 /// SHA-256 of bytes, as lowercase hex.
@@ -788,6 +830,12 @@ mod tests {
         let mut b = String::new();
         fmt_num(&mut b, f64::NAN);
         assert_eq!(b, "NA");
+        for v in [f64::INFINITY, f64::NEG_INFINITY, f64::MAX * 2.0] {
+            fmt_num(&mut b, v);
+            assert_eq!(b, "NA", "{v}");
+        }
+        fmt_num(&mut b, f64::MAX);
+        assert_eq!(b.parse::<f64>().unwrap(), f64::MAX);
         fmt_num(&mut b, 3.0);
         assert_eq!(b, "3");
         fmt_num(&mut b, 0.25);

@@ -1050,18 +1050,14 @@ impl Validator<'_> {
     }
 
     fn name(&self, field: &str, v: &str) -> Result<(), ScenarioError> {
-        let ok = !v.is_empty()
-            && v.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-            && v != "centre"
-            && v != "all";
+        let ok = crate::names::is_name(v) && v != "centre" && v != "all";
         if ok {
             Ok(())
         } else {
             Err(self.err(
                 field,
                 format!("{v:?}"),
-                "a non-empty name of letters, digits, '_' or '-' (not \"centre\" or \"all\")",
+                format!("{} (not \"centre\" or \"all\")", crate::names::NAME_RULE),
             ))
         }
     }
@@ -1103,6 +1099,14 @@ impl Validator<'_> {
 
     fn validate(&self, raw: raw::File) -> Result<Scenario, ScenarioError> {
         let meta = raw.scenario;
+        // The name starts a run's default folder name (output/<name>-seed...).
+        if !crate::names::is_name(&meta.name) {
+            return Err(self.err(
+                "scenario.name",
+                format!("{:?}", meta.name),
+                crate::names::NAME_RULE,
+            ));
+        }
         if meta.ticks == 0 {
             return Err(self.err("scenario.ticks", 0, "a whole number of ticks >= 1"));
         }

@@ -300,6 +300,12 @@ fn run(
             &e.to_string(),
             &[("file", Some(o.dir.clone()))],
         ),
+        api::RunError::Locked(_) => error(
+            py,
+            "SilosError",
+            &e.to_string(),
+            &[("file", Some(dir.display().to_string()))],
+        ),
         api::RunError::National { label } => error(
             py,
             "SilosError",
@@ -338,6 +344,15 @@ fn sweep(
         }),
     }
     .map_err(|e| experiment_error(py, &e))?;
+    // One writer per folder, as `silos sweep` (held until this function returns).
+    let _lock = silos::outdir::lock(&out).map_err(|e| {
+        error(
+            py,
+            "SweepError",
+            &e.to_string(),
+            &[("file", Some(out.display().to_string()))],
+        )
+    })?;
     silos::outdir::claim(&out, silos::outdir::OutputKind::Sweep, "silos.sweep()").map_err(|e| {
         error(
             py,

@@ -803,7 +803,7 @@ impl World {
                     let hit = r.random::<f64>() < grp.need_prob[d];
                     let size = grp.need_size * (0.5 + r.random::<f64>());
                     if hit {
-                        case.needs[d] = size as f32;
+                        case.needs[d] = present(size);
                     }
                 }
                 if case.needs.iter().all(|&x| x == 0.0) {
@@ -814,7 +814,7 @@ impl World {
                                 .then(b.cmp(&a))
                         })
                         .unwrap_or(0);
-                    case.needs[d] = grp.need_size as f32;
+                    case.needs[d] = present(grp.need_size);
                 }
                 case.n_needs = case.needs.iter().filter(|&&x| x > 0.0).count() as u8;
                 case.total_need = case.needs.iter().map(|&x| x as f64).sum();
@@ -1494,6 +1494,14 @@ impl World {
                 ),
             });
         }
+        // Every case has at least one need: the slice of cases with none stays empty (it is
+        // not written; a case counted there would be missing from needs.csv).
+        if t.by_needs.first().is_some_and(|o| o.arrivals > 0) {
+            return Err(InvariantError::Cases {
+                tick,
+                detail: format!("{} cases arrived with no need", t.by_needs[0].arrivals),
+            });
+        }
         for (name, slices) in [("group", &t.groups), ("needs", &t.by_needs)] {
             let arrivals: u64 = slices.iter().map(|o| o.arrivals).sum();
             let e: u64 = slices.iter().map(ended).sum();
@@ -1570,4 +1578,13 @@ impl World {
         }
         Ok(())
     }
+}
+
+/// A drawn need's size as stored in a case (`f32`): never rounded to zero, so a need that
+/// was drawn is present (`> 0`) and counted in the case's number of needs however small
+/// `need_size` is (below about 1e-45 the plain conversion gives 0 and the case would be
+/// counted under no number of needs).
+fn present(size: f64) -> f32 {
+    let s = size as f32;
+    if s > 0.0 { s } else { f32::from_bits(1) }
 }

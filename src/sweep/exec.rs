@@ -219,15 +219,7 @@ pub fn run_sweep(exp: &Experiment, opts: &SweepOptions) -> Result<SweepReport, S
             });
         }
         // Cut every file back to what the last commit recorded.
-        for (name, len) in &p.lengths {
-            let path = dir.join(name);
-            let f = OpenOptions::new()
-                .write(true)
-                .open(&path)
-                .map_err(|e| io(&path, e))?;
-            f.set_len(*len).map_err(|e| io(&path, e))?;
-            f.sync_all().map_err(|e| io(&path, e))?;
-        }
+        cut_back(dir, &p.lengths)?;
         p
     } else {
         if let Some(f) = SWEEP_FILES.iter().find(|f| dir.join(f).exists()) {
@@ -238,27 +230,50 @@ pub fn run_sweep(exp: &Experiment, opts: &SweepOptions) -> Result<SweepReport, S
                 ),
             });
         }
-        let mut lengths = Vec::new();
-        for (name, header) in SWEEP_FILES.iter().zip(headers(exp)) {
-            let path = dir.join(name);
-            write_atomic(dir, name, &header).map_err(|e| io(&path, e))?;
-            lengths.push((name.to_string(), header.len() as u64));
-        }
-        write_atomic(dir, "experiment.toml", exp.text.as_bytes()).map_err(|e| io(dir, e))?;
-        write_atomic(dir, "scenario.toml", exp.scenario_text.as_bytes()).map_err(|e| io(dir, e))?;
-        if let Some(d) = &exp.design_text {
-            write_atomic(dir, "design.csv", d.as_bytes()).map_err(|e| io(dir, e))?;
-        }
-        let p = Progress {
-            experiment_sha256: sha.clone(),
-            shard: shard.clone(),
-            committed: 0,
-            lengths,
-            failures: 0,
-            complete: false,
+        let copies = ["experiment.toml", "scenario.toml", "design.csv"];
+        let existed: Vec<&str> = copies
+            .into_iter()
+            .filter(|n| dir.join(n).exists())
+            .collect();
+        let start = || -> Result<Progress, SweepError> {
+            let mut lengths = Vec::new();
+            for (name, header) in SWEEP_FILES.iter().zip(headers(exp)) {
+                let path = dir.join(name);
+                write_atomic(dir, name, &header).map_err(|e| io(&path, e))?;
+                lengths.push((name.to_string(), header.len() as u64));
+            }
+            write_atomic(dir, "experiment.toml", exp.text.as_bytes()).map_err(|e| io(dir, e))?;
+            write_atomic(dir, "scenario.toml", exp.scenario_text.as_bytes())
+                .map_err(|e| io(dir, e))?;
+            if let Some(d) = &exp.design_text {
+                write_atomic(dir, "design.csv", d.as_bytes()).map_err(|e| io(dir, e))?;
+            }
+            let p = Progress {
+                experiment_sha256: sha.clone(),
+                shard: shard.clone(),
+                committed: 0,
+                lengths,
+                failures: 0,
+                complete: false,
+            };
+            save_progress(dir, &p)?;
+            Ok(p)
         };
-        save_progress(dir, &p)?;
-        p
+        match start() {
+            Ok(p) => p,
+            Err(e) => {
+                // Not started (a full disk): remove what this start wrote, so the same
+                // command can start again in this folder once there is room.
+                for name in SWEEP_FILES
+                    .iter()
+                    .chain(copies.iter().filter(|n| !existed.contains(n)))
+                {
+                    let _ = fs::remove_file(dir.join(name));
+                }
+                let _ = fs::remove_dir(dir.join(".runs"));
+                return Err(e);
+            }
+        }
     };
 
     let items = shard_items(exp, opts.shard);
@@ -408,17 +423,61 @@ fn save_progress(dir: &Path, p: &Progress) -> Result<(), SweepError> {
         .map_err(|e| io(&dir.join("progress.json"), e))
 }
 
-/// Fold one design point's runs (in run order) and append its rows to every output. The
-/// runs.csv rows are written to the file as they are made (not held for the whole point), so
-/// memory stays flat however many replicates a point has; a crash before the commit leaves
-/// rows the next start cuts off.
+/// Cut each file back to the length the last commit recorded.
+fn cut_back(dir: &Path, lengths: &[(String, u64)]) -> Result<(), SweepError> {
+    for (name, len) in lengths {
+        let path = dir.join(name);
+        let f = OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .map_err(|e| io(&path, e))?;
+        f.set_len(*len).map_err(|e| io(&path, e))?;
+        f.sync_all().map_err(|e| io(&path, e))?;
+    }
+    Ok(())
+}
+
+/// Commit design point `p` ([`append_point`], then `progress.json`). If any step fails (a
+/// full disk), the files are cut back to the last commit's lengths at once, so a failed
+/// sweep leaves no half-written rows even if it is never resumed, and `progress` is left as
+/// it was.
 fn commit_point(
     exp: &Experiment,
     dir: &Path,
     p: usize,
     progress: &mut Progress,
 ) -> Result<(), SweepError> {
+    let before = (
+        progress.lengths.clone(),
+        progress.committed,
+        progress.failures,
+    );
+    let done = append_point(exp, dir, p, progress).and_then(|()| save_progress(dir, progress));
+    if let Err(e) = done {
+        (progress.lengths, progress.committed, progress.failures) = before;
+        // Best effort: a restart cuts back to these lengths anyway.
+        let _ = cut_back(dir, &progress.lengths);
+        return Err(e);
+    }
     let per_point = exp.runs_per_point();
+    for j in 0..per_point {
+        let id = p as u64 * per_point + j;
+        let _ = fs::remove_file(run_file(dir, id));
+        let _ = fs::remove_file(fail_file(dir, id));
+    }
+    Ok(())
+}
+
+/// Fold one design point's runs (in run order) and append its rows to every output. The
+/// runs.csv rows are written to the file as they are made (not held for the whole point), so
+/// memory stays flat however many replicates a point has; a crash before the commit leaves
+/// rows the next start cuts off.
+fn append_point(
+    exp: &Experiment,
+    dir: &Path,
+    p: usize,
+    progress: &mut Progress,
+) -> Result<(), SweepError> {
     let runs_path = dir.join(SWEEP_FILES[1]);
     let runs_file = OpenOptions::new()
         .append(true)
@@ -447,12 +506,6 @@ fn commit_point(
         }
     }
     progress.committed += 1;
-    save_progress(dir, progress)?;
-    for j in 0..per_point {
-        let id = p as u64 * per_point + j;
-        let _ = fs::remove_file(run_file(dir, id));
-        let _ = fs::remove_file(fail_file(dir, id));
-    }
     Ok(())
 }
 

@@ -271,6 +271,14 @@ impl Experiment {
                 allowed: allowed.to_string(),
             };
         let m = raw.experiment;
+        // The name is the default output folder (output/<name>/) and appears in messages.
+        if !crate::names::is_name(&m.name) {
+            return Err(err(
+                "experiment.name",
+                &format!("{:?}", m.name),
+                crate::names::NAME_RULE,
+            ));
+        }
         if m.replicates == 0 {
             return Err(err("experiment.replicates", &0, "a whole number >= 1"));
         }
@@ -416,13 +424,12 @@ impl Experiment {
         }
         for (i, a) in raw.arms.iter().enumerate() {
             let f = format!("arms[{i}]");
-            // Commas and quotes are fine (the CSV writer quotes them); a line break or other
-            // control character would break the one-line places a name is shown.
-            if a.name.is_empty() || a.name.contains(char::is_control) {
+            // The `arm` column of every CSV: kept to characters no reader treats specially.
+            if !crate::names::is_name(&a.name) {
                 return Err(err(
                     &format!("{f}.name"),
                     &format!("{:?}", a.name),
-                    "a non-empty name on one line (no line breaks or control characters)",
+                    crate::names::NAME_RULE,
                 ));
             }
             if raw.arms[..i].iter().any(|o| o.name == a.name) {
@@ -515,6 +522,17 @@ impl Experiment {
                 })?;
             }
             factor_names = factor_paths.clone();
+            if let Some((i, bad)) = factor_paths
+                .iter()
+                .enumerate()
+                .find(|(_, n)| !n.is_empty() && !crate::names::is_factor_name(n))
+            {
+                return Err(err(
+                    "experiment.design_csv",
+                    &format!("column {} ({bad:?})", i + 1),
+                    crate::names::FACTOR_RULE,
+                ));
+            }
             if factor_paths.is_empty() || factor_paths.iter().any(String::is_empty) {
                 return Err(err(
                     "experiment.design_csv",
@@ -587,16 +605,21 @@ impl Experiment {
                     ));
                 }
                 let reserved = ["point", "run_id", "arm", "replicate", "seed"];
+                if !crate::names::is_factor_name(&name) {
+                    return Err(err(
+                        &format!("{f}.name"),
+                        &format!("{name:?}"),
+                        crate::names::FACTOR_RULE,
+                    ));
+                }
                 if factor_names.contains(&name)
                     || reserved.contains(&name.as_str())
                     || crate::metrics::TICK.iter().any(|o| o.name == name)
-                    || name.contains(char::is_control)
-                    || name.is_empty()
                 {
                     return Err(err(
                         &format!("{f}.name"),
                         &format!("{name:?}"),
-                        "a name on one line that no other factor, output column or observable has",
+                        "a name that no other factor, output column or observable has",
                     ));
                 }
                 let given = [fac.values.is_some(), fac.range.is_some(), fac.lhs.is_some()]

@@ -75,10 +75,69 @@ fn rows_by_point(path: &Path) -> Result<Split, SweepError> {
     Ok((bytes[..header_end].to_vec(), by_point))
 }
 
+/// The build that wrote a shard, from its `manifest.json`: version, commit, build id.
+fn build_of(dir: &Path) -> Result<[String; 3], SweepError> {
+    let p = dir.join("manifest.json");
+    let text = fs::read_to_string(&p).map_err(|e| {
+        err(
+            &p,
+            format!("{e} (a shard's manifest is written when its sweep finishes; rerun its sweep command)"),
+        )
+    })?;
+    let m: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| err(&p, format!("unreadable ({e})")))?;
+    let text = |v: &serde_json::Value| v.as_str().unwrap_or("unknown").to_string();
+    Ok([
+        text(&m["silos_version"]),
+        text(&m["build"]["git_commit"]),
+        text(&m["build"]["build_id"]),
+    ])
+}
+
+/// Refuse shards written by different silos builds: their runs may differ, and a merge of
+/// them would not be the sweep any one build writes. Compares each shard's version, git
+/// commit and build id with the first shard's.
+fn same_build(dirs: &[PathBuf]) -> Result<(), SweepError> {
+    let first = build_of(&dirs[0])?;
+    const WHAT: [&str; 3] = ["silos version", "git commit", "build id"];
+    for d in &dirs[1..] {
+        let b = build_of(d)?;
+        if let Some(k) = (0..3).find(|&k| b[k] != first[k]) {
+            return Err(err(
+                &d.join("manifest.json"),
+                format!(
+                    "this shard was written by a different silos build from the first shard's ({}): {} {} here, {} there (version {}, commit {}, build id {} against {}, {}, {}); run every shard with the same silos build, then merge",
+                    dirs[0].display(),
+                    WHAT[k],
+                    b[k],
+                    first[k],
+                    b[0],
+                    b[1],
+                    b[2],
+                    first[0],
+                    first[1],
+                    first[2],
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Merge finished shard directories into `out`.
 pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize, SweepError> {
     if dirs.is_empty() {
         return Err(err(out, "name at least one sweep directory to merge"));
+    }
+    // A merge writes a new sweep: into a missing or empty folder only (its lock file aside,
+    // `outdir::lock`), never over another sweep's files.
+    if let Some(f) = crate::outdir::first_entry(out).map_err(|e| err(out, e))? {
+        return Err(SweepError::Conflict {
+            dir: out.display().to_string(),
+            message: format!(
+                "is not empty (it holds {f}); silos merge writes into a new or empty folder: use another --out, or delete it"
+            ),
+        });
     }
     let mut sha = None;
     for d in dirs {
@@ -103,6 +162,7 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize, SweepError> {
             _ => {}
         }
     }
+    same_build(dirs)?;
     let exp = super::Experiment::from_sweep_dir(&dirs[0]).map_err(|e| err(&dirs[0], e))?;
     let n_points = exp.n_points();
     let per_point = exp.runs_per_point();

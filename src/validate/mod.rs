@@ -420,6 +420,17 @@ fn parse_facts(file: &str, text: &str) -> Result<Vec<Fact>, ValidateError> {
     };
     let mut seen = std::collections::BTreeSet::new();
     for f in &parsed.facts {
+        // The id names the fact's chart files (charts/<id>.csv) and a CSV column.
+        if !crate::names::is_name(&f.id) {
+            return Err(ValidateError::Spec {
+                file: file.clone(),
+                message: format!(
+                    "field `facts.id` has value {:?}; allowed: {}",
+                    f.id,
+                    crate::names::NAME_RULE
+                ),
+            });
+        }
         if !seen.insert(f.id.clone()) {
             return Err(bad(&f.id, "the id is used twice".to_string()));
         }

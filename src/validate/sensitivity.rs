@@ -223,6 +223,38 @@ impl Study {
         };
         let f: File = toml::from_str(text).map_err(|e| bad(e.to_string()))?;
         let m = f.sensitivity;
+        // Names reach the default folder (output/sensitivity-<name>/) and CSV columns.
+        let named = |field: String, v: &str, ok: fn(&str) -> bool, rule: &str| {
+            if ok(v) {
+                Ok(())
+            } else {
+                Err(bad(format!(
+                    "field `{field}` has value {v:?}; allowed: {rule}"
+                )))
+            }
+        };
+        named(
+            "sensitivity.name".into(),
+            &m.name,
+            crate::names::is_name,
+            crate::names::NAME_RULE,
+        )?;
+        for (i, a) in f.arms.iter().enumerate() {
+            named(
+                format!("arms[{i}].name"),
+                &a.name,
+                crate::names::is_name,
+                crate::names::NAME_RULE,
+            )?;
+        }
+        for (i, c) in f.contrasts.iter().enumerate() {
+            named(
+                format!("contrasts[{i}].name"),
+                &c.name,
+                crate::names::is_label,
+                crate::names::LABEL_RULE,
+            )?;
+        }
         let (scenario_label, scenario_text) = if m.scenario == "default" {
             (
                 DEFAULT_SCENARIO_NAME.to_string(),
