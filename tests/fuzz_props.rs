@@ -370,6 +370,15 @@ mod plot {
             })
     }
 
+    /// The plot body draws a packed directory (the committed seed of extreme values).
+    #[test]
+    fn the_plot_body_draws_a_packed_directory() {
+        let data = std::fs::read(root().join("fuzz/corpus/plot/extreme")).unwrap();
+        let r = fuzzing::plot(&data).unwrap();
+        assert!(!r.charts.is_empty(), "{r}");
+        assert!(r.warnings.iter().any(|w| w.contains("infinite")), "{r}");
+    }
+
     proptest! {
         #![proptest_config(config(24))]
 
