@@ -27,6 +27,7 @@ pub mod api;
 pub mod behaviour;
 pub mod engine;
 pub mod error;
+pub mod fuzzing;
 pub mod levers;
 pub mod limits;
 pub mod metrics;

@@ -397,6 +397,145 @@ fn malformed_files_are_clear_errors_not_panics() {
     );
 }
 
+/// Set column `col` of data row `row` (0-based, after the header) of a CSV file.
+fn set_cell(path: &Path, row: usize, col: &str, value: &str) {
+    let text = fs::read_to_string(path).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let c = lines[0].split(',').position(|h| h == col).unwrap();
+    let mut fields: Vec<String> = lines[row + 1].split(',').map(String::from).collect();
+    fields[c] = value.into();
+    lines[row + 1] = fields.join(",");
+    fs::write(path, lines.join("\n") + "\n").unwrap();
+}
+
+/// Tick labels of an SVG chart (the text elements that parse as numbers).
+fn svg_numbers(svg: &str) -> Vec<String> {
+    svg.split("<text")
+        .skip(1)
+        .filter_map(|t| {
+            let body = t.split_once('>')?.1.split_once("</text>")?.0.trim();
+            let plain = body.replace(',', "");
+            plain.parse::<f64>().is_ok().then(|| body.to_string())
+        })
+        .collect()
+}
+
+/// One column holding both +1e308 and -1e308 (an axis span beyond f64) and an infinity:
+/// `silos plot` took minutes walking ticks over that range. Now the axis is limited to
+/// +-1e300 with a handful of ticks in scientific form (a bounded observable keeps its 0-1
+/// axis), and the infinity is reported.
+#[test]
+fn a_column_spanning_plus_and_minus_1e308_draws_with_a_sane_axis() {
+    let tmp = tempfile::tempdir().unwrap();
+    run_dir(tmp.path());
+    let ticks = tmp.path().join("ticks.csv");
+    for col in ["referrals", "budget_gini"] {
+        set_cell(&ticks, 2, col, "1e308");
+        set_cell(&ticks, 4, col, "-1e308");
+        set_cell(&ticks, 5, col, "inf");
+    }
+    let r = plot_dir(tmp.path(), &opts(&["referrals", "budget_gini"])).unwrap();
+    assert_eq!(names(&r)[..2], ["time_referrals", "time_budget_gini"]);
+    check_all(&r);
+    let unbounded = svg_numbers(&fs::read_to_string(&r.charts[0].svg).unwrap());
+    let y_labels: Vec<&String> = unbounded.iter().filter(|l| l.contains('e')).collect();
+    assert!((3..=12).contains(&y_labels.len()), "{unbounded:?}");
+    assert!(unbounded.iter().any(|l| l == "1e300"), "{unbounded:?}");
+    assert!(unbounded.iter().any(|l| l == "-1e300"), "{unbounded:?}");
+    assert!(unbounded.iter().any(|l| l == "0"), "{unbounded:?}");
+    assert!(unbounded.iter().all(|l| l.len() < 12), "{unbounded:?}");
+    let bounded = svg_numbers(&fs::read_to_string(&r.charts[1].svg).unwrap());
+    assert!(bounded.iter().all(|l| !l.contains('e')), "{bounded:?}");
+    for svg in [&r.charts[0].svg, &r.charts[1].svg] {
+        let text = fs::read_to_string(svg).unwrap();
+        assert!(!text.contains("NaN") && !text.contains("inf"), "{svg:?}");
+    }
+    assert_eq!(
+        r.warnings,
+        [
+            "ticks.csv, column `referrals`: 1 infinite value (first on line 7) drawn as missing",
+            "ticks.csv, column `budget_gini`: 1 infinite value (first on line 7) drawn as missing",
+        ]
+    );
+}
+
+/// A file cut short mid-line: the partial row is skipped and reported, and so is the missing
+/// line end; a file cut at a line end is reported against the manifest's tick count.
+#[test]
+fn a_truncated_csv_is_drawn_with_its_skipped_rows_reported() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path().join("mid-line");
+    run_dir(&d);
+    let text = fs::read_to_string(d.join("ticks.csv")).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    // Header, ten whole rows, then half of the eleventh.
+    let cut = lines[..11].join("\n") + "\n" + &lines[11][..lines[11].len() / 2];
+    fs::write(d.join("ticks.csv"), &cut).unwrap();
+    let r = plot_dir(&d, &opts(&["share_need_met"])).unwrap();
+    assert_eq!(names(&r)[0], "time_share_need_met");
+    let n_fields = lines[0].split(',').count();
+    let got = cut.lines().last().unwrap().split(',').count();
+    assert_eq!(r.warnings.len(), 3, "{:?}", r.warnings);
+    assert_eq!(
+        r.warnings[0],
+        format!(
+            "skipped 1 row of ticks.csv (line 12: {got} fields; expected {n_fields} fields like the header)"
+        )
+    );
+    assert!(r.warnings[1].contains("ticks.csv does not end with a line end"));
+    assert!(r.warnings[1].contains("line, 12,"), "{}", r.warnings[1]);
+    assert_eq!(
+        r.warnings[2],
+        "ticks.csv ends at tick 10 but manifest.json records 12 ticks: the file may be cut short"
+    );
+    let shown = r.to_string();
+    assert!(
+        shown.contains("warning: skipped 1 row of ticks.csv"),
+        "{shown}"
+    );
+
+    // Several short rows in the middle are listed by line.
+    let d = tmp.path().join("ragged");
+    run_dir(&d);
+    let text = fs::read_to_string(d.join("agencies.csv")).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    for l in [3, 4, 5, 9] {
+        lines[l] = lines[l].split(',').take(3).collect::<Vec<_>>().join(",");
+    }
+    fs::write(d.join("agencies.csv"), lines.join("\n") + "\n").unwrap();
+    let r = plot_dir(&d, &opts(&["share_need_met"])).unwrap();
+    assert_eq!(r.warnings.len(), 1, "{:?}", r.warnings);
+    assert!(
+        r.warnings[0].starts_with(
+            "skipped 4 rows of agencies.csv (lines 4-6: 3 fields; line 10: 3 fields; expected"
+        ),
+        "{}",
+        r.warnings[0]
+    );
+    check_all(&r);
+}
+
+/// Bytes that are not a CSV table at all fail with an error naming the file.
+#[test]
+fn a_garbage_csv_is_an_error_naming_the_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let garbage: [&[u8]; 4] = [
+        b"\xff\xfe\x00garbage\x00\n\x01\x02",
+        b"lorem ipsum dolor\nsit amet, consectetur\n",
+        b"tick,arrivals\n\"unclosed,1\n2,3\n",
+        b"tick,tick\n1,2\n",
+    ];
+    for (i, bytes) in garbage.iter().enumerate() {
+        let d = tmp.path().join(format!("g{i}"));
+        fs::create_dir_all(&d).unwrap();
+        fs::write(d.join("ticks.csv"), bytes).unwrap();
+        match plot_dir(&d, &PlotOptions::default()) {
+            Err(e) => assert!(e.to_string().contains("ticks.csv"), "{i}: {e}"),
+            Ok(r) => panic!("{i}: drew {:?}", names(&r)),
+        }
+    }
+}
+
 #[test]
 fn absent_files_are_skipped_with_reasons() {
     let tmp = tempfile::tempdir().unwrap();

@@ -2,7 +2,10 @@
 //!
 //! A [`Table`] is read whole and checked up front: required columns present, every value of
 //! a numeric column a number or `NA`. Drawing therefore never meets a malformed value, and a
-//! malformed file fails before any chart is written.
+//! malformed file fails before any chart is written. Rows with the wrong number of fields (a
+//! file cut short, a stray line) are skipped and listed in [`Table::notes`], as are infinite
+//! values (read as missing) and a file that ends without a line end; a file whose every row
+//! has the wrong number of fields is an error.
 
 use std::path::{Path, PathBuf};
 
@@ -32,6 +35,50 @@ pub struct Table {
     header: Vec<String>,
     columns: Vec<Column>,
     lines: Vec<u64>,
+    /// What was skipped or doubtful in reading, one sentence each naming the file.
+    notes: Vec<String>,
+}
+
+/// Rows listed one by one in a note, at most.
+const NOTE_RUNS: usize = 4;
+
+/// "lines 41-43: 5 fields; line 50: 2 fields" for (line, fields) pairs in line order, runs of
+/// consecutive lines with the same count joined.
+fn describe_rows(rows: &[(u64, usize)]) -> String {
+    let mut runs: Vec<(u64, u64, usize)> = Vec::new();
+    for &(line, n) in rows {
+        match runs.last_mut() {
+            Some(r) if r.1 + 1 == line && r.2 == n => r.1 = line,
+            _ => runs.push((line, line, n)),
+        }
+    }
+    let mut parts: Vec<String> = runs
+        .iter()
+        .take(NOTE_RUNS)
+        .map(|&(a, b, n)| {
+            let fields = if n == 1 { "field" } else { "fields" };
+            if a == b {
+                format!("line {a}: {n} {fields}")
+            } else {
+                format!("lines {a}-{b}: {n} {fields}")
+            }
+        })
+        .collect();
+    if runs.len() > NOTE_RUNS {
+        let more: u64 = runs[NOTE_RUNS..].iter().map(|r| r.1 - r.0 + 1).sum();
+        parts.push(format!("and {more} more"));
+    }
+    parts.join("; ")
+}
+
+/// Whether a non-empty file ends without a line end (cut short mid-line?).
+fn ends_mid_line(path: &Path) -> bool {
+    use std::io::{Read, Seek, SeekFrom};
+    let Ok(mut f) = std::fs::File::open(path) else {
+        return false;
+    };
+    let mut last = [0u8; 1];
+    f.seek(SeekFrom::End(-1)).is_ok() && f.read_exact(&mut last).is_ok() && last[0] != b'\n'
 }
 
 /// Parse a CSV number; `NA`, `NaN` and the empty string are missing (NaN).
@@ -60,7 +107,7 @@ impl Table {
         };
         let mut rdr = csv::ReaderBuilder::new()
             .has_headers(true)
-            .flexible(false)
+            .flexible(true)
             .from_path(path)
             .map_err(|e| csv_error(path, e))?;
         let header: Vec<String> = rdr
@@ -112,14 +159,31 @@ impl Table {
             })
             .collect();
         let mut lines = Vec::new();
+        // Rows with the wrong number of fields: (line, fields).
+        let mut ragged: Vec<(u64, usize)> = Vec::new();
+        // Infinite values per column: (count, first line).
+        let mut infinite: Vec<(usize, u64)> = vec![(0, 0); header.len()];
         for rec in rdr.records() {
             let rec = rec.map_err(|e| csv_error(path, e))?;
             let line = rec.position().map(|p| p.line()).unwrap_or(0);
+            if rec.len() != header.len() {
+                ragged.push((line, rec.len()));
+                continue;
+            }
             lines.push(line);
             for (c, field) in rec.iter().enumerate() {
                 match &mut columns[c] {
                     Column::Text(v) => v.push(field.to_string()),
                     Column::Num(v) => match parse_num(field) {
+                        Some(x) if x.is_infinite() => {
+                            // "inf" or a number beyond f64 ("1e999"): missing, and noted.
+                            let n = &mut infinite[c];
+                            if n.0 == 0 {
+                                n.1 = line;
+                            }
+                            n.0 += 1;
+                            v.push(f64::NAN);
+                        }
                         Some(x) => v.push(x),
                         None => {
                             let name = header[c].as_str();
@@ -141,11 +205,65 @@ impl Table {
                 }
             }
         }
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into(),
+        );
+        if lines.is_empty() && !ragged.is_empty() {
+            let (line, len) = ragged[0];
+            return Err(PlotError::Malformed {
+                path: path.to_path_buf(),
+                line,
+                message: format!(
+                    "expected {} fields like the header, found {len} (no row has {})",
+                    header.len(),
+                    header.len()
+                ),
+            });
+        }
+        let mut notes = Vec::new();
+        if !ragged.is_empty() {
+            let s = if ragged.len() == 1 { "" } else { "s" };
+            notes.push(format!(
+                "skipped {} row{s} of {name} ({}; expected {} fields like the header)",
+                ragged.len(),
+                describe_rows(&ragged),
+                header.len()
+            ));
+        }
+        for (c, &(n, first)) in infinite.iter().enumerate() {
+            if n > 0 {
+                let s = if n == 1 { "" } else { "s" };
+                notes.push(format!(
+                    "{name}, column `{}`: {n} infinite value{s} (first on line {first}) drawn as missing",
+                    header[c]
+                ));
+            }
+        }
+        if ends_mid_line(path) {
+            let last = lines
+                .last()
+                .into_iter()
+                .chain(ragged.last().map(|r| &r.0))
+                .max();
+            notes.push(match last {
+                Some(l) => format!(
+                    "{name} does not end with a line end: the file may be cut short (its last line, {l}, may be incomplete)"
+                ),
+                None => format!("{name} does not end with a line end: the file may be cut short"),
+            });
+        }
         Ok(Table {
             header,
             columns,
             lines,
+            notes,
         })
+    }
+
+    /// What was skipped or doubtful in reading the file (see the module documentation).
+    pub fn notes(&self) -> &[String] {
+        &self.notes
     }
 
     pub fn n_rows(&self) -> usize {
@@ -220,13 +338,16 @@ impl Table {
             columns.push(col);
         }
         let mut lines = groups.lines;
+        let mut notes = groups.notes;
         if let Some(t) = &needs {
             lines.extend_from_slice(&t.lines);
+            notes.extend_from_slice(&t.notes);
         }
         Table {
             header,
             columns,
             lines,
+            notes,
         }
     }
 

@@ -545,9 +545,37 @@ fn axis_descs<DB: DrawingBackend>(
     Ok(area.margin(0, strip, strip, 0))
 }
 
+/// The largest magnitude an axis reaches. Data beyond it (up to f64's 1.8e308) is drawn at
+/// the edge of the chart: an axis from -1e308 to 1e308 would have an infinite span, and its
+/// ticks and pixel positions would be infinite or NaN.
+pub(crate) const AXIS_MAX: f64 = 1e300;
+
+/// At most this many ticks on an axis or a colour bar (a guard: steps from [`nice_step`]
+/// give about the number asked for).
+const MAX_TICKS: usize = 100;
+
+/// `lo..=hi` limited to +-[`AXIS_MAX`], so that its span is finite.
+fn limited(lo: f64, hi: f64) -> (f64, f64) {
+    (lo.clamp(-AXIS_MAX, AXIS_MAX), hi.clamp(-AXIS_MAX, AXIS_MAX))
+}
+
+/// Tick values: the multiples of `step` in `lo..=hi` (plus a hair), at most [`MAX_TICKS`],
+/// none at all for a range or step that is not finite.
+pub(crate) fn tick_values(lo: f64, hi: f64, step: f64) -> Vec<f64> {
+    if !(lo.is_finite() && hi.is_finite() && step.is_finite() && step > 0.0) {
+        return Vec::new();
+    }
+    let first = (lo / step).ceil();
+    (0..MAX_TICKS)
+        .map(|k| (first + k as f64) * step)
+        .take_while(|&v| v <= hi + step * 1e-9)
+        .collect()
+}
+
 /// A "nice" tick step for a range, about `n` ticks.
 pub(crate) fn nice_step(lo: f64, hi: f64, n: f64) -> f64 {
-    let raw = ((hi - lo) / n).abs();
+    // hi/n - lo/n, not (hi - lo)/n: the difference of two huge numbers overflows.
+    let raw = (hi / n - lo / n).abs();
     if raw <= 0.0 || !raw.is_finite() {
         return 1.0;
     }
@@ -585,6 +613,17 @@ fn decimals_for(step: f64) -> usize {
 pub fn fmt_num(v: f64, dec: usize) -> String {
     if !v.is_finite() {
         return "NA".into();
+    }
+    if v.abs() >= 1e15 {
+        // Scientific beyond a quadrillion: "1.5e300", not three hundred digits.
+        let s = format!("{v:.2e}");
+        return match s.split_once('e') {
+            Some((m, e)) => {
+                let m = m.trim_end_matches('0').trim_end_matches('.');
+                format!("{m}e{e}")
+            }
+            None => s,
+        };
     }
     let s = format!("{:.*}", dec, v);
     let s = if s.starts_with('-') && s[1..].chars().all(|c| c == '0' || c == '.') {
@@ -629,6 +668,9 @@ fn padded(values: impl Iterator<Item = f64>, zero: bool) -> (f64, f64) {
         lo = lo.min(0.0);
         hi = hi.max(0.0);
     }
+    // Room for the padding below inside f64 too.
+    let (l, h) = limited(lo, hi);
+    (lo, hi) = (l, h);
     if hi - lo < 1e-12 {
         let d = if hi.abs() > 1e-12 {
             hi.abs() * 0.1
@@ -719,10 +761,8 @@ fn frame<'a, DB: DrawingBackend>(area: &'a DrawingArea<DB, Shift>, ax: &Axes) ->
         // Wide enough for the widest y tick label.
         let mut wmax = 0;
         let step = nice_step(ax.y.0, ax.y.1, 7.0);
-        let mut v = (ax.y.0 / step).ceil() * step;
-        while v <= ax.y.1 {
+        for v in tick_values(ax.y.0, ax.y.1, step) {
             wmax = wmax.max(text_w(area, &fmt_num(v, ax.y_dec), &tick)?);
-            v += step;
         }
         wmax + 22
     };
@@ -735,8 +775,11 @@ fn frame<'a, DB: DrawingBackend>(area: &'a DrawingArea<DB, Shift>, ax: &Axes) ->
         .d()?;
     let xd = ax.x_dec;
     let yd = ax.y_dec;
-    let xf = move |v: &f64| fmt_num(*v, xd);
-    let yf = move |v: &f64| fmt_num(*v, yd);
+    // plotters' tick values carry rounding error: "0" may come as -4.6e282 on a 1e300 axis.
+    let (xz, yz) = ((ax.x.1 - ax.x.0) * 1e-9, (ax.y.1 - ax.y.0) * 1e-9);
+    let snap = |v: f64, z: f64| if v.abs() < z { 0.0 } else { v };
+    let xf = move |v: &f64| fmt_num(snap(*v, xz), xd);
+    let yf = move |v: &f64| fmt_num(snap(*v, yz), yd);
     let blank = |_: &f64| String::new();
     let mut mesh = chart.configure_mesh();
     mesh.label_style(tick.clone())
@@ -774,9 +817,15 @@ fn draw_lines<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &LineChart) 
         }
     }
     let x = if x0.is_finite() && x1 > x0 {
-        (x0, x1)
+        limited(x0, x1)
     } else {
         x
+    };
+    // The range of the values as drawn: clipped to the possible range first, so that a
+    // stray value far outside it does not stretch the axis.
+    let bound = |v: f64| match c.y_bounds {
+        Some((lo, hi)) => v.clamp(lo, hi),
+        None => v,
     };
     let y = padded(
         all()
@@ -786,7 +835,8 @@ fn draw_lines<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &LineChart) 
                     .map(|p| p.1)
                     .chain(s.band.iter().flat_map(|b| [b.1, b.2]))
             })
-            .chain(c.h_line),
+            .chain(c.h_line)
+            .map(bound),
         c.y_zero,
     );
     let y = match c.y_bounds {
@@ -796,10 +846,17 @@ fn draw_lines<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &LineChart) 
         }
         None => y,
     };
-    let clip = |v: f64| match c.y_bounds {
-        Some((lo, hi)) => v.clamp(lo, hi),
-        None => v,
+    // Values far outside the axes (beyond AXIS_MAX) are drawn at one span past the edge,
+    // where plotters clips them, not at an astronomical pixel position.
+    let (xs, ys) = (x.1 - x.0, y.1 - y.0);
+    let clip = |v: f64| {
+        let v = match c.y_bounds {
+            Some((lo, hi)) => v.clamp(lo, hi),
+            None => v,
+        };
+        v.clamp(y.0 - ys, y.1 + ys)
     };
+    let clip_x = |v: f64| v.clamp(x.0 - xs, x.1 + xs);
     let titles: Vec<Option<&str>> = c.panels.iter().map(|p| p.title.as_deref()).collect();
     let areas = panels(&inner, &titles)?;
     for (p, a) in c.panels.iter().zip(&areas) {
@@ -843,15 +900,21 @@ fn draw_lines<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &LineChart) 
         }
         for s in &p.series {
             for seg in band_segments(&s.band) {
-                let mut poly: Vec<(f64, f64)> = seg.iter().map(|b| (b.0, clip(b.2))).collect();
-                poly.extend(seg.iter().rev().map(|b| (b.0, clip(b.1))));
+                let mut poly: Vec<(f64, f64)> =
+                    seg.iter().map(|b| (clip_x(b.0), clip(b.2))).collect();
+                poly.extend(seg.iter().rev().map(|b| (clip_x(b.0), clip(b.1))));
                 chart
                     .draw_series(std::iter::once(Polygon::new(poly, s.colour.mix(0.2))))
                     .d()?;
             }
         }
         for s in &p.series {
-            for seg in segments(&s.points) {
+            let points: Vec<(f64, f64)> = s
+                .points
+                .iter()
+                .map(|&(px, py)| (clip_x(px), clip(py)))
+                .collect();
+            for seg in segments(&points) {
                 let style = s
                     .colour
                     .stroke_width(if c.panels.len() > 1 { 3 } else { 4 });
@@ -1010,7 +1073,8 @@ fn draw_scatter<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &ScatterCh
         .iter()
         .flat_map(|p| p.points.iter().flat_map(|q| [q.x, q.y]))
         .filter(|v| v.is_finite())
-        .fold(0.0f64, f64::max);
+        .fold(0.0f64, f64::max)
+        .min(AXIS_MAX);
     let hi = if hi > 0.0 { hi * 1.08 } else { 1.0 };
     // On a square-root scale the diagonal stays the diagonal, and points crowded near zero
     // spread out.
@@ -1021,11 +1085,7 @@ fn draw_scatter<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &ScatterCh
             .filter(|&t| t <= hi)
             .collect()
     } else {
-        let step = nice_step(0.0, hi, 7.0);
-        (0..)
-            .map(|k| k as f64 * step)
-            .take_while(|&t| t <= hi)
-            .collect()
+        tick_values(0.0, hi, nice_step(0.0, hi, 7.0))
     };
     let tick_text = |t: f64| fmt_num(t, if t.fract() == 0.0 { 0 } else { 1 });
     let titles: Vec<Option<&str>> = c.panels.iter().map(|p| p.title.as_deref()).collect();
@@ -1222,8 +1282,13 @@ fn draw_heatmap<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &HeatmapCh
             (lo, hi)
         }
     };
+    let (lo, hi) = if lo.is_finite() && hi.is_finite() {
+        limited(lo, hi)
+    } else {
+        (0.0, 1.0)
+    };
     let colour = |v: f64| {
-        let t = (v - lo) / (hi - lo);
+        let t = ((v - lo) / (hi - lo)).clamp(0.0, 1.0);
         if c.reverse {
             viridis(1.0 - t)
         } else {
@@ -1373,8 +1438,7 @@ fn draw_colour_bar<DB: DrawingBackend>(
         .d()?;
     let step = nice_step(lo, hi, 5.0);
     let dec = decimals_for(step);
-    let mut v = (lo / step).ceil() * step;
-    while v <= hi + step * 1e-9 {
+    for v in tick_values(lo, hi, step) {
         let y = y1 - ((v - lo) / (hi - lo) * (y1 - y0) as f64) as i32;
         bar.draw(&PathElement::new(
             vec![(x1, y), (x1 + 6, y)],
@@ -1388,7 +1452,6 @@ fn draw_colour_bar<DB: DrawingBackend>(
             (x1 + 10, y),
         )
         .d()?;
-        v += step;
     }
     // The quantity, rotated, at the right edge.
     let (bw, _) = bar.dim_in_pixel();
@@ -1420,7 +1483,8 @@ fn draw_bars<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, c: &BarChart) ->
                 .flat_map(|b| b.values.iter().copied().chain(b.err.iter().map(|e| e.1)))
         })
         .filter(|v| v.is_finite())
-        .fold(0.0f64, f64::max);
+        .fold(0.0f64, f64::max)
+        .min(AXIS_MAX);
     let hi = if hi > 0.0 { hi * 1.12 } else { 1.0 };
     let titles: Vec<Option<&str>> = c.panels.iter().map(|p| p.title.as_deref()).collect();
     let areas = panels(&inner, &titles)?;
@@ -1635,6 +1699,18 @@ mod tests {
         assert_eq!(decimals_for(0.5), 1);
         assert_eq!(decimals_for(10.0), 0);
         assert_eq!(nice_step(0.0, 100.0, 5.0), 20.0);
+        assert_eq!(fmt_num(1.5e300, 0), "1.5e300");
+        assert_eq!(fmt_num(-2e20, 2), "-2e20");
+        // A range of +-1e308 has an infinite span: its axis is limited, and has few ticks.
+        let (lo, hi) = padded([1e308, -1e308].into_iter(), false);
+        assert!(
+            lo.is_finite() && hi.is_finite() && (hi - lo).is_finite(),
+            "{lo} {hi}"
+        );
+        let ticks = tick_values(lo, hi, nice_step(lo, hi, 7.0));
+        assert!((3..=15).contains(&ticks.len()), "{ticks:?}");
+        assert!(tick_values(0.0, f64::INFINITY, 1.0).is_empty());
+        assert!(tick_values(-1e308, 1e308, 1.0).len() <= MAX_TICKS);
         assert_eq!(grid(5), (2, 3));
     }
 }

@@ -108,6 +108,10 @@ pub struct PlotReport {
     pub plots_dir: PathBuf,
     pub charts: Vec<ChartFile>,
     pub skipped: Vec<Skipped>,
+    /// Rows and values of the input files that were skipped or are doubtful (rows with the
+    /// wrong number of fields, infinite values, a file cut short), one sentence each naming
+    /// the file. The charts are drawn without them.
+    pub warnings: Vec<String>,
     /// `DIR/report.html`, if written.
     pub report: Option<PathBuf>,
 }
@@ -123,6 +127,9 @@ impl fmt::Display for PlotReport {
         )?;
         if let Some(r) = &self.report {
             write!(f, "; report {}", r.display())?;
+        }
+        for w in &self.warnings {
+            write!(f, "\nwarning: {w}")?;
         }
         if !self.skipped.is_empty() {
             write!(f, "\nskipped {}:", self.skipped.len())?;
@@ -174,6 +181,8 @@ pub fn detect(dir: &Path) -> Result<OutputKind, PlotError> {
 pub(crate) struct Built {
     pub figures: Vec<draw::Figure>,
     pub skipped: Vec<Skipped>,
+    /// See [`PlotReport::warnings`].
+    pub warnings: Vec<String>,
     pub report: report::Content,
 }
 
@@ -183,6 +192,13 @@ impl Built {
             chart: chart.into(),
             reason: reason.into(),
         });
+    }
+
+    /// Keep what reading these tables skipped or doubted, as warnings.
+    pub fn note_tables<'t>(&mut self, tables: impl IntoIterator<Item = Option<&'t data::Table>>) {
+        for t in tables.into_iter().flatten() {
+            self.warnings.extend_from_slice(t.notes());
+        }
     }
 }
 
@@ -216,6 +232,7 @@ pub fn plot_dir(dir: &Path, opts: &PlotOptions) -> Result<PlotReport, PlotError>
         plots_dir,
         charts,
         skipped: built.skipped,
+        warnings: built.warnings,
         report,
     })
 }

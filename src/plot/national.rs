@@ -83,6 +83,7 @@ pub(crate) fn build(dir: &Path, _opts: &PlotOptions) -> Result<Built, PlotError>
     let loc = Table::read(&dir.join("localities.csv"), &LOCALITIES)?;
     let ticks = Table::read_opt(&dir.join("ticks.csv"), &TICKS)?;
     let mut b = Built::default();
+    b.note_tables([Some(&loc), ticks.as_ref()]);
     let n = loc.n_rows();
     if n == 0 {
         b.skip("localities_*", "localities.csv has a header but no rows");

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use super::data::{Manifest, Spec, Table, distinct};
+use super::data::{Manifest, Spec, Table, distinct, fmt_plain};
 use super::draw::*;
 use super::labels::{FELL_THROUGH_ALIASES, ObsLabel, obs_label, pretty_name};
 use super::report::{Content, Table as HtmlTable};
@@ -77,6 +77,34 @@ fn ctx(manifest: Option<&Manifest>, ticks: Option<&Table>) -> Result<Ctx, PlotEr
     Ok(Ctx { about, seed })
 }
 
+/// A warning when ticks.csv stops before the last tick the manifest records (a file cut
+/// short at a line end).
+fn short_ticks(
+    manifest: Option<&Manifest>,
+    ticks: Option<&Table>,
+) -> Result<Option<String>, PlotError> {
+    let (Some(m), Some(t)) = (manifest, ticks) else {
+        return Ok(None);
+    };
+    let Some(want) = m.scalar("ticks")?.and_then(|s| s.parse::<f64>().ok()) else {
+        return Ok(None);
+    };
+    let last = t
+        .num("tick")
+        .into_iter()
+        .flatten()
+        .copied()
+        .filter(|x| x.is_finite())
+        .fold(f64::NEG_INFINITY, f64::max);
+    Ok((last.is_finite() && last < want).then(|| {
+        format!(
+            "ticks.csv ends at tick {} but manifest.json records {} ticks: the file may be cut short",
+            fmt_plain(last),
+            fmt_plain(want)
+        )
+    }))
+}
+
 pub fn build(dir: &Path, opts: &PlotOptions) -> Result<Built, PlotError> {
     let manifest = Manifest::read_opt(&dir.join("manifest.json"))?;
     let ticks = Table::read_opt(&dir.join("ticks.csv"), &TICKS)?;
@@ -91,6 +119,15 @@ pub fn build(dir: &Path, opts: &PlotOptions) -> Result<Built, PlotError> {
     let dumping = Table::read_opt(&dir.join("dumping.csv"), &DUMPING)?;
     let cx = ctx(manifest.as_ref(), ticks.as_ref())?;
     let mut b = Built::default();
+    b.note_tables([
+        ticks.as_ref(),
+        agencies.as_ref(),
+        groups.as_ref(),
+        dumping.as_ref(),
+    ]);
+    if let Some(w) = short_ticks(manifest.as_ref(), ticks.as_ref())? {
+        b.warnings.push(w);
+    }
 
     match &ticks {
         Some(t) if t.n_rows() == 0 => b.skip("time_*", "ticks.csv has a header but no rows"),

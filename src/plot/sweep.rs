@@ -299,6 +299,15 @@ pub fn build(dir: &Path, opts: &PlotOptions) -> Result<Built, PlotError> {
         paired.as_ref(),
     )?;
     let mut b = Built::default();
+    b.note_tables([
+        points.as_ref(),
+        runs.as_ref(),
+        summary.as_ref(),
+        paired.as_ref(),
+        agencies.as_ref(),
+        dumping.as_ref(),
+        agenda.as_ref(),
+    ]);
     let obs = &opts.observables;
 
     match &summary {

@@ -831,10 +831,13 @@ fn range_values(r: &raw::Range) -> Result<Vec<Value>, String> {
     if !(step > 0.0 && from <= to && from.is_finite() && to.is_finite()) {
         return Err("from <= to and step > 0".to_string());
     }
-    let n = ((to - from) / step + 1e-9).floor() as usize + 1;
-    if n > 100_000 {
+    // Counted in f64 first: the span of -1e308..1e308 is infinite, and a cast of it to
+    // usize would saturate and overflow at the + 1.
+    let n = ((to - from) / step + 1e-9).floor() + 1.0;
+    if !n.is_finite() || n > 100_000.0 {
         return Err("at most 100,000 values".to_string());
     }
+    let n = n as usize;
     Ok((0..n)
         .map(|k| {
             let x = from + step * k as f64;
