@@ -544,12 +544,19 @@ pub fn png_data_uri(bytes: &[u8]) -> String {
 /// `build.rs`), the optimisation profile and the features compiled in. Results can differ
 /// between builds that share a version; the commit tells them apart.
 pub fn build_info() -> serde_json::Value {
+    let features: Vec<&str> = [
+        ("plots", cfg!(feature = "plots")),
+        ("parquet", cfg!(feature = "parquet")),
+    ]
+    .into_iter()
+    .filter_map(|(f, on)| on.then_some(f))
+    .collect();
     serde_json::json!({
         "version": env!("CARGO_PKG_VERSION"),
         "git_commit": env!("SILOS_GIT_COMMIT"),
         "git_dirty": env!("SILOS_GIT_DIRTY"),
         "profile": if cfg!(debug_assertions) { "debug" } else { "release" },
-        "features": if cfg!(feature = "plots") { vec!["plots"] } else { Vec::<&str>::new() },
+        "features": features,
     })
 }
 
