@@ -235,6 +235,7 @@ mod with_feature {
         let m = silos::sweep::exec::manifest(&exp, "test");
         let features = m["build"]["features"].as_array().unwrap();
         assert!(features.iter().any(|f| f == "parquet"), "{m}");
+        assert_eq!(m["formats"], serde_json::json!(["csv", "parquet"]));
         // No temporary files are left behind.
         for e in std::fs::read_dir(dir.path()).unwrap() {
             let n = e.unwrap().file_name().to_string_lossy().to_string();

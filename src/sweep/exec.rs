@@ -182,6 +182,7 @@ pub fn manifest(exp: &Experiment, version: &str) -> serde_json::Value {
         "seed_rule": "seed = derive_seed(master_seed, point, replicate) (src/rng.rs); every arm at a point and replicate shares it",
         "runs": exp.n_runs(),
         "files": SWEEP_FILES,
+        "formats": exp.outputs.formats.iter().map(|f| f.as_str()).collect::<Vec<_>>(),
     })
 }
 
