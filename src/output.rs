@@ -565,11 +565,7 @@ pub fn build_info() -> serde_json::Value {
     } else {
         "release"
     };
-    let features = if cfg!(feature = "plots") {
-        vec!["plots"]
-    } else {
-        Vec::<&str>::new()
-    };
+    let features = features();
     serde_json::json!({
         "version": env!("CARGO_PKG_VERSION"),
         "git_commit": env!("SILOS_GIT_COMMIT"),
@@ -590,9 +586,21 @@ pub fn build_id() -> String {
         env!("SILOS_GIT_DIRTY"),
         env!("SILOS_GIT_CHANGES"),
         cfg!(debug_assertions),
-        cfg!(feature = "plots"),
+        features().join(","),
     );
     sha256_hex(text.as_bytes())[..16].to_string()
+}
+
+/// The optional features compiled in (`plots`, `serve`, `parquet`).
+pub fn features() -> Vec<&'static str> {
+    [
+        ("plots", cfg!(feature = "plots")),
+        ("serve", cfg!(feature = "serve")),
+        ("parquet", cfg!(feature = "parquet")),
+    ]
+    .into_iter()
+    .filter_map(|(f, on)| on.then_some(f))
+    .collect()
 }
 
 /// SHA-256 of bytes, as lowercase hex.

@@ -18,7 +18,7 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use super::experiment::{Experiment, RunRef};
+use super::experiment::{Experiment, Format, RunRef};
 use super::run::{CUMULATIVE, RunOutput, run_one};
 use super::stats::Acc;
 use crate::metrics::{AGENCY, TICK};
@@ -182,6 +182,7 @@ pub fn manifest(exp: &Experiment, version: &str) -> serde_json::Value {
         "seed_rule": "seed = derive_seed(master_seed, point, replicate) (src/rng.rs); every arm at a point and replicate shares it",
         "runs": exp.n_runs(),
         "files": SWEEP_FILES,
+        "formats": exp.outputs.formats.iter().map(|f| f.as_str()).collect::<Vec<_>>(),
     })
 }
 
@@ -343,6 +344,10 @@ pub fn run_sweep(exp: &Experiment, opts: &SweepOptions) -> Result<SweepReport, S
     }
     progress.complete = true;
     save_progress(dir, &progress)?;
+    // Parquet copies of the final CSVs; a shard writes none (`silos merge` does).
+    if opts.shard.is_none() {
+        write_formats(exp, dir)?;
+    }
     let _ = fs::remove_dir(dir.join(".runs"));
     bar.finish();
     Ok(SweepReport {
@@ -353,6 +358,30 @@ pub fn run_sweep(exp: &Experiment, opts: &SweepOptions) -> Result<SweepReport, S
         threads,
         secs: clock.elapsed().as_secs_f64(),
     })
+}
+
+/// The error of a build without the `parquet` feature asked for Parquet files.
+pub(crate) fn no_parquet(dir: &Path) -> SweepError {
+    SweepError::Conflict {
+        dir: dir.display().to_string(),
+        message: "the experiment's [outputs] formats include \"parquet\", and this silos was built without Parquet support; rebuild with `cargo build --release --features parquet`".to_string(),
+    }
+}
+
+/// The other formats of `[outputs] formats`, converted from a finished sweep's CSVs (every
+/// format but CSV needs its cargo feature: loading an experiment file checks it, and
+/// `silos merge` before it starts).
+pub(crate) fn write_formats(exp: &Experiment, dir: &Path) -> Result<(), SweepError> {
+    for f in &exp.outputs.formats {
+        match f {
+            Format::Csv => {}
+            #[cfg(feature = "parquet")]
+            Format::Parquet => super::parquet::write_all(exp, dir)?,
+            #[cfg(not(feature = "parquet"))]
+            Format::Parquet => return Err(no_parquet(dir)),
+        }
+    }
+    Ok(())
 }
 
 /// The replicates `[first, last)` of design point `point` that a sweep (or a shard of it)

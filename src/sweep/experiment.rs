@@ -64,6 +64,8 @@ mod raw {
         pub statistics: Option<Vec<String>>,
         #[serde(default)]
         pub series: Option<Vec<String>>,
+        #[serde(default)]
+        pub formats: Option<Vec<String>>,
     }
 
     #[derive(Debug, Deserialize)]
@@ -187,6 +189,33 @@ pub struct Outputs {
     /// Tick observables (indices into `metrics::TICK`) whose per-run time series, over the
     /// window, go to `series.csv`.
     pub series: Vec<usize>,
+    /// The file formats of the sweep's tables: CSV always, and Parquet beside it
+    /// (`NAME.parquet` next to each `NAME.csv`, feature `parquet`).
+    pub formats: Vec<Format>,
+}
+
+/// A file format of a sweep's tables (`[outputs] formats`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Parquet,
+}
+
+impl Format {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Csv => "csv",
+            Format::Parquet => "parquet",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Format> {
+        match s {
+            "csv" => Some(Format::Csv),
+            "parquet" => Some(Format::Parquet),
+            _ => None,
+        }
+    }
 }
 
 /// A validated experiment.
@@ -405,11 +434,41 @@ impl Experiment {
                 }
                 series.push(k);
             }
+            let format_names = o
+                .and_then(|o| o.formats.clone())
+                .unwrap_or_else(|| vec!["csv".to_string()]);
+            let mut formats = Vec::new();
+            for (i, n) in format_names.iter().enumerate() {
+                let f = format!("outputs.formats[{i}]");
+                let fmt = Format::parse(n)
+                    .ok_or_else(|| err(&f, &format!("{n:?}"), "\"csv\" or \"parquet\""))?;
+                if formats.contains(&fmt) {
+                    return Err(err(&f, &format!("{n:?}"), "each format once"));
+                }
+                // A sweep's saved copy loads anyway, so a build without the feature can still
+                // replay and plot it (`silos merge` checks for itself).
+                if fmt == Format::Parquet && !cfg!(feature = "parquet") && !saved {
+                    return Err(err(
+                        &f,
+                        &format!("{n:?}"),
+                        "\"csv\" only: this silos was built without Parquet support; rebuild with `cargo build --release --features parquet`, or use formats = [\"csv\"]",
+                    ));
+                }
+                formats.push(fmt);
+            }
+            if !formats.contains(&Format::Csv) {
+                return Err(err(
+                    "outputs.formats",
+                    &format!("{format_names:?}"),
+                    "a list that includes \"csv\" (the sweep always writes its CSVs; \"parquet\" adds a copy of each beside it)",
+                ));
+            }
             Outputs {
                 from,
                 to,
                 statistics,
                 series,
+                formats,
             }
         };
 

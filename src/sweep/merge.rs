@@ -164,6 +164,14 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize, SweepError> {
     }
     same_build(dirs)?;
     let exp = super::Experiment::from_sweep_dir(&dirs[0]).map_err(|e| err(&dirs[0], e))?;
+    if !cfg!(feature = "parquet")
+        && exp
+            .outputs
+            .formats
+            .contains(&super::experiment::Format::Parquet)
+    {
+        return Err(super::exec::no_parquet(&dirs[0]));
+    }
     let n_points = exp.n_points();
     let per_point = exp.runs_per_point();
     // Points no shard folded whole: fold them from the run files the shards kept.
@@ -271,5 +279,6 @@ pub fn merge(dirs: &[PathBuf], out: &Path) -> Result<usize, SweepError> {
     };
     let text = serde_json::to_string_pretty(&prog).expect("serialises") + "\n";
     write_atomic(out, "progress.json", text.as_bytes()).map_err(|e| err(out, e))?;
+    super::exec::write_formats(&exp, out)?;
     Ok(n_points)
 }

@@ -4,6 +4,8 @@
 pub mod exec;
 pub mod experiment;
 pub mod merge;
+#[cfg(feature = "parquet")]
+pub mod parquet;
 pub mod run;
 pub mod stats;
 
