@@ -251,14 +251,15 @@ mod with_feature {
         // Two shards: neither writes Parquet, the merge does, equal byte for byte.
         let shards: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
         for (i, d) in shards.iter().enumerate() {
-            run_sweep(
-                &exp,
-                &SweepOptions {
-                    shard: Some((i, 2)),
-                    ..opts(d.path())
-                },
-            )
-            .unwrap();
+            let o = SweepOptions {
+                shard: Some((i, 2)),
+                ..opts(d.path())
+            };
+            let report = run_sweep(&exp, &o).unwrap();
+            // Its manifest, as `silos sweep --shard` writes it (a merge reads the builds).
+            let m = silos::api::sweep_manifest(&exp, &report, o.shard, "start");
+            silos::output::write_atomic(d.path(), "manifest.json", m.to_string().as_bytes())
+                .unwrap();
             assert!(!parquet_path(d.path(), "runs.csv").exists());
         }
         let merged = tempfile::tempdir().unwrap();
