@@ -1,6 +1,8 @@
 //! The commands the docs show are run, and what they quote is what the commands print.
 //!
-//! Every ```console block of README.md and docs/experiments.md is a script: each `$ ` line
+//! Every ```console block of README.md, docs/experiments.md, docs/scaling.md and
+//! docs/teaching.md is a script (the other pages show no shell commands; docs/python.md's
+//! Python blocks are run by python/tests/test_docs.py): each `$ ` line
 //! is run (in a fresh folder holding `scenarios/` and `tests/`, with `silos` on the PATH,
 //! `cargo run --release --` meaning `silos`, and `/tmp/` a folder of its own), and the lines
 //! quoted after it must appear in its output in that order (other lines may come between:
@@ -17,6 +19,8 @@ struct Step {
     line: usize,
     command: String,
     expected: Vec<String>,
+    /// A command from a ```sh block: it quotes no output, but must exit 0.
+    must_succeed: bool,
 }
 
 /// What a page asks the test to do, in page order.
@@ -32,9 +36,24 @@ fn items(md: &str) -> Vec<Item> {
     let mut out = Vec::new();
     let mut console: Option<Vec<Step>> = None;
     let mut file: Option<(String, String)> = None;
+    let mut shell: Option<Vec<Step>> = None;
     let mut previous = "";
     for (i, line) in md.lines().enumerate() {
-        if let Some((_, text)) = &mut file {
+        if let Some(steps) = &mut shell {
+            if line.starts_with("```") {
+                out.push(Item::Console(shell.take().unwrap()));
+            } else if let Some(last) = steps.last_mut().filter(|l| l.command.ends_with('\\')) {
+                last.command.pop();
+                last.command.push_str(line.trim());
+            } else if !line.trim().is_empty() {
+                steps.push(Step {
+                    line: i + 1,
+                    command: line.to_string(),
+                    expected: Vec::new(),
+                    must_succeed: true,
+                });
+            }
+        } else if let Some((_, text)) = &mut file {
             if line.starts_with("```") {
                 let (p, t) = file.take().unwrap();
                 out.push(Item::File(p, t));
@@ -50,6 +69,7 @@ fn items(md: &str) -> Vec<Item> {
                     line: i + 1,
                     command: cmd.to_string(),
                     expected: Vec::new(),
+                    must_succeed: false,
                 });
             } else if let Some(last) = steps.last_mut() {
                 last.expected.push(line.to_string());
@@ -63,6 +83,10 @@ fn items(md: &str) -> Vec<Item> {
                 file = Some((path.to_string(), String::new()));
             } else if line.trim_end() == "```console" && !previous.contains("<!-- not run") {
                 console = Some(Vec::new());
+            } else if matches!(line.trim_end(), "```sh" | "```bash")
+                && !previous.contains("<!-- not run")
+            {
+                shell = Some(Vec::new());
             }
         }
         if !line.trim().is_empty() {
@@ -138,7 +162,7 @@ fn run_page(page: &str) {
     let all = items(&md);
     assert!(
         all.iter().any(|i| matches!(i, Item::Console(_))),
-        "{page}: no console block"
+        "{page}: no console or shell block"
     );
     // Blocks run in order in one folder: a later block may read what an earlier one wrote.
     let cwd = tempfile::tempdir().unwrap();
@@ -165,6 +189,13 @@ fn run_page(page: &str) {
                 && !f.contains(' ')
                 && !cwd.path().join(f).exists()
                 && !f.starts_with("output/")
+                && !steps.iter().any(|e| {
+                    // A file a command of the block writes first (`--out DIR`).
+                    Path::new(f)
+                        .parent()
+                        .and_then(|d| d.to_str())
+                        .is_some_and(|d| !d.is_empty() && e.command.contains(&format!("--out {d}")))
+                })
             {
                 let dest = cwd.path().join(f);
                 std::fs::create_dir_all(dest.parent().unwrap()).unwrap();
@@ -180,7 +211,13 @@ fn run_page(page: &str) {
                 .replace("cargo run --release -- ", "silos ")
                 .replace("cargo run --release", "silos")
                 .replace("/tmp/", "tmp/");
-            script.push_str(&format!("echo '@@step {k}'\n{command}\n"));
+            if s.must_succeed {
+                script.push_str(&format!(
+                    "echo '@@step {k}'\n{command} || echo \"@@failed with status $?\"\n"
+                ));
+            } else {
+                script.push_str(&format!("echo '@@step {k}'\n{command}\n"));
+            }
         }
         // The reader's shell goes on from block to block: a `cd` carries to the next one.
         script.push_str("echo \"@@cwd $(pwd)\"\n");
@@ -205,6 +242,14 @@ fn run_page(page: &str) {
             }
         }
         for (s, got_raw) in steps.iter().zip(&outputs) {
+            if s.must_succeed && got_raw.iter().any(|l| l.starts_with("@@failed")) {
+                failures.push(format!(
+                    "{page}:{}: `{}` failed; it printed:\n{}",
+                    s.line,
+                    s.command,
+                    got_raw.join("\n")
+                ));
+            }
             let got: Vec<String> = got_raw.iter().map(|l| mask(l)).collect();
             let mut at = 0;
             for (j, want_raw) in s.expected.iter().enumerate() {
@@ -263,4 +308,63 @@ fn the_readme_commands_print_what_it_quotes() {
 #[test]
 fn the_experiments_page_commands_print_what_it_quotes() {
     run_page("docs/experiments.md");
+}
+
+#[test]
+fn the_scaling_page_commands_print_what_it_quotes() {
+    run_page("docs/scaling.md");
+}
+
+#[test]
+fn the_teaching_page_commands_print_what_it_quotes() {
+    run_page("docs/teaching.md");
+}
+
+#[test]
+fn the_scenarios_page_commands_succeed() {
+    run_page("docs/scenarios.md");
+}
+
+/// Every page with shell commands is run by a test above, and every block the test skips
+/// says why (`<!-- not run: REASON -->`, with a reason).
+#[test]
+fn every_page_with_commands_is_run_and_every_skip_says_why() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tested = [
+        "README.md",
+        "docs/experiments.md",
+        "docs/scaling.md",
+        "docs/teaching.md",
+        "docs/scenarios.md",
+    ];
+    let mut pages = vec!["README.md".to_string()];
+    for e in std::fs::read_dir(repo.join("docs")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "md") {
+            pages.push(format!("docs/{}", p.file_name().unwrap().to_string_lossy()));
+        }
+    }
+    for p in pages {
+        let md = std::fs::read_to_string(repo.join(&p)).unwrap();
+        let shell = md
+            .lines()
+            .any(|l| matches!(l.trim(), "```console" | "```sh" | "```bash"));
+        // docs/python.md's blocks are run by python/tests/test_docs.py.
+        if shell && p != "docs/python.md" {
+            assert!(
+                tested.contains(&p.as_str()),
+                "{p} shows commands no test runs"
+            );
+        }
+        for (i, l) in md.lines().enumerate() {
+            if let Some(r) = l.trim().strip_prefix("<!-- not run") {
+                let reason = r.trim_start_matches(':').trim_end_matches("-->").trim();
+                assert!(
+                    reason.len() > 10,
+                    "{p}:{}: a skipped block gives no reason",
+                    i + 1
+                );
+            }
+        }
+    }
 }
