@@ -1,9 +1,10 @@
 """docs/python.md's Python blocks run, in page order, in one namespace and in a fresh
-working folder, as a reader would paste them. A block that cannot run here says why just
+working folder, as a reader would paste them; a block in ``>>>`` form is a doctest, so the
+output it quotes must be what it prints. A block that cannot run here says why just
 before it: ``<!-- not run: REASON -->``. A failure names the block's line in the page."""
 
+import doctest
 import os
-import re
 
 import pytest
 
@@ -35,8 +36,20 @@ def test_the_python_page_blocks_run(tmp_path, monkeypatch):
     for d in ("scenarios", "examples", "tests"):
         os.symlink(REPO / d, tmp_path / d)
     namespace = {"__name__": "__docs__"}
+    parser = doctest.DocTestParser()
+    flags = doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS
     for line, code in found:
+        name = f"docs/python.md:{line}"
+        if code.lstrip().startswith(">>>"):
+            test = parser.get_doctest(code, namespace, name, "docs/python.md", line - 1)
+            out = []
+            runner = doctest.DocTestRunner(optionflags=flags)
+            runner.run(test, out=out.append, clear_globs=False)
+            namespace.update(test.globs)  # the next block sees what this one defined
+            if runner.failures:
+                pytest.fail(f"{name}: the block does not print what it quotes:\n" + "".join(out))
+            continue
         try:
-            exec(compile(code, f"docs/python.md:{line}", "exec"), namespace)
+            exec(compile(code, name, "exec"), namespace)
         except Exception as e:  # noqa: BLE001 - the report names the block
-            pytest.fail(f"docs/python.md:{line}: {type(e).__name__}: {e}")
+            pytest.fail(f"{name}: {type(e).__name__}: {e}")
