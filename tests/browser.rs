@@ -8,6 +8,8 @@
 //! without `/usr/bin/chromedriver` (or SILOS_CHROMEDRIVER), the test says so and passes.
 #![cfg(feature = "serve")]
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -59,19 +61,7 @@ fn teach_rows(
     teach::run_lesson(lesson, &o, &mut std::io::empty(), &mut std::io::sink()).unwrap();
     let mut out = BTreeMap::new();
     for arm in ["ra", "bp"] {
-        let mut r = csv::Reader::from_path(dir.join(arm).join("ticks.csv")).unwrap();
-        let h = r.headers().unwrap().clone();
-        let rows = r
-            .records()
-            .map(|rec| {
-                let rec = rec.unwrap();
-                h.iter()
-                    .zip(rec.iter())
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect()
-            })
-            .collect();
-        out.insert(arm, rows);
+        out.insert(arm, common::csv_rows(&dir.join(arm).join("ticks.csv")));
     }
     out
 }

@@ -4,7 +4,8 @@
 //! Driven over HTTP on loopback, as the page drives it.
 #![cfg(feature = "serve")]
 
-use std::collections::BTreeMap;
+mod common;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::Path;
@@ -68,20 +69,6 @@ fn teach_run(lesson: &str, seed: u64, ticks: u32, sets: &[&str], dir: &Path) -> 
     String::from_utf8(out).unwrap()
 }
 
-fn ticks_csv(path: &Path) -> Vec<BTreeMap<String, String>> {
-    let mut r = csv::Reader::from_path(path).unwrap();
-    let h = r.headers().unwrap().clone();
-    r.records()
-        .map(|rec| {
-            let rec = rec.unwrap();
-            h.iter()
-                .zip(rec.iter())
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect()
-        })
-        .collect()
-}
-
 /// Every month's numbers of every arm the server sent equal that month's row of the arm's
 /// `ticks.csv` from `silos teach`.
 fn assert_frames_match(frames: &[Value], dir: &Path) {
@@ -109,7 +96,7 @@ fn assert_frames_match(frames: &[Value], dir: &Path) {
             );
             continue;
         }
-        let rows = ticks_csv(&path);
+        let rows = common::csv_rows(&path);
         assert_eq!(sent.len(), rows.len(), "{arm}: months");
         for (k, (a, row)) in sent.iter().zip(&rows).enumerate() {
             for (key, col) in [

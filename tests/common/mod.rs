@@ -59,3 +59,19 @@ pub fn loader_fields(probe: &str) -> Vec<String> {
     assert!(!fields.is_empty(), "{probe}: {err}");
     fields
 }
+
+/// A CSV file as rows of column -> text.
+#[allow(dead_code)]
+pub fn csv_rows(path: &std::path::Path) -> Vec<std::collections::BTreeMap<String, String>> {
+    let mut r = csv::Reader::from_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let h = r.headers().unwrap().clone();
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            h.iter()
+                .zip(rec.iter())
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        })
+        .collect()
+}
