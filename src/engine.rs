@@ -173,6 +173,21 @@ impl Simulation {
         &self.rules
     }
 
+    /// Replace each agency's rule by `f(i, rule)`, before the first tick (a classroom
+    /// seat wraps its agency's bot: `behaviour::seat`). The engine still never knows which
+    /// rule is which.
+    pub fn wrap_rules(
+        &mut self,
+        mut f: impl FnMut(usize, Box<dyn Behaviour>) -> Box<dyn Behaviour>,
+    ) {
+        let rules = std::mem::take(&mut self.rules);
+        self.rules = rules
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| f(i, r))
+            .collect();
+    }
+
     /// Run the first phases of the next tick (up to casework) and stop there, for tests that
     /// inspect the world as agencies are about to take cases. Follow with nothing but a new
     /// simulation: the tick is not finished.

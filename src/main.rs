@@ -223,23 +223,35 @@ Lesson plans: docs/teaching.md. The arenas are scenarios/teaching/*.toml."
         #[command(flatten)]
         limits: LimitArgs,
     },
-    /// The classroom in the browser: a local web server showing the lessons live, the two
-    /// arenas side by side, with their levers and narration.
+    /// The classroom in the browser: lessons live on the projector, and classes where
+    /// students play the agencies from their phones.
     #[command(
         after_help = "Starts a web server on this machine and prints the address to open; every page is \
 built into silos, so it works offline. Open it on the projector: pick a lesson, press Play, step a month or a \
 quarter, and pull the lesson's lever from the next month (the faint lines are the run without it). The numbers \
 and narration are those of `silos teach` with the same seed and levers; the page shows that command.\n\n\
-It listens on 127.0.0.1 only; --lan listens on every network interface so others in the room can open it.\n\n\
-Example:\n  silos serve --port 8080\n\nLesson plans: docs/teaching.md."
+Students can play the agencies: open /class, pick a lesson and the bots' family (they take the seats nobody \
+takes), and show the join code and QR code. Each student joins from a phone or laptop and is given an agency \
+of a town; each round (a quarter) they decide what to do with the cases at their door, whether to host or join \
+the shared arrangements, what to pay into the pooled fund, within the round's timer (seats left undecided \
+are played by the bot). The projector shows the room live and, at the end, the debrief against the \
+all-RA and all-BP arms on the same draws. Every decision is logged to --out.\n\n\
+It listens on 127.0.0.1 only; --lan listens on every network interface so others in the room can open it, \
+and prints the join address and its QR code.\n\n\
+Examples:\n  silos serve --port 8080\n  silos serve --lan --out output/classes\n\nLesson plans: docs/teaching.md."
     )]
     Serve {
         /// Port to listen on (0 picks a free one).
         #[arg(long, default_value_t = 8080)]
         port: u16,
-        /// Listen on the room's network, not only this machine.
+        /// Listen on the room's network, not only this machine, and print the address
+        /// and QR code students join at.
         #[arg(long)]
         lan: bool,
+        /// Where participatory classes write their logs (one folder per class:
+        /// decisions.csv, rounds.csv, debrief.json and every town's run files).
+        #[arg(long, default_value = "output/classes")]
+        out: PathBuf,
     },
     /// Combine the output directories of shards into one sweep's outputs.
     Merge {
@@ -390,7 +402,7 @@ fn main() {
             no_plots,
             limits: _,
         }) => teach(lesson, step, set, out, seed, ticks, scenario, no_plots),
-        Some(Command::Serve { port, lan }) => serve(port, lan),
+        Some(Command::Serve { port, lan, out }) => serve(port, lan, out),
         Some(Command::Merge { dirs, out }) => merge(&dirs, &out),
         Some(Command::Validate(args)) => {
             if args.list {
@@ -421,14 +433,15 @@ fn main() {
 }
 
 /// `silos serve`.
-fn serve(port: u16, lan: bool) -> Result<()> {
+fn serve(port: u16, lan: bool, out: PathBuf) -> Result<()> {
     #[cfg(feature = "serve")]
     {
-        silos::serve::run(&silos::serve::ServeOptions { port, lan }).map_err(anyhow::Error::msg)
+        silos::serve::run(&silos::serve::ServeOptions { port, lan, out })
+            .map_err(anyhow::Error::msg)
     }
     #[cfg(not(feature = "serve"))]
     {
-        let _ = (port, lan);
+        let _ = (port, lan, out);
         bail!(
             "this silos was built without the `serve` feature; rebuild with default features to serve lessons"
         )

@@ -136,6 +136,7 @@ fn a_live_lesson_in_chromium_shows_the_numbers_of_silos_teach() {
     let server = spawn(&ServeOptions {
         port: 0,
         lan: false,
+        out: std::env::temp_dir().join("silos-test-classes"),
     })
     .unwrap();
     let port = free_port();

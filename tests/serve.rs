@@ -50,6 +50,7 @@ fn server() -> silos::serve::Handle {
     spawn(&ServeOptions {
         port: 0,
         lan: false,
+        out: std::env::temp_dir().join("silos-test-classes"),
     })
     .unwrap()
 }

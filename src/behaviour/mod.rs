@@ -36,6 +36,7 @@
 mod choice;
 pub mod motives;
 pub mod options;
+pub mod seat;
 
 pub use choice::Deliberator;
 

@@ -29,6 +29,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::{Deserialize, Serialize};
 
+mod class;
+
+pub use class::{qr_svg, qr_text};
+
 use crate::overrides::Override;
 use crate::teach::{self, Frame, Live, TeachOptions};
 
@@ -36,6 +40,10 @@ use crate::teach::{self, Frame, Live, TeachOptions};
 const INDEX_HTML: &str = include_str!("assets/index.html");
 const APP_JS: &str = include_str!("assets/app.js");
 const STYLE_CSS: &str = include_str!("assets/style.css");
+const CLASS_HTML: &str = include_str!("assets/class.html");
+const CLASS_JS: &str = include_str!("assets/class.js");
+const JOIN_HTML: &str = include_str!("assets/join.html");
+const JOIN_JS: &str = include_str!("assets/join.js");
 
 /// Largest request body accepted (bytes).
 pub const MAX_BODY: usize = 16 * 1024;
@@ -53,6 +61,8 @@ pub struct ServeOptions {
     pub port: u16,
     /// Listen on every interface (the room's network), not only this machine.
     pub lan: bool,
+    /// Where participatory classes write their files (one folder per class).
+    pub out: PathBuf,
 }
 
 /// A lever the page may set for a lesson: a scenario path and the values allowed.
@@ -286,6 +296,11 @@ struct StepReply {
 struct Server {
     sessions: Mutex<Sessions>,
     root: tempfile::TempDir,
+    classes: Mutex<class::Classes>,
+    /// Where classes write their files.
+    out: PathBuf,
+    /// The address students open (`http://HOST:PORT`), for join links and QR codes.
+    join_base: String,
 }
 
 struct Sessions {
@@ -304,6 +319,12 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    fn status(status: StatusCode, message: impl std::fmt::Display) -> ApiError {
+        ApiError {
+            status,
+            message: message.to_string(),
+        }
+    }
     fn bad(e: impl std::fmt::Display) -> ApiError {
         ApiError {
             status: StatusCode::BAD_REQUEST,
@@ -574,8 +595,9 @@ fn asset(kind: &'static str, body: &'static str) -> Response {
         .into_response()
 }
 
-/// The application: routes and limits.
-fn app() -> Result<Router, String> {
+/// The application: routes and limits, and the classes' round timer (spawned on the
+/// current runtime).
+fn app(out: PathBuf, join_base: String) -> Result<(Router, Shared), String> {
     let root = tempfile::Builder::new()
         .prefix("silos-serve-")
         .tempdir()
@@ -587,34 +609,68 @@ fn app() -> Result<Router, String> {
             by_id: BTreeMap::new(),
         }),
         root,
+        classes: Mutex::new(class::Classes::default()),
+        out,
+        join_base,
     });
-    Ok(Router::new()
-        .route(
-            "/",
-            get(|| async { asset("text/html; charset=utf-8", INDEX_HTML) }),
-        )
-        .route(
-            "/app.js",
-            get(|| async { asset("text/javascript; charset=utf-8", APP_JS) }),
-        )
-        .route(
-            "/style.css",
-            get(|| async { asset("text/css; charset=utf-8", STYLE_CSS) }),
-        )
-        .route("/api/lessons", get(|| async { axum::Json(lessons_json()) }))
-        .route("/api/sessions", post(create))
-        .route("/api/sessions/{id}", get(show))
-        .route("/api/sessions/{id}/step", post(step))
-        .route("/api/sessions/{id}/restart", post(restart))
-        .route("/api/sessions/{id}/levers", post(levers))
-        .fallback(|| async { ApiError::not_found("no such page") })
-        .layer(DefaultBodyLimit::max(MAX_BODY))
-        .with_state(state))
+    let shared = state.clone();
+    Ok((
+        Router::new()
+            .route(
+                "/",
+                get(|| async { asset("text/html; charset=utf-8", INDEX_HTML) }),
+            )
+            .route(
+                "/app.js",
+                get(|| async { asset("text/javascript; charset=utf-8", APP_JS) }),
+            )
+            .route(
+                "/style.css",
+                get(|| async { asset("text/css; charset=utf-8", STYLE_CSS) }),
+            )
+            .route(
+                "/class",
+                get(|| async { asset("text/html; charset=utf-8", CLASS_HTML) }),
+            )
+            .route(
+                "/class.js",
+                get(|| async { asset("text/javascript; charset=utf-8", CLASS_JS) }),
+            )
+            .route(
+                "/join",
+                get(|| async { asset("text/html; charset=utf-8", JOIN_HTML) }),
+            )
+            .route(
+                "/join.js",
+                get(|| async { asset("text/javascript; charset=utf-8", JOIN_JS) }),
+            )
+            .route("/api/lessons", get(|| async { axum::Json(lessons_json()) }))
+            .route("/api/classes", post(class::create))
+            .route("/api/classes/{id}", get(class::show))
+            .route("/api/classes/{id}/kick", post(class::kick))
+            .route("/api/classes/{id}/log/{file}", get(class::log))
+            .route("/api/classes/{id}/{action}", post(class::control))
+            .route("/api/join", post(class::join))
+            .route("/api/seat", get(class::seat))
+            .route("/api/seat/orders", post(class::orders))
+            .route("/api/sessions", post(create))
+            .route("/api/sessions/{id}", get(show))
+            .route("/api/sessions/{id}/step", post(step))
+            .route("/api/sessions/{id}/restart", post(restart))
+            .route("/api/sessions/{id}/levers", post(levers))
+            .fallback(|| async { ApiError::not_found("no such page") })
+            .layer(DefaultBodyLimit::max(MAX_BODY))
+            .with_state(state),
+        shared,
+    ))
 }
 
 /// A running server: its address, and a handle that stops it when dropped.
 pub struct Handle {
     pub addr: SocketAddr,
+    /// The address students open: `http://HOST:PORT` (this machine's address on the room's
+    /// network with `--lan`).
+    pub join_base: String,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -639,6 +695,20 @@ fn bind_addr(opts: &ServeOptions) -> SocketAddr {
     SocketAddr::from((ip, opts.port))
 }
 
+/// This machine's address on the local network: the source address the system would use to
+/// reach outside (a UDP "connect" sends nothing). 127.0.0.1 if there is no network.
+pub fn lan_address() -> std::net::IpAddr {
+    std::net::UdpSocket::bind("0.0.0.0:0")
+        .and_then(|u| {
+            u.connect("192.0.2.1:9")?;
+            u.local_addr()
+        })
+        .map(|a| a.ip())
+        .ok()
+        .filter(|ip| !ip.is_unspecified())
+        .unwrap_or(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST))
+}
+
 /// Start the server on a background thread; it stops when the handle is dropped.
 pub fn spawn(opts: &ServeOptions) -> Result<Handle, String> {
     let addr = bind_addr(opts);
@@ -648,7 +718,16 @@ pub fn spawn(opts: &ServeOptions) -> Result<Handle, String> {
         .set_nonblocking(true)
         .map_err(|e| format!("{addr}: {e}"))?;
     let local = listener.local_addr().map_err(|e| format!("{addr}: {e}"))?;
-    let app = app()?;
+    let join_base = format!(
+        "http://{}:{}",
+        if opts.lan {
+            lan_address().to_string()
+        } else {
+            "127.0.0.1".to_string()
+        },
+        local.port()
+    );
+    let (app, shared) = app(opts.out.clone(), join_base.clone())?;
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let thread = std::thread::spawn(move || {
         let rt = match tokio::runtime::Builder::new_multi_thread()
@@ -663,6 +742,7 @@ pub fn spawn(opts: &ServeOptions) -> Result<Handle, String> {
             }
         };
         rt.block_on(async move {
+            tokio::spawn(class::timer(shared));
             let Ok(l) = tokio::net::TcpListener::from_std(listener) else {
                 eprintln!("silos serve: cannot use the listening socket");
                 return;
@@ -676,6 +756,7 @@ pub fn spawn(opts: &ServeOptions) -> Result<Handle, String> {
     });
     Ok(Handle {
         addr: local,
+        join_base,
         stop: Some(tx),
         thread: Some(thread),
     })
@@ -685,12 +766,21 @@ pub fn spawn(opts: &ServeOptions) -> Result<Handle, String> {
 pub fn run(opts: &ServeOptions) -> Result<(), String> {
     let handle = spawn(opts)?;
     let port = handle.addr.port();
-    println!("silos serve: open http://127.0.0.1:{port}/ in a browser (Ctrl-C stops the server)");
+    println!(
+        "silos serve: live lessons at http://127.0.0.1:{port}/ ; a class where students play \
+         the agencies at http://127.0.0.1:{port}/class (Ctrl-C stops the server)"
+    );
+    println!(
+        "silos serve: classes write their decision logs under {}",
+        opts.out.display()
+    );
     if opts.lan {
+        let join = format!("{}/join", handle.join_base);
         println!(
-            "silos serve: listening on every network interface, port {port}: others in the room \
-             can open http://<this machine's address>:{port}/"
+            "silos serve: listening on the room's network. Students open {join} (or scan the \
+             code below) and type the class's join code, shown on the class page."
         );
+        println!("{}", qr_text(&join));
     }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -19,6 +19,7 @@
 //! The arenas are ordinary scenario files in `scenarios/teaching/`, embedded in the binary;
 //! `docs/teaching.md` has a lesson plan for each.
 
+pub mod class;
 mod handout;
 mod live;
 mod narrate;
@@ -246,6 +247,9 @@ pub enum TeachError {
     Output(#[source] std::io::Error),
     #[error("cannot read the teacher's input: {0}")]
     Input(#[source] std::io::Error),
+    /// A participatory class was asked for something it cannot do (the message says what).
+    #[error("{0}")]
+    Class(String),
 }
 
 /// One arm's record: its output directory and what happened, by period and over the run.

@@ -542,6 +542,8 @@ pub struct ArmRun {
     pub periods: Vec<Span>,
     /// Whether this is a baseline arm (the lesson without its overrides).
     pub baseline: bool,
+    /// Who decides, for the manifest: the arm's behaviour choice, or a class town's note.
+    pub behaviour: String,
     started: String,
     scenario_name: String,
 }
@@ -574,6 +576,7 @@ impl ArmRun {
             month,
             periods: Vec::new(),
             baseline: false,
+            behaviour: arm.choice().as_str().to_string(),
             started: output::now_rfc3339(),
             scenario_name: s.name.clone(),
             sim,
@@ -645,7 +648,7 @@ impl ArmRun {
             },
             "seed": self.sim.seed,
             "ticks": w.tick,
-            "behaviour": self.arm.choice().as_str(),
+            "behaviour": self.behaviour,
             "overrides": src.overrides,
             "agencies": w.agencies.iter().map(|a| serde_json::json!({
                 "agency": a.name, "level": a.level.as_str(), "behaviour": a.family.as_str(),
