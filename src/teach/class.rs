@@ -837,6 +837,7 @@ impl Class {
             .collect();
         Some(SeatView {
             lesson: self.lesson.name,
+            bot: self.bot.as_str(),
             title: self.lesson.title,
             round: self.round,
             rounds: self.n_rounds(),
@@ -985,6 +986,8 @@ impl Class {
                         town: t + 1,
                         from: self.agency_name(from).to_string(),
                         to: self.agency_name(to).to_string(),
+                        from_label: self.agency_label(from).to_string(),
+                        to_label: self.agency_label(to).to_string(),
                         referrals: refs,
                         dumped,
                     });
@@ -1171,6 +1174,8 @@ pub struct PartnerView {
 #[derive(Debug, Clone, Serialize)]
 pub struct SeatView {
     pub lesson: &'static str,
+    /// The bots' family: how a decision left open is taken.
+    pub bot: &'static str,
     pub title: &'static str,
     pub round: u32,
     pub rounds: u32,
@@ -1278,6 +1283,8 @@ pub struct DumpFlow {
     pub town: usize,
     pub from: String,
     pub to: String,
+    pub from_label: String,
+    pub to_label: String,
     pub referrals: u64,
     pub dumped: u64,
 }
