@@ -308,3 +308,73 @@ fn bad_requests_get_clear_errors_and_the_server_goes_on() {
         "the page loads nothing from the network"
     );
 }
+
+/// `silos serve --lan` prints the address students join at and its QR code, and every page
+/// it serves is embedded (nothing from the network).
+#[test]
+fn lan_prints_the_join_address_and_its_qr_code() {
+    use std::io::BufRead;
+    let out = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_silos"))
+        .args(["serve", "--lan", "--port", "0", "--out"])
+        .arg(out.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut lines = Vec::new();
+    for l in std::io::BufReader::new(stdout).lines() {
+        let l = l.unwrap();
+        let done = l.starts_with('▀');
+        lines.push(l);
+        if done || lines.len() > 80 {
+            break;
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let text = lines.join("\n");
+    let join = lines
+        .iter()
+        .find_map(|l| {
+            l.split_whitespace()
+                .find(|w| w.starts_with("http://") && w.ends_with("/join"))
+        })
+        .unwrap_or_else(|| panic!("no join address in:\n{text}"));
+    let host = join
+        .trim_start_matches("http://")
+        .split(':')
+        .next()
+        .unwrap();
+    assert!(host.parse::<std::net::IpAddr>().is_ok(), "{join}");
+    // The QR code: a square of block characters, as many rows as a version-2 code needs.
+    let qr: Vec<&String> = lines
+        .iter()
+        .filter(|l| l.chars().all(|c| "█▀▄ ".contains(c)) && !l.is_empty())
+        .collect();
+    assert!(qr.len() >= 12, "QR code rows:\n{text}");
+    let w = qr[0].chars().count();
+    assert!(qr.iter().all(|l| l.chars().count() == w), "{text}");
+    // The SVG the class page shows encodes the same kind of code.
+    let svg = silos::serve::qr_svg(join);
+    assert!(svg.contains("<svg") && svg.contains("</svg>"));
+}
+
+#[test]
+fn the_class_pages_are_embedded_and_load_nothing_from_the_network() {
+    let h = server();
+    for (p, needle) in [
+        ("/class", "<script src=\"/class.js\">"),
+        ("/join", "<script src=\"/join.js\">"),
+        ("/class.js", "/api/classes"),
+        ("/join.js", "/api/seat/orders"),
+    ] {
+        let (st, body) = http(h.addr, "GET", p, None);
+        assert_eq!(st, 200, "{p}");
+        assert!(body.contains(needle), "{p}");
+        // The SVG namespace is a name, not a request.
+        let body = body.replace("http://www.w3.org/2000/svg", "");
+        assert!(!body.contains("https://") && !body.contains("http://"), "{p}");
+    }
+}

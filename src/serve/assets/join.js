@@ -153,7 +153,7 @@ function drawLast(v) {
   }
   p(box, `You passed on ${r.referrals_out} (${r.dumped_out} counted as dumping); partners passed ${r.referrals_in} to you (${r.dumped_in} dumped on you). You led ${r.cases_led} cases.`);
   if (r.fair_share > 0 || r.pool_paid > 0) p(box, `You paid ${k(r.pool_paid)} into the joint fund; your fair share was ${k(r.fair_share)}.`);
-  p(box, `Hosting: ${r.host_months} month(s); member: ${r.member_months} month(s). In your town ${pct(v.need_met_last_round)} of the need was met.`);
+  p(box, `Shared arrangements: you hosted for ${r.host_months} month(s) and were a member for ${r.member_months} month(s), each arrangement counted separately. In your town ${pct(v.need_met_last_round)} of the need was met.`);
 }
 
 function drawPartners(v) {
