@@ -159,7 +159,10 @@ async fn session(port: u16, width: u32, height: u32) -> Client {
         match b {
             Ok(c) => break c,
             Err(e) => {
-                assert!(start.elapsed() < Duration::from_secs(20), "chromedriver: {e}");
+                assert!(
+                    start.elapsed() < Duration::from_secs(20),
+                    "chromedriver: {e}"
+                );
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
         }
@@ -240,7 +243,10 @@ fn three_students_and_a_bot_play_a_class_in_chromium() {
         // The teacher opens a class of the free-riding lesson: four seats for students,
         // bots of bureaucratic politics, a long timer (rounds close when all have decided).
         let teacher = session(port, 1400, 1500).await;
-        teacher.goto(&format!("{base}/class?lesson=free-riding")).await.unwrap();
+        teacher
+            .goto(&format!("{base}/class?lesson=free-riding"))
+            .await
+            .unwrap();
         let start = Instant::now();
         while teacher
             .find(Locator::Css("#lesson option[value='free-riding']"))
@@ -261,11 +267,27 @@ fn three_students_and_a_bot_play_a_class_in_chromium() {
             .send_keys("housing, health, probation, hostel")
             .await
             .unwrap();
-        teacher.find(Locator::Id("open")).await.unwrap().click().await.unwrap();
-        wait_attr(&teacher, "clock", "data-phase", |p| p == "lobby", "the class to open").await;
+        teacher
+            .find(Locator::Id("open"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wait_attr(
+            &teacher,
+            "clock",
+            "data-phase",
+            |p| p == "lobby",
+            "the class to open",
+        )
+        .await;
         let code = text(&teacher, "#code").await;
         assert_eq!(code.len(), 6, "join code {code:?}");
-        assert!(teacher.find(Locator::Css("#qr svg")).await.is_ok(), "QR code shown");
+        assert!(
+            teacher.find(Locator::Css("#qr svg")).await.is_ok(),
+            "QR code shown"
+        );
 
         // Three students join from their own browsers.
         let names = ["Ada", "Ben", "Cy"];
@@ -273,17 +295,47 @@ fn three_students_and_a_bot_play_a_class_in_chromium() {
         for name in names {
             let c = session(port, 420, 1400).await;
             c.goto(&format!("{base}/join?code={code}")).await.unwrap();
-            c.find(Locator::Id("name")).await.unwrap().send_keys(name).await.unwrap();
-            c.find(Locator::Id("join")).await.unwrap().click().await.unwrap();
+            c.find(Locator::Id("name"))
+                .await
+                .unwrap()
+                .send_keys(name)
+                .await
+                .unwrap();
+            c.find(Locator::Id("join"))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
             wait_attr(&c, "phase", "data-phase", |p| p == "lobby", "joining").await;
             students.push(c);
         }
-        teacher.find(Locator::Id("start")).await.unwrap().click().await.unwrap();
+        teacher
+            .find(Locator::Id("start"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
         let rounds = 6u32;
         for round in 0..rounds {
             for (k, c) in students.iter().enumerate() {
-                wait_attr(c, "phase", "data-round", |r| r == round.to_string(), "the round").await;
-                wait_attr(c, "phase", "data-phase", |p| p == "open", "the round to open").await;
+                wait_attr(
+                    c,
+                    "phase",
+                    "data-round",
+                    |r| r == round.to_string(),
+                    "the round",
+                )
+                .await;
+                wait_attr(
+                    c,
+                    "phase",
+                    "data-phase",
+                    |p| p == "open",
+                    "the round to open",
+                )
+                .await;
                 // Choices made in round 1 stay on the form; sending again repeats them.
                 if round == 0 {
                     match k {
@@ -299,29 +351,81 @@ fn three_students_and_a_bot_play_a_class_in_chromium() {
                         }
                     }
                 }
-                if round == 1 && k == 0 && let Some(d) = &shots {
+                if round == 1
+                    && k == 0
+                    && let Some(d) = &shots
+                {
                     std::fs::create_dir_all(d).unwrap();
                     c.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
-                    std::fs::write(d.join("class_student.png"), c.screenshot().await.unwrap()).unwrap();
+                    std::fs::write(d.join("class_student.png"), c.screenshot().await.unwrap())
+                        .unwrap();
                 }
-                c.find(Locator::Id("send")).await.unwrap().click().await.unwrap();
+                c.find(Locator::Id("send"))
+                    .await
+                    .unwrap()
+                    .click()
+                    .await
+                    .unwrap();
             }
-            wait_attr(&teacher, "clock", "data-round", |r| r == (round + 1).to_string(), "the round to close").await;
-            if round == 2 && let Some(d) = &shots {
-                std::fs::write(d.join("class_projector.png"), teacher.screenshot().await.unwrap()).unwrap();
+            wait_attr(
+                &teacher,
+                "clock",
+                "data-round",
+                |r| r == (round + 1).to_string(),
+                "the round to close",
+            )
+            .await;
+            if round == 2
+                && let Some(d) = &shots
+            {
+                std::fs::write(
+                    d.join("class_projector.png"),
+                    teacher.screenshot().await.unwrap(),
+                )
+                .unwrap();
             }
         }
-        wait_attr(&teacher, "clock", "data-phase", |p| p == "ended", "the class to end").await;
-        wait_attr(&teacher, "debrief-seats", "data-rows", |r| r.starts_with('['), "the debrief").await;
+        wait_attr(
+            &teacher,
+            "clock",
+            "data-phase",
+            |p| p == "ended",
+            "the class to end",
+        )
+        .await;
+        wait_attr(
+            &teacher,
+            "debrief-seats",
+            "data-rows",
+            |r| r.starts_with('['),
+            "the debrief",
+        )
+        .await;
         if let Some(d) = &shots {
-            teacher.execute("document.getElementById('debrief').scrollIntoView()", vec![]).await.unwrap();
-            std::fs::write(d.join("class_debrief.png"), teacher.screenshot().await.unwrap()).unwrap();
+            teacher
+                .execute(
+                    "document.getElementById('debrief').scrollIntoView()",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            std::fs::write(
+                d.join("class_debrief.png"),
+                teacher.screenshot().await.unwrap(),
+            )
+            .unwrap();
         }
         let rows: Vec<serde_json::Value> =
-            serde_json::from_str(&attr(&teacher, "debrief-seats", "data-rows").await.unwrap()).unwrap();
+            serde_json::from_str(&attr(&teacher, "debrief-seats", "data-rows").await.unwrap())
+                .unwrap();
 
         // The debrief against the decision log.
-        let dir = std::fs::read_dir(out.path()).unwrap().next().unwrap().unwrap().path();
+        let dir = std::fs::read_dir(out.path())
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path();
         let dec = common::csv_rows(&dir.join("decisions.csv"));
         let rounds_csv = common::csv_rows(&dir.join("rounds.csv"));
         let seat_agency = [("Ada", "housing"), ("Ben", "health"), ("Cy", "probation")];
@@ -334,7 +438,11 @@ fn three_students_and_a_bot_play_a_class_in_chromium() {
                 .map(|r| r["round"].as_str())
                 .collect();
             assert_eq!(row["rounds_decided"], decided_rounds.len() as u64, "{name}");
-            assert_eq!(decided_rounds.len(), rounds as usize, "{name} decided every round");
+            assert_eq!(
+                decided_rounds.len(),
+                rounds as usize,
+                "{name} decided every round"
+            );
             let paid: f64 = rounds_csv
                 .iter()
                 .filter(|r| r["agency"] == agency)
@@ -350,7 +458,10 @@ fn three_students_and_a_bot_play_a_class_in_chromium() {
         };
         assert_eq!(mine("Ada", "contribute", "joint_fund"), vec!["2"; 6]);
         assert_eq!(mine("Ada", "join", "joint_fund"), vec!["yes"; 6]);
-        assert_eq!(mine("Ben", "triage", "rough_sleepers"), vec!["pass:hostel"; 6]);
+        assert_eq!(
+            mine("Ben", "triage", "rough_sleepers"),
+            vec!["pass:hostel"; 6]
+        );
         assert_eq!(mine("Cy", "host", "case_conference"), vec!["yes"; 6]);
         assert_eq!(mine("Cy", "help", "-"), vec!["no"; 6]);
         // Ada paid 2 a month whenever she was in the fund; the debrief says so.
@@ -372,14 +483,28 @@ fn three_students_and_a_bot_play_a_class_in_chromium() {
         }
         // Each student sees how they did.
         for c in &students {
-            wait_attr(c, "phase", "data-phase", |p| p == "ended", "the student's page to end").await;
+            wait_attr(
+                c,
+                "phase",
+                "data-phase",
+                |p| p == "ended",
+                "the student's page to end",
+            )
+            .await;
             let start = Instant::now();
             while text(c, "#mine").await.is_empty() {
-                assert!(start.elapsed() < Duration::from_secs(20), "the student's debrief");
+                assert!(
+                    start.elapsed() < Duration::from_secs(20),
+                    "the student's debrief"
+                );
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
         }
-        assert!(text(&students[0], "#mine").await.contains("into the joint fund"));
+        assert!(
+            text(&students[0], "#mine")
+                .await
+                .contains("into the joint fund")
+        );
         for c in students {
             c.close().await.unwrap();
         }

@@ -191,7 +191,7 @@ fn every_decision_is_logged_and_the_debrief_adds_up_the_logs() {
         o.help = Some(true);
         c.submit(0, seats[1], &o).unwrap();
         // Cy sends orders in odd rounds only.
-        if c.round() % 2 == 0 {
+        if c.round().is_multiple_of(2) {
             c.submit(1, seats[2], &o).unwrap();
             student_rounds += 1;
         }
@@ -201,10 +201,8 @@ fn every_decision_is_logged_and_the_debrief_adds_up_the_logs() {
     let n_rounds = c.n_rounds() as usize;
     let dec = csv_rows(&d.path().join("decisions.csv"));
     // Items per seat: 2 groups, per mechanism host + join (+ contribute for the fund), help.
-    let items = |agency: &str| match agency {
-        // housing, health, probation are candidates of both mechanisms.
-        _ => 2 + 2 + 3 + 1,
-    };
+    // Housing, health and probation are candidates of both mechanisms.
+    let items = |_agency: &str| 2 + 2 + 3 + 1;
     for t in ["1", "2"] {
         for &i in &seats {
             let name = c.agency_name(i);
