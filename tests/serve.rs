@@ -375,6 +375,9 @@ fn the_class_pages_are_embedded_and_load_nothing_from_the_network() {
         assert!(body.contains(needle), "{p}");
         // The SVG namespace is a name, not a request.
         let body = body.replace("http://www.w3.org/2000/svg", "");
-        assert!(!body.contains("https://") && !body.contains("http://"), "{p}");
+        assert!(
+            !body.contains("https://") && !body.contains("http://"),
+            "{p}"
+        );
     }
 }
