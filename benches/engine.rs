@@ -115,5 +115,60 @@ fn national_scaling(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, run_default, step_only, national, national_scaling);
+/// A classroom class: the free-riding lesson played to the end by ten towns of six seats
+/// (60 students, every seat ordering each round), beside the all-RA and all-BP arms: what
+/// the server runs when rounds close. Files go to a temporary folder.
+fn class_rounds(c: &mut Criterion) {
+    use silos::scenario::Family;
+    use silos::teach::class::{Class, ClassOptions, OrdersInput, RouteInput};
+    let mut g = c.benchmark_group("class_free_riding_6_rounds");
+    g.sample_size(10);
+    g.bench_function("10_towns_60_students", |b| {
+        b.iter(|| {
+            let dir = tempfile::tempdir().unwrap();
+            let mut class = Class::new(&ClassOptions {
+                lesson: "free-riding".into(),
+                seed: None,
+                ticks: None,
+                bot: Family::Bp,
+                seats: None,
+                overrides: Vec::new(),
+                out_dir: dir.path().to_path_buf(),
+            })
+            .unwrap();
+            for _ in 0..10 {
+                class.add_town().unwrap();
+            }
+            let seats = class.seats().to_vec();
+            for t in 0..10 {
+                for &i in &seats {
+                    class.sit(t, i, "student").unwrap();
+                }
+            }
+            while !class.done() {
+                for t in 0..10 {
+                    for (k, &i) in seats.iter().enumerate() {
+                        let mut o = OrdersInput::default();
+                        let route = if (t + k) % 2 == 0 { "keep" } else { "bot" };
+                        o.triage
+                            .insert("rough_sleepers".into(), RouteInput::Word(route.into()));
+                        class.submit(t, i, &o).unwrap();
+                    }
+                }
+                class.play_round().unwrap();
+            }
+            class.finish().unwrap();
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(
+    benches,
+    run_default,
+    step_only,
+    national,
+    national_scaling,
+    class_rounds
+);
 criterion_main!(benches);
