@@ -755,3 +755,37 @@ fn sixty_students_play_a_whole_lesson() {
         t0.elapsed().as_secs_f64()
     );
 }
+
+/// A server holds at most `MAX_CLASSES` classes that have not ended; past that, the class
+/// that ended first is forgotten (its files stay on disk), else a new one is refused.
+#[test]
+fn a_full_server_forgets_an_ended_class_or_refuses_a_new_one() {
+    let out = tempfile::tempdir().unwrap();
+    let h = server(out.path());
+    let body = json!({"lesson": "dumping", "round_seconds": 600});
+    let classes: Vec<Teacher> = (0..silos::serve::MAX_CLASSES)
+        .map(|_| Teacher::open(h.addr, body.clone()))
+        .collect();
+    let m = fails(h.addr, "POST", "/api/classes", None, &body.to_string(), 409);
+    assert!(m.contains("have not ended"), "{m}");
+    let ended = &classes[3];
+    let ada = ended.join("Ada");
+    let dir = PathBuf::from(ended.control("end")["out_dir"].as_str().unwrap());
+    let _new = Teacher::open(h.addr, body.clone());
+    // The ended class is gone from the server, with its code and tokens; its files stay.
+    fails(
+        h.addr,
+        "GET",
+        &format!("/api/classes/{}", ended.id),
+        Some(&ended.token),
+        "",
+        404,
+    );
+    fails(h.addr, "GET", "/api/seat", Some(&ada.token), "", 401);
+    assert!(dir.join("debrief.json").is_file());
+    assert_eq!(
+        classes[4].state()["phase"],
+        "lobby",
+        "the others are untouched"
+    );
+}

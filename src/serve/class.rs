@@ -31,7 +31,7 @@ use crate::overrides::Override;
 use crate::scenario::Family;
 use crate::teach::class::{Class, ClassFrame, ClassOptions, Debrief, OrdersInput, SeatView};
 
-/// Classes kept at once.
+/// Classes kept at once; past this, the one that ended first is forgotten (its files stay).
 pub const MAX_CLASSES: usize = 16;
 /// Shortest and longest round timer (seconds).
 pub const ROUND_SECONDS: (u32, u32) = (10, 1800);
@@ -130,6 +130,33 @@ pub(super) struct Classes {
     seats: HashMap<String, SeatKey>,
     buckets: HashMap<String, Bucket>,
     joins: Option<Bucket>,
+}
+
+impl Classes {
+    /// Forget the class that ended first (its files are already on disk), with its code and
+    /// tokens. False if no class has ended. Rooms are only tried (`try_lock`): the lock order
+    /// elsewhere is room, then classes.
+    fn forget_oldest_ended(&mut self) -> bool {
+        let ended = self
+            .by_id
+            .iter()
+            .find(|(_, r)| r.try_lock().is_ok_and(|r| r.phase == Phase::Ended))
+            .map(|(id, _)| *id);
+        let Some(id) = ended else { return false };
+        self.by_id.remove(&id);
+        self.codes.retain(|_, v| *v != id);
+        let gone: Vec<String> = self
+            .seats
+            .iter()
+            .filter(|(_, k)| k.class == id)
+            .map(|(t, _)| t.clone())
+            .collect();
+        for t in gone {
+            self.seats.remove(&t);
+            self.buckets.remove(&t);
+        }
+        true
+    }
 }
 
 /// Random bytes from the operating system, as text from `alphabet`.
@@ -403,12 +430,13 @@ pub(super) async fn create(
         .map(|l| Override::parse(l).map_err(ApiError::bad))
         .collect::<Result<Vec<_>, _>>()?;
     let code = {
-        let all = s.classes.lock().map_err(|_| ApiError::internal("lock"))?;
-        if all.by_id.len() >= MAX_CLASSES {
+        let mut all = s.classes.lock().map_err(|_| ApiError::internal("lock"))?;
+        if all.by_id.len() >= MAX_CLASSES && !all.forget_oldest_ended() {
             return Err(ApiError::status(
                 StatusCode::CONFLICT,
                 format!(
-                    "this server already holds {MAX_CLASSES} classes; restart it to clear them"
+                    "this server already runs {MAX_CLASSES} classes that have not ended; end one \
+                     (its files stay on disk) or restart the server"
                 ),
             ));
         }

@@ -31,7 +31,7 @@ use serde::{Deserialize, Serialize};
 
 mod class;
 
-pub use class::{qr_svg, qr_text};
+pub use class::{MAX_CLASSES, qr_svg, qr_text};
 
 use crate::overrides::Override;
 use crate::teach::{self, Frame, Live, TeachOptions};
