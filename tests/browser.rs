@@ -260,11 +260,22 @@ fn three_students_and_a_bot_play_a_class_in_chromium() {
         let secs = teacher.find(Locator::Id("secs")).await.unwrap();
         secs.clear().await.unwrap();
         secs.send_keys("600").await.unwrap();
+        // Seats for housing, health, probation and the hostel; drugs and the day centre are
+        // always bots. Peer sanctions on.
+        for a in ["drugs", "day_centre"] {
+            teacher
+                .find(Locator::Css(&format!("input[data-seat='{a}']")))
+                .await
+                .unwrap()
+                .click()
+                .await
+                .unwrap();
+        }
         teacher
-            .find(Locator::Id("seats"))
+            .find(Locator::Id("sanctions"))
             .await
             .unwrap()
-            .send_keys("housing, health, probation, hostel")
+            .click()
             .await
             .unwrap();
         teacher
@@ -348,6 +359,7 @@ fn three_students_and_a_bot_play_a_class_in_chromium() {
                         _ => {
                             select(c, "host-case_conference", "yes").await;
                             select(c, "help", "no").await;
+                            select(c, "sanction-case_conference", "health").await;
                         }
                     }
                 }
@@ -464,6 +476,12 @@ fn three_students_and_a_bot_play_a_class_in_chromium() {
         );
         assert_eq!(mine("Cy", "host", "case_conference"), vec!["yes"; 6]);
         assert_eq!(mine("Cy", "help", "-"), vec!["no"; 6]);
+        assert_eq!(mine("Cy", "sanction", "case_conference"), vec!["health"; 6]);
+        // Seats not opened to students have no rows: they are bots, not seats.
+        assert!(
+            dec.iter()
+                .all(|r| r["agency"] != "drugs" && r["agency"] != "day_centre")
+        );
         // Ada paid 2 a month whenever she was in the fund; the debrief says so.
         let ada = rows.iter().find(|r| r["agency"] == "housing").unwrap();
         assert!(ada["pool_paid"].as_f64().unwrap() > 0.0);

@@ -789,3 +789,59 @@ fn a_full_server_forgets_an_ended_class_or_refuses_a_new_one() {
         "the others are untouched"
     );
 }
+
+/// The class page's options: the lesson list names each lesson's agencies (the seats to
+/// choose from), and `sanctions: true` turns peer sanctions on for the class.
+#[test]
+fn sanctions_and_levers_are_set_for_the_whole_class() {
+    let out = tempfile::tempdir().unwrap();
+    let h = server(out.path());
+    let (st, text) = req(h.addr, "GET", "/api/lessons", None, None);
+    assert_eq!(st, 200);
+    let lessons: Value = serde_json::from_str(&text).unwrap();
+    let fr = lessons
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["name"] == "free-riding")
+        .unwrap();
+    let names: Vec<&str> = fr["agencies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "housing",
+            "health",
+            "probation",
+            "drugs",
+            "day_centre",
+            "hostel"
+        ]
+    );
+    let t = Teacher::open(
+        h.addr,
+        json!({"lesson": "free-riding", "round_seconds": 600, "sanctions": true,
+               "set": {"levers.host_reimbursement": 0.5}}),
+    );
+    let ada = t.join("Ada");
+    t.control("start");
+    let (_, v) = ada.seat();
+    assert_eq!(v["view"]["sanctions"], true);
+    let (st, v) = ada.send(&json!({"sanction": {"joint_fund": ["health", "probation"]}}));
+    assert_eq!(st, 200, "{v}");
+    t.control("end");
+    let dir = PathBuf::from(t.state()["out_dir"].as_str().unwrap());
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("town-1/manifest.json")).unwrap())
+            .unwrap();
+    let overrides = manifest["overrides"].to_string();
+    assert!(overrides.contains("levers.sanctions"), "{overrides}");
+    assert!(
+        overrides.contains("levers.host_reimbursement=0.5"),
+        "{overrides}"
+    );
+}

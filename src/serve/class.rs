@@ -204,7 +204,14 @@ pub(super) struct NewClass {
     /// The lesson's levers, as on the live page.
     #[serde(default)]
     set: BTreeMap<String, serde_json::Value>,
+    /// Peer sanctions on: members may fine a partner they resent ([`SANCTIONS`]).
+    #[serde(default)]
+    sanctions: bool,
 }
+
+/// The peer-sanctions lever a class turns on with `sanctions: true`: a fine of £2k on the
+/// sanctioned, at a cost of £0.5k to the sanctioner.
+pub const SANCTIONS: &str = "levers.sanctions={ fine = 2.0, cost = 0.5 }";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -424,7 +431,10 @@ pub(super) async fn create(
             crate::teach::class::MAX_TOWNS
         )));
     }
-    let levers = super::lever_overrides(lesson.name, &req.set).map_err(ApiError::bad)?;
+    let mut levers = super::lever_overrides(lesson.name, &req.set).map_err(ApiError::bad)?;
+    if req.sanctions {
+        levers.push(SANCTIONS.to_string());
+    }
     let overrides = levers
         .iter()
         .map(|l| Override::parse(l).map_err(ApiError::bad))

@@ -378,6 +378,15 @@ fn lessons_json() -> serde_json::Value {
         teach::lessons()
             .iter()
             .map(|l| {
+                let agencies: Vec<serde_json::Value> =
+                    crate::scenario::Scenario::from_toml_str(l.scenario, l.file)
+                        .map(|s| {
+                            s.agencies
+                                .iter()
+                                .map(|a| serde_json::json!({"name": a.name, "label": a.label}))
+                                .collect()
+                        })
+                        .unwrap_or_default();
                 serde_json::json!({
                     "name": l.name,
                     "title": l.title,
@@ -385,6 +394,7 @@ fn lessons_json() -> serde_json::Value {
                     "lever": l.lever,
                     "lever_meaning": l.lever_meaning,
                     "controls": controls(l.name),
+                    "agencies": agencies,
                 })
             })
             .collect(),

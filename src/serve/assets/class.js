@@ -56,10 +56,52 @@ const k = (x) => (x == null ? "–" : `£${x.toFixed(1)}k`);
 
 // ---- setting up ------------------------------------------------------------------------
 
+let lessons = [];
+
+function drawLessonOptions() {
+  const l = lessons.find((x) => x.name === $("lesson").value);
+  if (!l) return;
+  const seats = $("seats");
+  seats.replaceChildren(seats.firstElementChild);
+  for (const a of l.agencies) {
+    const lab = document.createElement("label");
+    const box = document.createElement("input");
+    box.type = "checkbox";
+    box.checked = true;
+    box.value = a.name;
+    box.dataset.seat = a.name;
+    lab.append(box, ` ${a.label}`);
+    seats.append(lab);
+  }
+  const lc = $("lever-controls");
+  lc.replaceChildren();
+  for (const c of l.controls) {
+    const lab = document.createElement("label");
+    lab.textContent = `${c.label}: `;
+    let input;
+    if (c.kind === "slider") {
+      input = document.createElement("input");
+      input.type = "number";
+      input.min = c.min; input.max = c.max; input.step = c.step; input.value = c.off;
+    } else {
+      input = document.createElement("select");
+      for (const o of c.options) {
+        const opt = document.createElement("option");
+        opt.value = o; opt.textContent = o;
+        input.append(opt);
+      }
+    }
+    input.dataset.path = c.path;
+    input.dataset.kind = c.kind;
+    lab.append(input);
+    lc.append(lab);
+  }
+}
+
 async function showSetup() {
   $("room").hidden = true;
   $("setup").hidden = false;
-  const lessons = await api("GET", "/api/lessons");
+  lessons = await api("GET", "/api/lessons");
   const sel = $("lesson");
   sel.replaceChildren();
   for (const l of lessons) {
@@ -70,14 +112,22 @@ async function showSetup() {
   }
   const want = new URLSearchParams(location.search).get("lesson");
   if (want) sel.value = want;
+  sel.onchange = drawLessonOptions;
+  drawLessonOptions();
 }
 
 async function openClass(ev) {
   ev.preventDefault();
   const body = { lesson: $("lesson").value, bot: $("bot").value, round_seconds: Number($("secs").value) };
   if ($("seed").value !== "") body.seed = Number($("seed").value);
-  const seats = $("seats").value.split(",").map((s) => s.trim()).filter((s) => s);
-  if (seats.length) body.seats = seats;
+  const boxes = [...$("seats").querySelectorAll("input[type=checkbox]")];
+  if (boxes.some((b) => !b.checked)) body.seats = boxes.filter((b) => b.checked).map((b) => b.value);
+  if ($("sanctions").checked) body.sanctions = true;
+  const set = {};
+  for (const i of $("lever-controls").querySelectorAll("[data-path]")) {
+    set[i.dataset.path] = i.dataset.kind === "slider" ? Number(i.value) : i.value;
+  }
+  if (Object.keys(set).length) body.set = set;
   try {
     token = null;
     const st = await api("POST", "/api/classes", body);
