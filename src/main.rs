@@ -152,13 +152,22 @@ system fonts needed."
         #[arg(long)]
         no_report: bool,
     },
-    /// Rerun one run of a finished sweep alone, with its full per-tick output.
+    /// Rerun one run of a finished sweep alone, with its full per-tick output; or play a
+    /// classroom class again from its decision log.
+    #[command(
+        after_help = "A sweep: `silos replay DIR RUN_ID` reruns that run of the sweep in DIR with its full per-tick \
+output (into DIR/replay-RUN_ID/).\n\n\
+A class (`silos serve`, a folder with class.json and decisions.csv): `silos replay CLASS_DIR` plays the class \
+again from its record (the same lesson, seed, bots, seats and levers, every student's orders in the round they \
+were given) into CLASS_DIR/replay/, and checks that every town's run files and rounds.csv come out the same.\n\n\
+Examples:\n  silos replay output/sweep-levers 17\n  silos replay output/classes/free-riding-K7QF2M"
+    )]
     Replay {
-        /// The sweep's output directory.
+        /// The sweep's output directory, or a class's.
         dir: PathBuf,
-        /// The run's run_id (from runs.csv).
-        run_id: u64,
-        /// Output directory (default: DIR/replay-RUN_ID/).
+        /// The run's run_id (from runs.csv); not for a class.
+        run_id: Option<u64>,
+        /// Output directory (default: DIR/replay-RUN_ID/, or DIR/replay/ for a class).
         #[arg(long)]
         out: Option<PathBuf>,
     },
@@ -390,7 +399,15 @@ fn main() {
             }
             Err(e) => Err(e),
         },
-        Some(Command::Replay { dir, run_id, out }) => replay(&dir, run_id, out),
+        Some(Command::Replay { dir, run_id, out }) => match run_id {
+            _ if dir.join("class.json").is_file() => replay_class(&dir, run_id, out),
+            Some(id) => replay(&dir, id, out),
+            None => Err(anyhow::anyhow!(
+                "{}: give the RUN_ID of the sweep's run to replay (from its runs.csv); a class \
+                 folder holds class.json, and this one does not",
+                dir.display()
+            )),
+        },
         Some(Command::Teach {
             lesson,
             step,
@@ -549,6 +566,58 @@ fn sweep(
         }
     }
     Ok(report.failures)
+}
+
+/// `silos replay CLASS_DIR`: play a class again from its record and compare the files.
+fn replay_class(dir: &Path, run_id: Option<u64>, out: Option<PathBuf>) -> Result<()> {
+    if let Some(id) = run_id {
+        bail!(
+            "{}: this is a class, not a sweep; replay it without a run id (got {id})",
+            dir.display()
+        );
+    }
+    let out = out.unwrap_or_else(|| dir.join("replay"));
+    let _lock = silos::outdir::lock(&out)?;
+    let mut class = silos::teach::class::replay(dir, &out)?;
+    class.finish()?;
+    let mut files = vec!["rounds.csv".to_string()];
+    for t in 1..=class.n_towns() {
+        for f in ["ticks.csv", "agencies.csv", "groups.csv", "flows.csv", "mechanisms.csv"] {
+            files.push(format!("town-{t}/{f}"));
+        }
+    }
+    println!(
+        "silos replay: played {} round(s) of {} town(s) again into {}",
+        class.round(),
+        class.n_towns(),
+        out.display()
+    );
+    if !files.iter().any(|f| dir.join(f).is_file()) {
+        // A record without the original's runs (an edited decisions.csv, say): nothing to
+        // compare.
+        println!(
+            "silos replay: {} holds no original runs to compare with",
+            dir.display()
+        );
+        return Ok(());
+    }
+    let differ: Vec<&String> = files
+        .iter()
+        .filter(|f| std::fs::read(dir.join(f)).ok() != std::fs::read(out.join(f)).ok())
+        .collect();
+    if differ.is_empty() {
+        println!(
+            "silos replay: every town's run files and rounds.csv are identical to the original's ({} files)",
+            files.len()
+        );
+        Ok(())
+    } else {
+        bail!(
+            "these files differ from the original's: {} (was the class made by another version of silos? see {})",
+            differ.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(", "),
+            dir.join("class.json").display()
+        )
+    }
 }
 
 fn replay(dir: &Path, run_id: u64, out: Option<PathBuf>) -> Result<()> {

@@ -2,7 +2,8 @@
 //! rule interface, undecided seats are their bots, every decision is logged, the debrief
 //! adds up the logs. The engine checks conservation on every tick of every town and arm.
 
-use std::collections::BTreeMap;
+mod common;
+
 use std::path::Path;
 
 use silos::scenario::Family;
@@ -20,19 +21,7 @@ fn options(lesson: &str, bot: Family, dir: &Path) -> ClassOptions {
     }
 }
 
-fn csv_rows(path: &Path) -> Vec<BTreeMap<String, String>> {
-    let mut r = csv::Reader::from_path(path).unwrap();
-    let head: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
-    r.records()
-        .map(|x| {
-            let x = x.unwrap();
-            head.iter()
-                .cloned()
-                .zip(x.iter().map(String::from))
-                .collect()
-        })
-        .collect()
-}
+use common::csv_rows;
 
 fn play_out(c: &mut Class) {
     while !c.done() {
@@ -423,4 +412,157 @@ fn sanction_orders_go_through_the_engine() {
         imposed("bp")
     );
     assert!(imposed("town-1") > 0.0);
+}
+
+/// A class is a pure function of its setup and decisions: played again from its folder
+/// (`class.json` and `decisions.csv`), every town's run files and `rounds.csv` come out the
+/// same, byte for byte; `decisions.csv` too, but for how many times each order was sent.
+#[test]
+fn a_class_replayed_from_its_folder_gives_the_same_files() {
+    let d = tempfile::tempdir().unwrap();
+    let mut opts = options("free-riding", Family::Bp, &d.path().join("class"));
+    opts.overrides = vec![
+        silos::overrides::Override::parse("levers.sanctions={ fine = 2.0, cost = 0.5 }").unwrap(),
+    ];
+    opts.seed = Some(21);
+    let mut c = Class::new(&opts).unwrap();
+    c.add_town().unwrap();
+    c.add_town().unwrap();
+    let seats = c.seats().to_vec();
+    c.sit(0, seats[0], "Ada").unwrap();
+    c.sit(0, seats[1], "Ben").unwrap();
+    c.sit(1, seats[3], "Cy").unwrap();
+    while !c.done() {
+        let r = c.round();
+        let mut o = OrdersInput::default();
+        o.contribute
+            .insert("joint_fund".into(), Some(1.25 * r as f64));
+        o.join.insert("joint_fund".into(), Some(r % 3 != 1));
+        o.host.insert("case_conference".into(), Some(true));
+        o.sanction.insert(
+            "case_conference".into(),
+            Some(vec!["health".into(), "drugs".into()]),
+        );
+        c.submit(0, seats[0], &o).unwrap();
+        let mut o = OrdersInput::default();
+        o.triage.insert(
+            "rough_sleepers".into(),
+            RouteInput::Pass {
+                pass: "hostel".into(),
+            },
+        );
+        o.triage
+            .insert("ex_offenders".into(), RouteInput::Word("decline".into()));
+        o.help = Some(r.is_multiple_of(2));
+        c.submit(0, seats[1], &OrdersInput::default()).unwrap();
+        c.submit(0, seats[1], &o).unwrap();
+        if r == 2 {
+            // Cy leaves after sending orders; a new student takes the seat next round.
+            c.submit(1, seats[3], &o).unwrap();
+            c.unseat(1, seats[3]);
+        } else if r == 3 {
+            c.sit(1, seats[3], "Di").unwrap();
+            c.submit(1, seats[3], &o).unwrap();
+        } else if r < 2 {
+            c.submit(1, seats[3], &OrdersInput::default()).unwrap();
+        }
+        c.play_round().unwrap();
+    }
+    c.finish().unwrap();
+    let mut again =
+        silos::teach::class::replay(&d.path().join("class"), &d.path().join("again")).unwrap();
+    assert_eq!(again.round(), c.round());
+    again.finish().unwrap();
+    let same = |f: &str| {
+        assert_eq!(
+            std::fs::read(d.path().join("class").join(f)).unwrap(),
+            std::fs::read(d.path().join("again").join(f)).unwrap(),
+            "{f}"
+        )
+    };
+    for t in ["town-1", "town-2"] {
+        for f in [
+            "ticks.csv",
+            "agencies.csv",
+            "groups.csv",
+            "flows.csv",
+            "mechanisms.csv",
+        ] {
+            same(&format!("{t}/{f}"));
+        }
+    }
+    same("rounds.csv");
+    let strip = |f: &str| -> Vec<Vec<String>> {
+        csv_rows(&d.path().join(f).join("decisions.csv"))
+            .into_iter()
+            .map(|mut r| {
+                r.remove("submissions");
+                r.into_values().collect()
+            })
+            .collect()
+    };
+    assert_eq!(strip("class"), strip("again"));
+    // The record shows who played: Di took over Cy's seat.
+    let rounds = csv_rows(&d.path().join("again/rounds.csv"));
+    let town2: Vec<&str> = rounds
+        .iter()
+        .filter(|r| r["town"] == "2" && r["agency"] == c.agency_name(seats[3]))
+        .map(|r| r["player"].as_str())
+        .collect();
+    assert_eq!(town2, ["Cy", "Cy", "", "Di", "Di", "Di"]);
+}
+
+/// `silos replay CLASS_DIR` plays a class again and says its files are identical; it refuses
+/// a run id for a class, and a folder without class.json needs one.
+#[test]
+fn silos_replay_plays_a_class_again() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().join("class");
+    let mut c = Class::new(&options("dumping", Family::Ra, &dir)).unwrap();
+    c.add_town().unwrap();
+    let me = c.seats()[2];
+    c.sit(0, me, "Ada").unwrap();
+    while !c.done() {
+        let mut o = OrdersInput::default();
+        o.triage
+            .insert("families".into(), RouteInput::Word("decline".into()));
+        c.submit(0, me, &o).unwrap();
+        c.play_round().unwrap();
+    }
+    c.finish().unwrap();
+    let dir_s = dir.to_str().unwrap();
+    let out = common::silos(&["replay", dir_s]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("identical to the original's (6 files)"),
+        "{text}"
+    );
+    assert!(dir.join("replay/town-1/ticks.csv").is_file());
+    // A what-if: the record alone, with an order changed, replays without comparison.
+    let what_if = d.path().join("what-if");
+    std::fs::create_dir_all(&what_if).unwrap();
+    std::fs::copy(dir.join("class.json"), what_if.join("class.json")).unwrap();
+    let dec = std::fs::read_to_string(dir.join("decisions.csv")).unwrap();
+    std::fs::write(
+        what_if.join("decisions.csv"),
+        dec.replace(",decline,", ",keep,"),
+    )
+    .unwrap();
+    let out = common::silos(&["replay", what_if.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("no original runs to compare"), "{text}");
+    let kept = std::fs::read_to_string(what_if.join("replay/decisions.csv")).unwrap();
+    assert!(kept.contains(",keep,") && !kept.contains(",decline,"));
+    let out = common::silos(&["replay", dir_s, "3"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("this is a class, not a sweep"));
+    let out = common::silos(&["replay", d.path().to_str().unwrap()]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("give the RUN_ID"));
 }

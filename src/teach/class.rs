@@ -272,6 +272,20 @@ impl Class {
             }
         }
         rounds.record(&head);
+        // What it takes, with decisions.csv, to play the class again (`replay`).
+        let setup = serde_json::json!({
+            "silos_version": env!("CARGO_PKG_VERSION"),
+            "build": output::build_info(),
+            "lesson": lesson.name,
+            "seed": seed,
+            "ticks": ticks,
+            "bot": opts.bot.as_str(),
+            "seats": seats.iter().map(|&i| scenario.agencies[i].name.clone()).collect::<Vec<_>>(),
+            "overrides": opts.overrides.iter().map(|o| o.text.clone()).collect::<Vec<_>>(),
+        });
+        let text = serde_json::to_string_pretty(&setup).unwrap_or_default() + "\n";
+        output::write_atomic(&opts.out_dir, "class.json", text.as_bytes())
+            .map_err(io_at(&opts.out_dir.join("class.json")))?;
         Ok(Class {
             lesson,
             seed,
@@ -1013,6 +1027,168 @@ impl Class {
             clients,
         }
     }
+}
+
+/// The class recorded in `dir` (its `class.json` and `decisions.csv`), played again into
+/// `out`: the same lesson, seed, bots, seats and levers, the same towns, the same players in
+/// the same seats and every student's orders in the round they were given. A class is a
+/// pure function of these, so every town's run files and `rounds.csv` come out the same
+/// (`tests/class.rs`; `silos replay CLASS_DIR` checks it and says so).
+pub fn replay(dir: &std::path::Path, out: &std::path::Path) -> Result<Class, TeachError> {
+    let bad = |what: String| TeachError::Class(format!("{}: {what}", dir.display()));
+    let setup: serde_json::Value = {
+        let p = dir.join("class.json");
+        let text = crate::limits::read_text(&p).map_err(|e| bad(format!("class.json: {e}")))?;
+        serde_json::from_str(&text).map_err(|e| bad(format!("class.json: {e}")))?
+    };
+    let field = |k: &str| {
+        setup
+            .get(k)
+            .ok_or_else(|| bad(format!("class.json: no field {k}")))
+    };
+    let strings = |k: &str| -> Result<Vec<String>, TeachError> {
+        field(k)?
+            .as_array()
+            .ok_or_else(|| bad(format!("class.json: {k} is not a list")))?
+            .iter()
+            .map(|v| {
+                v.as_str()
+                    .map(String::from)
+                    .ok_or_else(|| bad(format!("class.json: {k} holds a non-text item")))
+            })
+            .collect()
+    };
+    let overrides = strings("overrides")?
+        .iter()
+        .map(|o| Override::parse(o).map_err(|e| bad(format!("class.json: overrides: {e}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    let bot = field("bot")?
+        .as_str()
+        .and_then(Family::parse)
+        .ok_or_else(|| bad("class.json: bot is not \"ra\" or \"bp\"".into()))?;
+    let opts = ClassOptions {
+        lesson: field("lesson")?.as_str().unwrap_or_default().to_string(),
+        seed: field("seed")?.as_u64(),
+        ticks: field("ticks")?.as_u64().map(|t| t as u32),
+        bot,
+        seats: Some(strings("seats")?),
+        overrides,
+        out_dir: out.to_path_buf(),
+    };
+    // The decisions, by round, town and agency.
+    let path = dir.join("decisions.csv");
+    let mut rdr = csv::Reader::from_path(&path).map_err(|e| bad(format!("decisions.csv: {e}")))?;
+    let head: Vec<String> = rdr
+        .headers()
+        .map_err(|e| bad(format!("decisions.csv: {e}")))?
+        .iter()
+        .map(String::from)
+        .collect();
+    let col = |name: &str| {
+        head.iter()
+            .position(|h| h == name)
+            .ok_or_else(|| bad(format!("decisions.csv: no column {name}")))
+    };
+    let (c_round, c_town, c_agency, c_player, c_source, c_kind, c_subject, c_choice) = (
+        col("round")?,
+        col("town")?,
+        col("agency")?,
+        col("player")?,
+        col("source")?,
+        col("kind")?,
+        col("subject")?,
+        col("choice")?,
+    );
+    // (round, town, agency) -> (player, orders given, any student decision)
+    let mut plays: BTreeMap<(u32, usize, String), (String, OrdersInput, bool)> = BTreeMap::new();
+    for (line, rec) in rdr.records().enumerate() {
+        let rec = rec.map_err(|e| bad(format!("decisions.csv: {e}")))?;
+        let at = |c: usize| rec.get(c).unwrap_or_default();
+        let num = |c: usize| -> Result<u64, TeachError> {
+            at(c).parse().map_err(|_| {
+                bad(format!(
+                    "decisions.csv line {}: {:?} is not a whole number",
+                    line + 2,
+                    at(c)
+                ))
+            })
+        };
+        let key = (num(c_round)? as u32, num(c_town)? as usize, at(c_agency).to_string());
+        let e = plays
+            .entry(key)
+            .or_insert_with(|| (at(c_player).to_string(), OrdersInput::default(), false));
+        if at(c_source) != "student" {
+            continue;
+        }
+        e.2 = true;
+        let (subject, choice) = (at(c_subject).to_string(), at(c_choice));
+        let yes = |s: &str| match s {
+            "yes" => Ok(true),
+            "no" => Ok(false),
+            x => Err(bad(format!("decisions.csv line {}: {x:?} is not yes or no", line + 2))),
+        };
+        match at(c_kind) {
+            "triage" => {
+                let r = match choice.strip_prefix("pass:") {
+                    Some(a) => RouteInput::Pass { pass: a.to_string() },
+                    None => RouteInput::Word(choice.to_string()),
+                };
+                e.1.triage.insert(subject, r);
+            }
+            "host" => {
+                e.1.host.insert(subject, Some(yes(choice)?));
+            }
+            "join" => {
+                e.1.join.insert(subject, Some(yes(choice)?));
+            }
+            "contribute" => {
+                let x: f64 = choice.parse().map_err(|_| {
+                    bad(format!("decisions.csv line {}: {choice:?} is not an amount", line + 2))
+                })?;
+                e.1.contribute.insert(subject, Some(x));
+            }
+            "sanction" => {
+                let v = choice
+                    .split(';')
+                    .filter(|x| !x.is_empty())
+                    .map(String::from)
+                    .collect();
+                e.1.sanction.insert(subject, Some(v));
+            }
+            "help" => e.1.help = Some(yes(choice)?),
+            k => return Err(bad(format!("decisions.csv line {}: unknown kind {k:?}", line + 2))),
+        }
+    }
+    let mut class = Class::new(&opts)?;
+    let towns = plays.keys().map(|k| k.1).max().unwrap_or(0);
+    for _ in 0..towns {
+        class.add_town()?;
+    }
+    let rounds = plays.keys().map(|k| k.0).max().unwrap_or(0);
+    for r in 1..=rounds {
+        let this_round = plays
+            .range((r, 0, String::new())..)
+            .take_while(|(k, _)| k.0 == r);
+        for ((_, t, agency), (player, orders, student)) in this_round {
+            let Some(i) = (0..class.world().n_agencies()).find(|&i| class.agency_name(i) == agency)
+            else {
+                return Err(bad(format!("decisions.csv: no agency {agency:?} in the lesson")));
+            };
+            let t = t - 1;
+            if player.is_empty() {
+                class.unseat(t, i);
+            } else {
+                class.sit(t, i, player)?;
+            }
+            if *student {
+                class
+                    .submit(t, i, orders)
+                    .map_err(|e| bad(format!("round {r}, town {}, {agency}: {e}", t + 1)))?;
+            }
+        }
+        class.play_round()?;
+    }
+    Ok(class)
 }
 
 fn kind_name(k: MechanismKind) -> &'static str {
