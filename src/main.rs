@@ -582,7 +582,13 @@ fn replay_class(dir: &Path, run_id: Option<u64>, out: Option<PathBuf>) -> Result
     class.finish()?;
     let mut files = vec!["rounds.csv".to_string()];
     for t in 1..=class.n_towns() {
-        for f in ["ticks.csv", "agencies.csv", "groups.csv", "flows.csv", "mechanisms.csv"] {
+        for f in [
+            "ticks.csv",
+            "agencies.csv",
+            "groups.csv",
+            "flows.csv",
+            "mechanisms.csv",
+        ] {
             files.push(format!("town-{t}/{f}"));
         }
     }
@@ -614,7 +620,11 @@ fn replay_class(dir: &Path, run_id: Option<u64>, out: Option<PathBuf>) -> Result
     } else {
         bail!(
             "these files differ from the original's: {} (was the class made by another version of silos? see {})",
-            differ.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(", "),
+            differ
+                .iter()
+                .map(|f| f.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
             dir.join("class.json").display()
         )
     }

@@ -1113,7 +1113,11 @@ pub fn replay(dir: &std::path::Path, out: &std::path::Path) -> Result<Class, Tea
                 ))
             })
         };
-        let key = (num(c_round)? as u32, num(c_town)? as usize, at(c_agency).to_string());
+        let key = (
+            num(c_round)? as u32,
+            num(c_town)? as usize,
+            at(c_agency).to_string(),
+        );
         let e = plays
             .entry(key)
             .or_insert_with(|| (at(c_player).to_string(), OrdersInput::default(), false));
@@ -1125,12 +1129,17 @@ pub fn replay(dir: &std::path::Path, out: &std::path::Path) -> Result<Class, Tea
         let yes = |s: &str| match s {
             "yes" => Ok(true),
             "no" => Ok(false),
-            x => Err(bad(format!("decisions.csv line {}: {x:?} is not yes or no", line + 2))),
+            x => Err(bad(format!(
+                "decisions.csv line {}: {x:?} is not yes or no",
+                line + 2
+            ))),
         };
         match at(c_kind) {
             "triage" => {
                 let r = match choice.strip_prefix("pass:") {
-                    Some(a) => RouteInput::Pass { pass: a.to_string() },
+                    Some(a) => RouteInput::Pass {
+                        pass: a.to_string(),
+                    },
                     None => RouteInput::Word(choice.to_string()),
                 };
                 e.1.triage.insert(subject, r);
@@ -1143,7 +1152,10 @@ pub fn replay(dir: &std::path::Path, out: &std::path::Path) -> Result<Class, Tea
             }
             "contribute" => {
                 let x: f64 = choice.parse().map_err(|_| {
-                    bad(format!("decisions.csv line {}: {choice:?} is not an amount", line + 2))
+                    bad(format!(
+                        "decisions.csv line {}: {choice:?} is not an amount",
+                        line + 2
+                    ))
                 })?;
                 e.1.contribute.insert(subject, Some(x));
             }
@@ -1156,7 +1168,12 @@ pub fn replay(dir: &std::path::Path, out: &std::path::Path) -> Result<Class, Tea
                 e.1.sanction.insert(subject, Some(v));
             }
             "help" => e.1.help = Some(yes(choice)?),
-            k => return Err(bad(format!("decisions.csv line {}: unknown kind {k:?}", line + 2))),
+            k => {
+                return Err(bad(format!(
+                    "decisions.csv line {}: unknown kind {k:?}",
+                    line + 2
+                )));
+            }
         }
     }
     let mut class = Class::new(&opts)?;
@@ -1172,7 +1189,9 @@ pub fn replay(dir: &std::path::Path, out: &std::path::Path) -> Result<Class, Tea
         for ((_, t, agency), (player, orders, student)) in this_round {
             let Some(i) = (0..class.world().n_agencies()).find(|&i| class.agency_name(i) == agency)
             else {
-                return Err(bad(format!("decisions.csv: no agency {agency:?} in the lesson")));
+                return Err(bad(format!(
+                    "decisions.csv: no agency {agency:?} in the lesson"
+                )));
             };
             let t = t - 1;
             if player.is_empty() {
