@@ -33,8 +33,9 @@ use crate::scenario::Family;
 pub enum Route {
     /// Take it on as lead agency.
     Keep,
-    /// Pass it on to this agency (where the engine allows: not one that already held the
-    /// case, and while referrals are still possible; otherwise the bot decides that case).
+    /// Pass it on to this agency (where the engine allows: one that takes cases and has not
+    /// held this one, while referrals are still possible; otherwise the bot decides that
+    /// case).
     Pass(usize),
     /// Refuse it (an agency with a statutory duty toward the group cannot; the engine keeps
     /// the case).
@@ -187,7 +188,11 @@ impl Behaviour for Seat {
             Some(Route::Keep) => Some(Triage::Accept),
             Some(Route::Decline) => Some(Triage::Decline),
             Some(Route::Pass(j))
-                if j != me && j < w.n_agencies() && case.can_refer && !case.has_held(j) =>
+                if j != me
+                    && j < w.n_agencies()
+                    && w.referrable(j)
+                    && case.can_refer
+                    && !case.has_held(j) =>
             {
                 Some(Triage::Refer(j))
             }

@@ -555,7 +555,14 @@ impl Class {
                     ));
                 }
                 RouteInput::Pass { pass } => {
-                    Some(Route::Pass(partner(&format!("triage.{g}.pass"), pass)?))
+                    let j = partner(&format!("triage.{g}.pass"), pass)?;
+                    if !w.referrable(j) {
+                        return Err(format!(
+                            "triage.{g}.pass: \"{pass}\" takes no cases; pass them to an agency \
+                             that serves people"
+                        ));
+                    }
+                    Some(Route::Pass(j))
                 }
             };
         }
@@ -846,6 +853,7 @@ impl Class {
                         .map(|(k, m)| self.mech_labels.get(k).cloned().unwrap_or(m.name.clone()))
                         .collect(),
                     you_resent: w.resentment(me, j) > 0.0,
+                    takes_cases: w.referrable(j),
                 }
             })
             .collect();
@@ -1363,6 +1371,8 @@ pub struct PartnerView {
     /// arrangement's cost than it got of its benefit): only then can you sanction it, when
     /// sanctions are on. Every agency, bot or student, has the same option.
     pub you_resent: bool,
+    /// Whether it takes cases (it can be passed people).
+    pub takes_cases: bool,
 }
 
 /// What a student sees: their agency, its partners and arrangements, and last round.

@@ -201,7 +201,7 @@ function drawForm(v) {
     option(s, "", "let the bot decide");
     option(s, "keep", "keep them (lead their case)");
     option(s, "decline", "refuse them");
-    for (const q of v.partners) option(s, `pass:${q.name}`, `pass them to ${q.label}`);
+    for (const q of v.partners) if (q.takes_cases) option(s, `pass:${q.name}`, `pass them to ${q.label}`);
     l.append(s);
     tri.append(l);
   }
