@@ -566,3 +566,69 @@ fn silos_replay_plays_a_class_again() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("give the RUN_ID"));
 }
+
+/// The columns docs/teaching.md lists for `decisions.csv` and `rounds.csv` are the files'
+/// headers, in order.
+#[test]
+fn the_documented_class_columns_are_the_real_headers() {
+    let doc =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/teaching.md")).unwrap();
+    let row = |file: &str| -> Vec<String> {
+        let line = doc
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{file}` |")))
+            .unwrap_or_else(|| panic!("docs/teaching.md has no row for {file}"));
+        let cols = line.rsplit('|').nth(1).unwrap();
+        // The backticked names, in order (values in parentheses are not columns).
+        let mut out = Vec::new();
+        let mut depth = 0;
+        let mut rest = cols;
+        while let Some(i) = rest.find(['`', '(', ')']) {
+            match rest.as_bytes()[i] {
+                b'(' => depth += 1,
+                b')' => depth -= 1,
+                _ => {
+                    let end = rest[i + 1..].find('`').unwrap() + i + 1;
+                    if depth == 0 {
+                        out.push(rest[i + 1..end].to_string());
+                    }
+                    rest = &rest[end + 1..];
+                    continue;
+                }
+            }
+            rest = &rest[i + 1..];
+        }
+        out
+    };
+    let d = tempfile::tempdir().unwrap();
+    let mut c = Class::new(&options("dumping", Family::Bp, d.path())).unwrap();
+    c.add_town().unwrap();
+    c.play_round().unwrap();
+    let header = |f: &str| -> Vec<String> {
+        csv::Reader::from_path(d.path().join(f))
+            .unwrap()
+            .headers()
+            .unwrap()
+            .iter()
+            .map(String::from)
+            .collect()
+    };
+    assert_eq!(row("decisions.csv"), header("decisions.csv"));
+    // rounds.csv: the fixed columns, then five per client group (GROUP_at_door, _kept, ...).
+    let documented = row("rounds.csv");
+    let real = header("rounds.csv");
+    let fixed = documented.len() - 5;
+    assert_eq!(documented[..fixed], real[..fixed]);
+    assert_eq!(
+        documented[fixed..],
+        ["GROUP_at_door", "_kept", "_passed", "_declined", "_by_bot"]
+    );
+    let groups = ["ex_offenders", "rough_sleepers", "families"];
+    let want: Vec<String> = groups
+        .iter()
+        .flat_map(|g| {
+            ["at_door", "kept", "passed", "declined", "by_bot"].map(|f| format!("{g}_{f}"))
+        })
+        .collect();
+    assert_eq!(real[fixed..], want[..]);
+}
