@@ -51,13 +51,16 @@ body.lever .punch p { font-size: 8pt; margin-bottom: 0.9mm; }
 "#;
 
 /// The handout's text width on A4 (210 mm less 10 mm margins each side), in millimetres.
+#[cfg(feature = "plots")]
 const PAGE_MM: f64 = 190.0;
 /// The gap between the two columns, in millimetres (`.cols` column-gap).
+#[cfg(feature = "plots")]
 const GAP_MM: f64 = 5.0;
 
 /// How wide lesson chart `index` prints, in millimetres: the comparison (0) spans the page;
 /// the key number by quarter (1) fills the right-hand column, 45% of the columns (38% on a
 /// lever handout, as `.cols` sets). The charts are drawn, and tested, for these widths.
+#[cfg(feature = "plots")]
 pub(crate) fn chart_width_mm(index: usize, lever: bool) -> f64 {
     match index {
         0 => PAGE_MM,
