@@ -632,3 +632,47 @@ fn the_documented_class_columns_are_the_real_headers() {
         .collect();
     assert_eq!(real[fixed..], want[..]);
 }
+
+/// An agenda order is the seat's bid in the forum: when every member pushes the agenda
+/// toward one client group, the forum's agenda is that group alone, whatever the forum's
+/// rule weighs.
+#[test]
+fn agenda_orders_are_bids_in_the_forum() {
+    let d = tempfile::tempdir().unwrap();
+    let mut c = Class::new(&options("capture", Family::Bp, d.path())).unwrap();
+    c.add_town().unwrap();
+    let seats = c.seats().to_vec();
+    for (k, &i) in seats.iter().enumerate() {
+        c.sit(0, i, &format!("s{k}")).unwrap();
+    }
+    while !c.done() {
+        for &i in &seats {
+            let mut o = OrdersInput::default();
+            o.join.insert("homelessness_forum".into(), Some(true));
+            o.agenda
+                .insert("homelessness_forum".into(), Some("ex_offenders".into()));
+            c.submit(0, i, &o).unwrap();
+        }
+        c.play_round().unwrap();
+    }
+    c.finish().unwrap();
+    let rows = csv_rows(&d.path().join("town-1/agenda.csv"));
+    assert!(!rows.is_empty(), "the forum met");
+    for r in &rows {
+        let w: f64 = r["agenda_weight"].parse().unwrap();
+        let want = if r["group"] == "ex_offenders" {
+            1.0
+        } else {
+            0.0
+        };
+        assert!((w - want).abs() < 1e-12, "{r:?}");
+    }
+    // A forum order for something that is not a forum, or a group that is not one, is refused.
+    let mut c = Class::new(&options("free-riding", Family::Bp, &d.path().join("b"))).unwrap();
+    c.add_town().unwrap();
+    let mut o = OrdersInput::default();
+    o.agenda
+        .insert("case_conference".into(), Some("rough_sleepers".into()));
+    let e = c.submit(0, c.seats()[0], &o).unwrap_err();
+    assert!(e.contains("agenda.case_conference: not a forum"), "{e}");
+}

@@ -13,8 +13,8 @@
 //! records it. The engine does not know a seat from a bot. What a student may order is what
 //! every rule decides: keep, pass on or refuse a case of each client group (a standing order
 //! for the round, as an agency's duty officer would give); host, join or leave each
-//! arrangement; what to pay into a pooled fund; whom to sanction; whether to help partners
-//! who ask.
+//! arrangement; what to pay into a pooled fund; whom to sanction; which client group to push
+//! a forum's agenda toward; whether to help partners who ask.
 //!
 //! The link also counts, for the student's view, what reached the agency's door and what
 //! the orders did with it (atomics: counting never changes a decision).
@@ -55,6 +55,8 @@ pub struct Orders {
     pub contribution: Vec<Option<f64>>,
     /// Per mechanism: the fellow members to sanction (when sanctions are on).
     pub sanction: Vec<Option<Vec<usize>>>,
+    /// Per mechanism (forums): the client group to push the agenda toward (its whole bid).
+    pub agenda: Vec<Option<usize>>,
     /// Put in the work when a partner asks for help on its case.
     pub help: Option<bool>,
 }
@@ -68,6 +70,7 @@ impl Orders {
             join: vec![None; n_mechanisms],
             contribution: vec![None; n_mechanisms],
             sanction: vec![None; n_mechanisms],
+            agenda: vec![None; n_mechanisms],
             help: None,
         }
     }
@@ -79,6 +82,7 @@ impl Orders {
             && self.join.iter().all(Option::is_none)
             && self.contribution.iter().all(Option::is_none)
             && self.sanction.iter().all(Option::is_none)
+            && self.agenda.iter().all(Option::is_none)
             && self.help.is_none()
     }
 }
@@ -276,7 +280,13 @@ impl Behaviour for Seat {
     }
 
     fn agenda_bid(&self, w: &World, me: usize, m: usize, out: &mut [f64]) {
-        self.bot.agenda_bid(w, me, m, out)
+        match self.link.read(|o| o.agenda.get(m).copied().flatten()) {
+            Some(g) if g < out.len() => {
+                out.fill(0.0);
+                out[g] = 1.0;
+            }
+            _ => self.bot.agenda_bid(w, me, m, out),
+        }
     }
 
     fn report(&self, w: &World, me: usize, true_attainment: f64, favourable: f64) -> f64 {

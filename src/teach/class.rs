@@ -151,6 +151,9 @@ pub struct OrdersInput {
     /// Mechanism -> the fellow members to sanction.
     #[serde(default)]
     pub sanction: BTreeMap<String, Option<Vec<String>>>,
+    /// Forum -> the client group to push its agenda toward (the whole bid).
+    #[serde(default)]
+    pub agenda: BTreeMap<String, Option<String>>,
     /// Help partners who ask for work on their cases.
     #[serde(default)]
     pub help: Option<bool>,
@@ -637,6 +640,27 @@ impl Class {
                     }
                     Some(js)
                 }
+            };
+        }
+        for (name, v) in &input.agenda {
+            let m = mech("agenda", name)?;
+            if w.mechanisms[m].kind != MechanismKind::Forum {
+                return Err(format!(
+                    "agenda.{name}: not a forum; only forums set an agenda"
+                ));
+            }
+            o.agenda[m] = match v {
+                None => None,
+                Some(g) => Some(w.groups.iter().position(|x| &x.name == g).ok_or_else(|| {
+                    format!(
+                        "agenda.{name}: \"{g}\" is not a client group; allowed: {}",
+                        w.groups
+                            .iter()
+                            .map(|x| x.name.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                })?),
             };
         }
         o.help = input.help;
@@ -1176,6 +1200,9 @@ pub fn replay(dir: &std::path::Path, out: &std::path::Path) -> Result<Class, Tea
                 e.1.sanction.insert(subject, Some(v));
             }
             "help" => e.1.help = Some(yes(choice)?),
+            "agenda" => {
+                e.1.agenda.insert(subject, Some(choice.to_string()));
+            }
             k => {
                 return Err(bad(format!(
                     "decisions.csv line {}: unknown kind {k:?}",
@@ -1282,6 +1309,12 @@ fn log_orders(buf: &mut CsvBuf, w: &World, r: &LogRow<'_>, o: Option<&Orders>) {
                 &mech.name,
                 o.and_then(|o| o.contribution[m]).map(num_text),
             );
+        }
+        if mech.kind == MechanismKind::Forum {
+            let c = o
+                .and_then(|o| o.agenda[m])
+                .map(|g| w.groups[g].name.clone());
+            row("agenda", &mech.name, c);
         }
         if r.sanctions_on {
             let c = o.and_then(|o| o.sanction[m].as_ref()).map(|v| {

@@ -225,6 +225,16 @@ function drawForm(v) {
       l.append(i);
       box.append(l);
     }
+    if (m.kind === "forum") {
+      const l = document.createElement("label");
+      l.textContent = "Push the agenda toward: ";
+      const s = document.createElement("select");
+      s.id = `agenda-${m.name}`;
+      option(s, "", "let the bot decide");
+      for (const g of v.groups) option(s, g.name, g.label);
+      l.append(s);
+      box.append(l);
+    }
     if (v.sanctions) {
       const l = document.createElement("label");
       l.textContent = "Sanction (only partners you resent can be fined): ";
@@ -241,7 +251,7 @@ function drawForm(v) {
 
 function orders() {
   const v = view.view;
-  const o = { triage: {}, host: {}, join: {}, contribute: {}, sanction: {} };
+  const o = { triage: {}, host: {}, join: {}, contribute: {}, sanction: {}, agenda: {} };
   for (const g of v.groups) {
     const x = $(`triage-${g.name}`).value;
     if (x.startsWith("pass:")) o.triage[g.name] = { pass: x.slice(5) };
@@ -254,6 +264,8 @@ function orders() {
     if (j) o.join[m.name] = j === "yes";
     const c = $(`contribute-${m.name}`);
     if (c && c.value !== "") o.contribute[m.name] = Number(c.value);
+    const a = $(`agenda-${m.name}`);
+    if (a && a.value) o.agenda[m.name] = a.value;
     const s = $(`sanction-${m.name}`);
     if (s) {
       const picked = [...s.selectedOptions].map((x) => x.value);
