@@ -131,6 +131,38 @@ async fn check_numbers(
     }
 }
 
+/// chromedriver started on a free port (stopped when the guard drops), or None, after
+/// saying so, where it is not installed. Under SILOS_BROWSER_TESTS (set by `.ci/run`) a
+/// missing chromedriver fails the test instead.
+fn start_driver() -> Option<(Driver, u16)> {
+    let Some(bin) = chromedriver() else {
+        assert!(
+            std::env::var("SILOS_BROWSER_TESTS").is_err(),
+            "SILOS_BROWSER_TESTS is set but chromedriver is not installed"
+        );
+        eprintln!("skipped: no chromedriver (install Debian's chromium and chromium-driver)");
+        return None;
+    };
+    let port = free_port();
+    let child = Command::new(bin)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    Some((Driver(child), port))
+}
+
+/// Click the element `css` selects.
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap();
+}
+
 /// Chromium's options for a headless session.
 fn chrome_caps() -> serde_json::Map<String, serde_json::Value> {
     let mut caps = serde_json::Map::new();
@@ -209,12 +241,7 @@ async fn select(c: &Client, id: &str, value: &str) {
 
 #[test]
 fn three_students_and_a_bot_play_a_class_in_chromium() {
-    let Some(driver_bin) = chromedriver() else {
-        assert!(
-            std::env::var("SILOS_BROWSER_TESTS").is_err(),
-            "SILOS_BROWSER_TESTS is set but chromedriver is not installed"
-        );
-        eprintln!("skipped: no chromedriver (install Debian's chromium and chromium-driver)");
+    let Some((_driver, port)) = start_driver() else {
         return;
     };
     let out = tempfile::tempdir().unwrap();
@@ -224,15 +251,6 @@ fn three_students_and_a_bot_play_a_class_in_chromium() {
         out: out.path().to_path_buf(),
     })
     .unwrap();
-    let port = free_port();
-    let _driver = Driver(
-        Command::new(driver_bin)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
     let shots = std::env::var_os("SILOS_SCREENSHOTS").map(PathBuf::from);
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -263,28 +281,10 @@ fn three_students_and_a_bot_play_a_class_in_chromium() {
         // Seats for housing, health, probation and the hostel; drugs and the day centre are
         // always bots. Peer sanctions on.
         for a in ["drugs", "day_centre"] {
-            teacher
-                .find(Locator::Css(&format!("input[data-seat='{a}']")))
-                .await
-                .unwrap()
-                .click()
-                .await
-                .unwrap();
+            click(&teacher, &format!("input[data-seat='{a}']")).await;
         }
-        teacher
-            .find(Locator::Id("sanctions"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
-        teacher
-            .find(Locator::Id("open"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&teacher, "#sanctions").await;
+        click(&teacher, "#open").await;
         wait_attr(
             &teacher,
             "clock",
@@ -312,22 +312,11 @@ fn three_students_and_a_bot_play_a_class_in_chromium() {
                 .send_keys(name)
                 .await
                 .unwrap();
-            c.find(Locator::Id("join"))
-                .await
-                .unwrap()
-                .click()
-                .await
-                .unwrap();
+            click(&c, "#join").await;
             wait_attr(&c, "phase", "data-phase", |p| p == "lobby", "joining").await;
             students.push(c);
         }
-        teacher
-            .find(Locator::Id("start"))
-            .await
-            .unwrap()
-            .click()
-            .await
-            .unwrap();
+        click(&teacher, "#start").await;
         let rounds = 6u32;
         for round in 0..rounds {
             for (k, c) in students.iter().enumerate() {
@@ -372,12 +361,7 @@ fn three_students_and_a_bot_play_a_class_in_chromium() {
                     std::fs::write(d.join("class_student.png"), c.screenshot().await.unwrap())
                         .unwrap();
                 }
-                c.find(Locator::Id("send"))
-                    .await
-                    .unwrap()
-                    .click()
-                    .await
-                    .unwrap();
+                click(c, "#send").await;
             }
             wait_attr(
                 &teacher,
@@ -532,12 +516,7 @@ fn three_students_and_a_bot_play_a_class_in_chromium() {
 
 #[test]
 fn a_live_lesson_in_chromium_shows_the_numbers_of_silos_teach() {
-    let Some(driver_bin) = chromedriver() else {
-        assert!(
-            std::env::var("SILOS_BROWSER_TESTS").is_err(),
-            "SILOS_BROWSER_TESTS is set but chromedriver is not installed"
-        );
-        eprintln!("skipped: no chromedriver (install Debian's chromium and chromium-driver)");
+    let Some((_driver, port)) = start_driver() else {
         return;
     };
     let server = spawn(&ServeOptions {
@@ -546,46 +525,12 @@ fn a_live_lesson_in_chromium_shows_the_numbers_of_silos_teach() {
         out: std::env::temp_dir().join("silos-test-classes"),
     })
     .unwrap();
-    let port = free_port();
-    let _driver = Driver(
-        Command::new(driver_bin)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     rt.block_on(async move {
-        let mut caps = serde_json::Map::new();
-        caps.insert(
-            "goog:chromeOptions".into(),
-            serde_json::json!({
-                "binary": "/usr/bin/chromium",
-                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                         "--no-first-run", "--disable-background-networking",
-                         "--disable-component-update", "--disable-sync",
-                         "--window-size=1400,1400"],
-            }),
-        );
-        let url = format!("http://127.0.0.1:{port}");
-        let start = Instant::now();
-        let c = loop {
-            let b = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-                .capabilities(caps.clone())
-                .connect(&url)
-                .await;
-            match b {
-                Ok(c) => break c,
-                Err(e) => {
-                    assert!(start.elapsed() < Duration::from_secs(20), "chromedriver: {e}");
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                }
-            }
-        };
+        let c = session(port, 1400, 1400).await;
         let page = format!("http://{}/", server.addr);
         c.goto(&format!("{page}#/lesson/dumping")).await.unwrap();
         wait_month(&c, |m| m == 0, "the lesson to open").await;
@@ -595,13 +540,13 @@ fn a_live_lesson_in_chromium_shows_the_numbers_of_silos_teach() {
         let seed = c.find(Locator::Id("seed")).await.unwrap();
         seed.clear().await.unwrap();
         seed.send_keys("5").await.unwrap();
-        c.find(Locator::Id("restart")).await.unwrap().click().await.unwrap();
+        click(&c, "#restart").await;
         let start = Instant::now();
         while !text(&c, "#clock").await.contains("seed 5") {
             assert!(start.elapsed() < Duration::from_secs(20), "restart with seed 5");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        c.find(Locator::Id("quarter")).await.unwrap().click().await.unwrap();
+        click(&c, "#quarter").await;
         wait_month(&c, |m| m == 3, "a quarter").await;
         let dir = tempfile::tempdir().unwrap();
         let plain = teach_rows("dumping", 5, &[], dir.path());
@@ -609,9 +554,9 @@ fn a_live_lesson_in_chromium_shows_the_numbers_of_silos_teach() {
         assert!(text(&c, "#narration").await.contains("Quarter 1"));
 
         // Play, then pause: the month stops moving.
-        c.find(Locator::Id("play")).await.unwrap().click().await.unwrap();
+        click(&c, "#play").await;
         wait_month(&c, |m| m >= 5, "play").await;
-        c.find(Locator::Id("play")).await.unwrap().click().await.unwrap();
+        click(&c, "#play").await;
         tokio::time::sleep(Duration::from_millis(300)).await;
         let paused = wait_month(&c, |_| true, "the month").await;
         tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -639,7 +584,7 @@ fn a_live_lesson_in_chromium_shows_the_numbers_of_silos_teach() {
                  --set 'levers.active_from={from}'"
             )
         );
-        c.find(Locator::Id("quarter")).await.unwrap().click().await.unwrap();
+        click(&c, "#quarter").await;
         let now = wait_month(&c, |m| m > paused, "a quarter with the lever").await as usize;
         let dir2 = tempfile::tempdir().unwrap();
         let lever = teach_rows(
