@@ -229,38 +229,33 @@ impl Behaviour for Seat {
     }
 
     fn co_serve(&self, w: &World, me: usize, req: &ServeRequest) -> bool {
-        match self.link.read(|o| o.help) {
-            Some(b) => b,
-            None => self.bot.co_serve(w, me, req),
-        }
+        self.link
+            .read(|o| o.help)
+            .unwrap_or_else(|| self.bot.co_serve(w, me, req))
     }
 
     fn volunteer_to_host(&self, w: &World, me: usize, m: usize, rng: &mut ChaCha8Rng) -> bool {
-        match self.link.read(|o| o.host.get(m).copied().flatten()) {
-            Some(b) => b,
-            None => self.bot.volunteer_to_host(w, me, m, rng),
-        }
+        self.link
+            .read(|o| o.host.get(m).copied().flatten())
+            .unwrap_or_else(|| self.bot.volunteer_to_host(w, me, m, rng))
     }
 
     fn keep_hosting(&self, w: &World, me: usize, m: usize) -> bool {
-        match self.link.read(|o| o.host.get(m).copied().flatten()) {
-            Some(b) => b,
-            None => self.bot.keep_hosting(w, me, m),
-        }
+        self.link
+            .read(|o| o.host.get(m).copied().flatten())
+            .unwrap_or_else(|| self.bot.keep_hosting(w, me, m))
     }
 
     fn join(&self, w: &World, me: usize, m: usize) -> bool {
-        match self.link.read(|o| o.join.get(m).copied().flatten()) {
-            Some(b) => b,
-            None => self.bot.join(w, me, m),
-        }
+        self.link
+            .read(|o| o.join.get(m).copied().flatten())
+            .unwrap_or_else(|| self.bot.join(w, me, m))
     }
 
     fn contribution(&self, w: &World, me: usize, m: usize) -> f64 {
-        match self.link.read(|o| o.contribution.get(m).copied().flatten()) {
-            Some(x) => x,
-            None => self.bot.contribution(w, me, m),
-        }
+        self.link
+            .read(|o| o.contribution.get(m).copied().flatten())
+            .unwrap_or_else(|| self.bot.contribution(w, me, m))
     }
 
     fn sanction(&self, w: &World, me: usize, m: usize, target: usize) -> bool {
