@@ -542,7 +542,9 @@ pub(super) async fn control(
             ("resume", Phase::Paused { left }) => {
                 r.phase = Phase::Open {
                     deadline: Instant::now() + left,
-                }
+                };
+                // Orders may have come in while paused: everyone may be done.
+                r.close_if_all_ready();
             }
             ("resume", _) => return bad("the class is not paused"),
             ("next", Phase::Open { .. } | Phase::Paused { .. }) => r.close_round(),
@@ -574,6 +576,13 @@ pub(super) async fn kick(
     let st = tokio::task::spawn_blocking(move || -> Result<ClassState, ApiError> {
         let mut r = lock(&room)?;
         teacher_of(&r, &h)?;
+        if r.phase == Phase::Ended {
+            // Students keep their seats, and so their debrief rows, after the end.
+            return Err(ApiError::status(
+                StatusCode::CONFLICT,
+                "kick: the class has ended",
+            ));
+        }
         let t = req
             .town
             .checked_sub(1)

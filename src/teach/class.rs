@@ -460,6 +460,7 @@ impl Class {
         {
             town.players[i] = None;
             town.pending[i] = None;
+            town.submissions[i] = 0;
         }
     }
 
